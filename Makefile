@@ -1,0 +1,44 @@
+# rst-repro: `make book` (the main job) and `make test`; each does its own set-up.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export RST_DATA ?= $(CURDIR)/data
+export RST_CONFIG ?= $(CURDIR)/_config.yml
+# Jobs: the test suite and the laptop book are sized for 2 CPU cores.
+export OMP_NUM_THREADS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: setup deps data test book book-render clean-book
+
+setup: deps data
+
+deps: $(VENV)/.installed
+
+# uv installs the exact versions of uv.lock (the registry's torch build, never a local wheel)
+$(VENV)/.installed: pyproject.toml uv.lock
+	@command -v uv >/dev/null || PIP_FIND_LINKS= python3 -m pip install --quiet uv
+	uv sync --frozen --extra test --python 3.11 || uv sync --frozen --extra test
+	@touch $@
+
+# Offline data: Fashion-MNIST from Debian's dataset-fashion-mnist, gunzipped into torchvision's layout.
+data: deps
+	@if [ ! -f $(RST_DATA)/FashionMNIST/raw/train-images-idx3-ubyte ] && \
+	    [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then \
+	  if command -v apt-get >/dev/null; then \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist; \
+	  else echo "Fashion-MNIST is missing and apt-get is not available: see README.md (Data)"; exit 1; fi; \
+	fi
+	$(PY) -c "from rstlib.data import ensure_fashion_mnist, data_root; print('Fashion-MNIST in', ensure_fashion_mnist(data_root()))"
+
+test: setup
+	$(PY) -m pytest -q
+
+book: setup
+	$(PY) -m rstlib.book_build --execute
+
+# Render the already executed notebooks without re-running anything.
+book-render: deps
+	$(PY) -m rstlib.book_build
+
+clean-book:
+	rm -rf book/_build

@@ -1,0 +1,230 @@
+"""Typed configuration: profiles from `_config.yml` and the frozen run description whose hash
+names a run directory."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+KINDS = ("search", "dense", "finetune", "rtt")
+ATTACKS = ("none", "pgd", "fgsm-rs")
+SCHEDULES = ("piecewise", "cosine")
+
+
+class ConfigError(ValueError):
+    """A configuration or user input is invalid; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Optimisation recipe of one training variant (Sec. 2 of the supplement)."""
+    epochs: int
+    batch_size: int
+    lr: float
+    momentum: float
+    weight_decay: float
+    schedule: str
+    attack: str
+    eps: float  # 1/255 pixel units
+    step: float  # 1/255 pixel units
+    steps: int
+
+    def __post_init__(self):
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"unknown schedule {self.schedule!r}; choose one of {SCHEDULES}")
+        if self.attack not in ATTACKS:
+            raise ConfigError(f"unknown training attack {self.attack!r}; choose one of {ATTACKS}")
+        if self.eps < 0 or self.step < 0:
+            raise ConfigError(f"eps and step must be >= 0, got eps={self.eps}, step={self.step}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ConfigError("epochs and batch_size must be >= 1")
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    """PGD-20 evaluation budget (1/255 units)."""
+    eps: float
+    step: float
+    steps: int
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class FastPath:
+    """Speed switches that do not change the method (bf16 is used for the search only)."""
+    bf16: bool = False
+    channels_last: bool = False
+    compile: bool = False
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    datasets: tuple[str, ...]
+    second_task: str
+    archs: dict[str, float]
+    n_train: int | None
+    n_test: int | None
+    eval_n_test: int | None
+    search: TrainSettings
+    dense: TrainSettings
+    finetune: TrainSettings
+    lr_overrides: dict[str, float]
+    evaluation: EvalSettings
+    ratios: tuple[float, ...]
+    fast: FastPath
+
+    def lr_for(self, settings: TrainSettings, dataset: str) -> TrainSettings:
+        """The recipe with the dataset's learning-rate override applied (SVHN: 0.01)."""
+        if dataset in self.lr_overrides:
+            return dataclasses.replace(settings, lr=float(self.lr_overrides[dataset]))
+        return settings
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that determines a training run's result. Its hash names the run directory.
+
+    kind: search (RST: scores trained over frozen random weights), dense (weights trained),
+    finetune (mask fixed, weights trained), rtt (mask search over trained dense weights).
+    `parent` is the config of the run this one starts from (finetune: the RST search;
+    rtt: the dense run), so a child's identity includes its parent's.
+    """
+    kind: str
+    dataset: str
+    arch: str
+    width: float
+    seed: int
+    train: TrainSettings
+    ratio: float = 100.0  # remaining ratio in percent (100 = dense)
+    init: str = "signed_kaiming_constant"
+    n_train: int | None = None
+    n_test: int | None = None
+    finetune_weights: str | None = None  # inherit | reinit (finetune only)
+    parent: "RunConfig | None" = None
+    bf16: bool = False
+
+    def __post_init__(self):
+        from rstlib import data, inits, models  # registries; imported late to avoid cycles
+        if self.kind not in KINDS:
+            raise ConfigError(f"unknown run kind {self.kind!r}; choose one of {KINDS}")
+        data.check_dataset(self.dataset)
+        models.check_arch(self.arch)
+        inits.check_init(self.init)
+        check_ratio(self.ratio)
+        if self.width <= 0:
+            raise ConfigError(f"width multiplier must be > 0, got {self.width}")
+        if self.kind == "finetune":
+            if self.finetune_weights not in ("inherit", "reinit"):
+                raise ConfigError("finetune needs finetune_weights = 'inherit' or 'reinit'")
+            if self.parent is None or self.parent.kind != "search":
+                raise ConfigError("finetune needs the RST search run as parent")
+        if self.kind == "rtt" and (self.parent is None or self.parent.kind != "dense"):
+            raise ConfigError("rtt needs the dense training run as parent")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
+        d = dict(d)
+        d["train"] = TrainSettings(**d["train"])
+        if d.get("parent") is not None:
+            d["parent"] = cls.from_dict(d["parent"])
+        return cls(**d)
+
+    def run_id(self) -> str:
+        """Readable prefix + 12 hex digits of the config's hash."""
+        return f"{self.readable_name()}-{config_hash(self.to_dict())}"
+
+    def readable_name(self) -> str:
+        name = f"{self.kind}-{self.dataset}-{self.arch}"
+        if self.kind == "dense":
+            name += "-adv" if self.train.attack != "none" else "-nat"
+        else:
+            name += f"-r{self.ratio:g}"
+        if self.kind == "finetune":
+            name += f"-{self.finetune_weights}"
+        if self.kind == "rtt":
+            name += "-from-adv" if self.parent.train.attack != "none" else "-from-nat"
+        return f"{name}-s{self.seed}"
+
+
+def check_ratio(ratio_pct: float) -> float:
+    """A remaining ratio in percent must lie in (0, 100]."""
+    try:
+        r = float(ratio_pct)
+    except (TypeError, ValueError):
+        raise ConfigError(f"remaining ratio must be a number in (0, 100], got {ratio_pct!r}") from None
+    if not 0 < r <= 100:
+        raise ConfigError(f"remaining ratio must be in (0, 100] percent, got {ratio_pct}")
+    return r
+
+
+def config_hash(d: dict[str, Any]) -> str:
+    blob = json.dumps(d, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def find_config_file() -> Path:
+    """`$RST_CONFIG`, else `_config.yml` in the working directory or a parent, else the one
+    beside the package (a source checkout)."""
+    env = os.environ.get("RST_CONFIG")
+    if env:
+        return Path(env)
+    for d in [Path.cwd(), *Path.cwd().parents]:
+        if (d / "_config.yml").is_file() and "profiles" in (d / "_config.yml").read_text():
+            return d / "_config.yml"
+    return Path(__file__).resolve().parent.parent / "_config.yml"
+
+
+def load_profiles(path: Path | None = None) -> dict[str, Profile]:
+    path = path or find_config_file()
+    if not path.is_file():
+        raise ConfigError(f"no profile file at {path}; set RST_CONFIG to the project's _config.yml")
+    raw = yaml.safe_load(path.read_text())["profiles"]
+    return {name: _profile_from_dict(name, spec) for name, spec in raw.items()}
+
+
+def load_profile(name: str, path: Path | None = None) -> Profile:
+    profiles = load_profiles(path)
+    if name not in profiles:
+        raise ConfigError(f"unknown profile {name!r}; choose one of {sorted(profiles)}")
+    return profiles[name]
+
+
+def default_profile_name() -> str:
+    """`paper` when CUDA is available, else `laptop`."""
+    import torch
+    return "paper" if torch.cuda.is_available() else "laptop"
+
+
+def _profile_from_dict(name: str, spec: dict[str, Any]) -> Profile:
+    try:
+        return Profile(
+            name=name,
+            description=spec.get("description", ""),
+            datasets=tuple(spec["datasets"]),
+            second_task=spec["second_task"],
+            archs={k: float(v) for k, v in spec["archs"].items()},
+            n_train=spec.get("n_train"),
+            n_test=spec.get("n_test"),
+            eval_n_test=spec.get("eval_n_test"),
+            search=TrainSettings(**spec["search"]),
+            dense=TrainSettings(**spec["dense"]),
+            finetune=TrainSettings(**spec["finetune"]),
+            lr_overrides={k: float(v) for k, v in (spec.get("lr_overrides") or {}).items()},
+            evaluation=EvalSettings(**spec["evaluation"]),
+            ratios=tuple(float(r) for r in spec["ratios"]),
+            fast=FastPath(**spec.get("fast", {})),
+        )
+    except (KeyError, TypeError) as e:
+        raise ConfigError(f"profile {name!r} in _config.yml is malformed: {e}") from None
+

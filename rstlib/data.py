@@ -1,0 +1,226 @@
+"""Datasets as in-memory uint8 tensors, deterministic subsets, and a batch loader that does the
+training augmentation (random crop with padding, horizontal flip) on the batch's device.
+
+CIFAR-10/100 and SVHN come through torchvision (downloaded where the machine has internet);
+Fashion-MNIST comes offline from Debian's `dataset-fashion-mnist` files (gunzipped into
+torchvision's layout, since Debian's recompressed .gz files fail torchvision's md5 check);
+scikit-learn's digits (8x8, upsampled to 28x28) serve as a second offline task.
+"""
+from __future__ import annotations
+
+import functools
+import gzip
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+FASHION_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    label: str
+    channels: int
+    size: int
+    num_classes: int
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    crop_padding: int  # random-crop padding of the training augmentation (0 = none)
+    flip: bool
+
+
+SPECS = {
+    "cifar10": DatasetSpec("cifar10", "CIFAR-10", 3, 32, 10, (0.4914, 0.4822, 0.4465),
+                           (0.2471, 0.2435, 0.2616), 4, True),
+    "cifar100": DatasetSpec("cifar100", "CIFAR-100", 3, 32, 100, (0.4914, 0.4822, 0.4465),
+                            (0.2471, 0.2435, 0.2616), 4, True),
+    "svhn": DatasetSpec("svhn", "SVHN", 3, 32, 10, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), 4, False),
+    "fashion_mnist": DatasetSpec("fashion_mnist", "Fashion-MNIST", 1, 28, 10, (0.2860,), (0.3530,), 2, True),
+    "digits": DatasetSpec("digits", "digits (sklearn, 28x28)", 1, 28, 10, (0.3053,), (0.3247,), 2, False),
+}
+
+
+class DatasetUnavailable(RuntimeError):
+    """The dataset is not on disk and cannot be downloaded; the message says how to get it."""
+
+
+def canonical_name(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
+
+def check_dataset(name: str):
+    from rstlib.config import ConfigError
+    if name not in SPECS:
+        raise ConfigError(f"unknown dataset {name!r}; choose one of {sorted(SPECS)}")
+
+
+def dataset_spec(name: str) -> DatasetSpec:
+    check_dataset(name)
+    return SPECS[name]
+
+
+def data_root() -> Path:
+    return Path(os.environ.get("RST_DATA", Path.cwd() / "data")).expanduser()
+
+
+@dataclass(frozen=True)
+class TensorData:
+    """Images as uint8 (N, C, H, W) and int64 labels."""
+    images: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self):
+        return len(self.labels)
+
+    def subset(self, n: int | None, seed: int = 0) -> "TensorData":
+        """The first n examples of a fixed permutation (same subset for every run)."""
+        if n is None or n >= len(self):
+            return self
+        if n < 1:
+            raise ValueError(f"subset size must be >= 1, got {n}")
+        idx = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))[:n]
+        idx = idx.sort().values
+        return TensorData(self.images[idx], self.labels[idx])
+
+
+def load(name: str, train: bool, n: int | None = None) -> TensorData:
+    """The train or test split of `name`, optionally a deterministic subset of n examples."""
+    return _load_full(name, train).subset(n)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_full(name: str, train: bool) -> TensorData:
+    check_dataset(name)
+    root = data_root()
+    loader = {"cifar10": _torchvision_cifar, "cifar100": _torchvision_cifar, "svhn": _torchvision_svhn,
+              "fashion_mnist": _fashion_mnist, "digits": _digits}[name]
+    return loader(name, train, root)
+
+
+def _torchvision_cifar(name, train, root):
+    import torchvision
+    cls = torchvision.datasets.CIFAR10 if name == "cifar10" else torchvision.datasets.CIFAR100
+    ds = _download_or_explain(lambda dl: cls(root, train=train, download=dl), name, root)
+    images = torch.from_numpy(np.ascontiguousarray(ds.data)).permute(0, 3, 1, 2).contiguous()
+    return TensorData(images, torch.tensor(ds.targets, dtype=torch.int64))
+
+
+def _torchvision_svhn(name, train, root):
+    import torchvision
+    split = "train" if train else "test"
+    ds = _download_or_explain(lambda dl: torchvision.datasets.SVHN(root / "svhn", split=split, download=dl),
+                              name, root)
+    return TensorData(torch.from_numpy(ds.data).contiguous(), torch.from_numpy(ds.labels).long())
+
+
+def _download_or_explain(make, name, root):
+    try:
+        return make(False)
+    except (RuntimeError, FileNotFoundError):
+        pass
+    try:
+        return make(True)
+    except Exception as e:  # no internet, proxy, disk: one clear message
+        raise DatasetUnavailable(
+            f"{SPECS[name].label} is not under {root} and could not be downloaded ({type(e).__name__}: {e}). "
+            f"On a machine with internet run `rst data {name}` (or any command that uses it), "
+            f"or set RST_DATA to a folder holding torchvision's files.") from None
+
+
+def ensure_fashion_mnist(root: Path) -> Path:
+    """Put the raw idx files into `root/FashionMNIST/raw`, gunzipping Debian's copies."""
+    raw = root / "FashionMNIST" / "raw"
+    if all((raw / f).is_file() for f in FASHION_FILES):
+        return raw
+    if not all((DEBIAN_FASHION_MNIST / f"{f}.gz").is_file() for f in FASHION_FILES):
+        raise DatasetUnavailable(
+            f"Fashion-MNIST is not under {raw} and Debian's copy is absent: install it with "
+            f"`apt-get install dataset-fashion-mnist` (or `make data`), or place the four idx files "
+            f"{', '.join(FASHION_FILES)} in {raw}.")
+    raw.mkdir(parents=True, exist_ok=True)
+    for f in FASHION_FILES:
+        tmp = raw / f"{f}.tmp{os.getpid()}"
+        with gzip.open(DEBIAN_FASHION_MNIST / f"{f}.gz", "rb") as src, open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        os.replace(tmp, raw / f)
+    return raw
+
+
+def _fashion_mnist(name, train, root):
+    import torchvision
+    ensure_fashion_mnist(root)
+    ds = torchvision.datasets.FashionMNIST(root, train=train, download=False)
+    return TensorData(ds.data.unsqueeze(1).contiguous(), ds.targets.long())
+
+
+def _digits(name, train, root):
+    """scikit-learn's 1,797 digits, upsampled to 28x28; fixed split: 1,297 train / 500 test."""
+    from sklearn.datasets import load_digits
+    d = load_digits()
+    x = torch.tensor(d.images, dtype=torch.float32).unsqueeze(1) / 16.0
+    x = F.interpolate(x, size=28, mode="bilinear", align_corners=False).clamp(0, 1)
+    images = (x * 255).round().to(torch.uint8)
+    labels = torch.tensor(d.target, dtype=torch.int64)
+    perm = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))
+    idx = perm[:1297] if train else perm[1297:]
+    idx = idx.sort().values
+    return TensorData(images[idx], labels[idx])
+
+
+class BatchLoader:
+    """Iterates (images in [0, 1] float, labels) batches on `device`.
+
+    Shuffling and augmentation draw from an explicit generator, so a run that saves and restores
+    its state repeats the same batches after a resume."""
+
+    def __init__(self, data: TensorData, batch_size: int, device: torch.device, shuffle: bool,
+                 augment: DatasetSpec | None = None, generator: torch.Generator | None = None,
+                 channels_last: bool = False):
+        self.images = data.images.to(device)
+        self.labels = data.labels.to(device)
+        self.batch_size = batch_size
+        self.device = device
+        self.shuffle = shuffle
+        self.augment = augment
+        self.generator = generator or torch.Generator().manual_seed(0)
+        self.channels_last = channels_last
+
+    def __len__(self):
+        return (len(self.labels) + self.batch_size - 1) // self.batch_size
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        n = len(self.labels)
+        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        for start in range(0, n, self.batch_size):
+            idx = order[start:start + self.batch_size].to(self.device)
+            x = self.images[idx].float().div_(255)
+            if self.augment is not None:
+                x = self._augment(x)
+            if self.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            yield x, self.labels[idx]
+
+    def _augment(self, x: torch.Tensor) -> torch.Tensor:
+        spec = self.augment
+        b, c, h, w = x.shape
+        p = spec.crop_padding
+        if p > 0:
+            offsets = torch.randint(0, 2 * p + 1, (2, b), generator=self.generator).to(x.device)
+            padded = F.pad(x, (p, p, p, p))
+            rows = (offsets[0][:, None] + torch.arange(h, device=x.device))[:, None, :, None]
+            cols = (offsets[1][:, None] + torch.arange(w, device=x.device))[:, None, None, :]
+            x = padded[torch.arange(b, device=x.device)[:, None, None, None],
+                       torch.arange(c, device=x.device)[None, :, None, None], rows, cols]
+        if spec.flip:
+            flip = (torch.rand(b, generator=self.generator) < 0.5).to(x.device)
+            x = torch.where(flip[:, None, None, None], x.flip(3), x)
+        return x

@@ -1,0 +1,241 @@
+"""One training loop for every variant of the paper:
+
+- search:   RST adversarial mask search: scores trained, random weights frozen (PGD-k / FGSM-RS)
+- dense:    dense natural (attack 'none') or adversarial training of the weights
+- finetune: the RST's mask fixed, weights trained (inherited or re-initialised)
+- rtt:      mask search over the weights of a trained dense run (natural or adversarial RTT)
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from rstlib import data as datasets
+from rstlib.attacks import accuracy, training_attack
+from rstlib.config import RunConfig, TrainSettings
+from rstlib.inits import initialise, kaiming_normal
+from rstlib.masking import import_mask, masked_layers, set_remaining_ratio, sparsity_report
+from rstlib.models import Classifier, build_model
+from rstlib.store import RunDir, atomic_write_json, save_tensor_file
+
+MASKED_KINDS = ("search", "finetune", "rtt")
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """'auto' -> CUDA when present, else CPU."""
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        from rstlib.config import ConfigError
+        raise ConfigError(f"unknown device {device!r}; choose auto, cpu or cuda")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        from rstlib.config import ConfigError
+        raise ConfigError("--device cuda asked for, but CUDA is not available on this machine")
+    return torch.device(device)
+
+
+def learning_rate(settings: TrainSettings, epoch_progress: float) -> float:
+    """Piecewise: x0.1 at 50% and 75% of training (epochs 80/120 of 160); cosine: per iteration."""
+    if settings.schedule == "cosine":
+        return 0.5 * settings.lr * (1 + math.cos(math.pi * epoch_progress / settings.epochs))
+    epoch = int(epoch_progress)
+    factor = 1.0
+    for milestone in (0.5, 0.75):
+        if epoch >= int(round(milestone * settings.epochs)):
+            factor *= 0.1
+    return settings.lr * factor
+
+
+def build_run_model(config: RunConfig) -> Classifier:
+    """The run's architecture, masked for search/finetune/rtt, dense for dense; ratio set."""
+    model = build_model(config.arch, config.dataset, masked=config.kind in MASKED_KINDS, width=config.width)
+    if config.kind in MASKED_KINDS:
+        set_remaining_ratio(model, config.ratio)
+    return model
+
+
+def load_run_model(run: RunDir, device="cpu") -> Classifier:
+    """A finished run's model, ready for evaluation."""
+    model = build_run_model(run.config)
+    state = run.load_model_state()
+    _load_state(model, state)
+    return model.to(resolve_device(device)).eval()
+
+
+def _load_state(model: nn.Module, state: dict):
+    masks = state.get("masks")
+    model.load_state_dict(state["model"])
+    if masks:
+        import_mask(model, masks)
+
+
+def _initial_model(config: RunConfig, store) -> Classifier:
+    model = build_run_model(config)
+    initialise(model, config.init, config.seed)
+    if config.kind == "rtt":
+        # weights (and BN statistics) of the trained dense network; the scores stay fresh
+        dense_state = store.dir(config.parent).load_model_state()["model"]
+        missing, unexpected = model.load_state_dict(dense_state, strict=False)
+        if unexpected or any(not k.endswith("scores") for k in missing):
+            raise RuntimeError(f"dense state does not fit the masked model: {missing} {unexpected}")
+    elif config.kind == "finetune":
+        parent = build_run_model(config.parent)
+        _load_state(parent, store.dir(config.parent).load_model_state())
+        model.load_state_dict(parent.state_dict())
+        import_mask(model, {n: layer.mask() for n, layer in masked_layers(parent).items()})
+        if config.finetune_weights == "reinit":
+            gen = torch.Generator().manual_seed(config.seed + 10_000)
+            with torch.no_grad():
+                for layer in masked_layers(model).values():
+                    w = torch.empty(layer.weight.shape)
+                    kaiming_normal(w, gen)
+                    layer.weight.copy_(w)
+    return model
+
+
+def _set_trainable(model: nn.Module, kind: str) -> list[nn.Parameter]:
+    """search/rtt: scores only; dense: weights; finetune: weights with the mask fixed."""
+    trainable = []
+    for name, p in model.named_parameters():
+        is_score = name.endswith("scores")
+        train_it = is_score if kind in ("search", "rtt") else not is_score
+        p.requires_grad_(train_it)
+        if train_it:
+            trainable.append(p)
+    return trainable
+
+
+def _run_logger(run: RunDir) -> logging.Logger:
+    log = logging.getLogger(f"rstlib.run.{run.path.name}")
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    for h in list(log.handlers):
+        log.removeHandler(h)
+        h.close()
+    handler = logging.FileHandler(run.log_path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    log.addHandler(handler)
+    return log
+
+
+def execute(config: RunConfig, run: RunDir, store, device="auto", progress: bool = True,
+            channels_last: bool = False, compile: bool = False) -> dict:
+    """Train `config` into `run` (resuming from its last good checkpoint); returns metrics."""
+    device = resolve_device(device)
+    run.path.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(run.path / "config.json", config.to_dict())
+    log = _run_logger(run)
+    run.set_status("running")
+    try:
+        metrics = _train(config, run, store, device, progress, channels_last, compile, log)
+    except BaseException as e:
+        run.set_status("failed", error=f"{type(e).__name__}: {e}")
+        log.info(f"failed: {type(e).__name__}: {e}")
+        raise
+    finally:
+        for h in list(log.handlers):
+            h.close()
+            log.removeHandler(h)
+    return metrics
+
+
+def _train(config, run, store, device, progress, channels_last, compile, log) -> dict:
+    s = config.train
+    spec = datasets.dataset_spec(config.dataset)
+    train_data = datasets.load(config.dataset, train=True, n=config.n_train)
+    test_data = datasets.load(config.dataset, train=False, n=config.n_test)
+    model = _initial_model(config, store).to(device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    params = _set_trainable(model, config.kind)
+    optimizer = torch.optim.SGD(params, lr=s.lr, momentum=s.momentum, weight_decay=s.weight_decay)
+    data_gen = torch.Generator().manual_seed(config.seed)
+    attack_gen = torch.Generator().manual_seed(config.seed + 1)
+    loader = datasets.BatchLoader(train_data, s.batch_size, device, shuffle=True, augment=spec,
+                                  generator=data_gen, channels_last=channels_last)
+    test_loader = datasets.BatchLoader(test_data, 512, device, shuffle=False, channels_last=channels_last)
+    attack = training_attack(s.attack, s.eps, s.step, s.steps)
+    forward = torch.compile(model) if compile else model
+    autocast = (torch.autocast(device.type, dtype=torch.bfloat16)
+                if config.bf16 and config.kind in ("search", "rtt") else contextlib.nullcontext())
+
+    start_epoch, history = 0, []
+    ckpt = run.latest_checkpoint(log=lambda m: (log.info(m), print(m)))
+    if ckpt is not None:
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        data_gen.set_state(ckpt["data_generator"])
+        attack_gen.set_state(ckpt["attack_generator"])
+        start_epoch, history = ckpt["epoch"] + 1, ckpt["history"]
+        log.info(f"resumed after epoch {ckpt['epoch']}")
+    else:
+        log.info(f"start {config.run_id()} on {device}: {json.dumps(config.to_dict(), default=str)}")
+
+    n_iter = len(loader)
+    for epoch in range(start_epoch, s.epochs):
+        model.train()
+        t0 = time.time()
+        loss_sum = correct = seen = 0
+        bar = tqdm(loader, disable=not progress, leave=False, desc=f"{run.path.name[:40]} ep {epoch + 1}/{s.epochs}")
+        for i, (x, y) in enumerate(bar):
+            lr = learning_rate(s, epoch + i / n_iter)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            with autocast:
+                # the attack is crafted with the model in train mode, as in the original search
+                x_in = attack(forward, x, y, attack_gen) if attack is not None else x
+                logits = forward(x_in)
+                loss = F.cross_entropy(logits.float(), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.item() * len(y)
+            correct += int((logits.argmax(1) == y).sum())
+            seen += len(y)
+            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{100 * correct / seen:.1f}")
+        epoch_time = time.time() - t0
+        test_acc = accuracy(model, test_loader)
+        history.append({"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": 100 * correct / seen,
+                        "test_natural_acc": test_acc, "lr": lr, "epoch_seconds": epoch_time})
+        log.info(f"epoch {epoch + 1}/{s.epochs} loss {loss_sum / seen:.4f} train_acc {100 * correct / seen:.2f} "
+                 f"test_acc {test_acc:.2f} lr {lr:.4g} time {epoch_time:.1f}s")
+        run.save_checkpoint(epoch, {"epoch": epoch, "model": model.state_dict(),
+                                    "optimizer": optimizer.state_dict(),
+                                    "data_generator": data_gen.get_state(),
+                                    "attack_generator": attack_gen.get_state(), "history": history})
+
+    model = model.to(memory_format=torch.contiguous_format)
+    final = {"model": model.state_dict()}
+    if config.kind in MASKED_KINDS:
+        final["masks"] = {n: m.mask().detach().cpu() for n, m in masked_layers(model).items()}
+    metrics = {
+        "run_id": config.run_id(),
+        "natural_acc": history[-1]["test_natural_acc"],
+        "n_test": len(test_data),
+        "n_train": len(train_data),
+        "history": history,
+        "seconds_per_epoch": sum(h["epoch_seconds"] for h in history) / len(history),
+        "device": str(device),
+    }
+    if config.kind in MASKED_KINDS:
+        report = sparsity_report(model)
+        metrics["kept_fraction"] = sum(r["kept"] for r in report.values()) / sum(r["numel"] for r in report.values())
+        atomic_write_json(run.path / "sparsity.json", report)
+    save_tensor_file(run.model_path, final)
+    atomic_write_json(run.metrics_path, metrics)  # written last: its presence means "done"
+    run.set_status("done")
+    for old in run.checkpoints():
+        old.unlink(missing_ok=True)
+        old.with_name(old.name + ".sha256").unlink(missing_ok=True)
+    log.info(f"done: natural_acc {metrics['natural_acc']:.2f}")
+    return metrics

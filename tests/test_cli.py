@@ -1,0 +1,46 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+
+def rst(*args, runs):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "rstlib.cli", *args, "--runs", str(runs)],
+                          capture_output=True, text=True, env=env, cwd=ROOT)
+
+
+def test_search_end_to_end_prints_where_results_are(tmp_path):
+    out = rst("search", "--profile", "smoke", "--dataset", "fashion-mnist", "--ratio", "10",
+              "--device", "cpu", "--no-progress", runs=tmp_path / "runs")
+    assert out.returncode == 0, out.stderr
+    assert "results in" in out.stdout and str(tmp_path / "runs") in out.stdout
+    listing = rst("runs", runs=tmp_path / "runs")
+    assert "done" in listing.stdout and "search-fashion_mnist-cnn_small-r10" in listing.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["search", "--ratio", "0"], "(0, 100]"),
+    (["search", "--ratio", "150"], "(0, 100]"),
+    (["search", "--ratio", "5", "--arch", "vgg"], "unknown arch"),
+    (["search", "--ratio", "5", "--dataset", "mnist3d"], "unknown dataset"),
+    (["search", "--ratio", "5", "--profile", "huge"], "unknown profile"),
+    (["search", "--ratio", "5", "--init", "zeros"], "unknown init"),
+    (["search", "--ratio", "5", "--device", "tpu"], "unknown device"),
+    (["train", "--device", "cuda"], "CUDA is not available"),
+    (["search"], "--ratio is required"),
+])
+def test_bad_input_gets_one_clear_line_and_leaves_the_store_untouched(tmp_path, args, message):
+    if "cuda" in args:
+        import torch
+        if torch.cuda.is_available():
+            pytest.skip("CUDA present")
+    out = rst(*args, "--profile" if "--profile" not in args else "--seed", "smoke" if "--profile" not in args else "0",
+              runs=tmp_path / "runs")
+    assert out.returncode != 0
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "runs").exists()

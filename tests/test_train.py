@@ -1,0 +1,131 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import ROOT, tiny_profile
+from rstlib import experiments as ex
+from rstlib.store import CorruptCheckpoint, load_tensor_file
+from rstlib.train import learning_rate, load_run_model
+
+
+def test_piecewise_schedule_decays_at_half_and_three_quarters(smoke):
+    s = tiny_profile(smoke, epochs=160).search
+    assert learning_rate(s, 79.9) == pytest.approx(s.lr)
+    assert learning_rate(s, 80) == pytest.approx(s.lr * 0.1)
+    assert learning_rate(s, 120) == pytest.approx(s.lr * 0.01)
+
+
+def test_smoke_search_learns_well_above_chance(smoke, store):
+    run = store.get_or_run(ex.search_config(smoke, "fashion_mnist", "cnn_small", 30), device="cpu", progress=False)
+    m = run.metrics()
+    assert m["natural_acc"] > 30.0, m["history"]  # chance is 10%
+    assert abs(m["kept_fraction"] - 0.30) < 1e-3
+
+
+def test_finished_run_is_loaded_not_retrained(smoke, store, monkeypatch):
+    config = ex.search_config(tiny_profile(smoke, epochs=1), "fashion_mnist", "cnn_small", 10)
+    first = store.get_or_run(config, device="cpu", progress=False)
+    import rstlib.train
+    monkeypatch.setattr(rstlib.train, "execute", lambda *a, **k: pytest.fail("trained again"))
+    second = store.get_or_run(config, device="cpu", progress=False)
+    assert second.path == first.path and second.metrics() == first.metrics()
+    model = load_run_model(second)
+    assert model(torch.rand(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_finetune_trains_weights_under_the_fixed_mask(smoke, store):
+    p = tiny_profile(smoke, epochs=1)
+    ft = store.get_or_run(ex.finetune_config(p, "fashion_mnist", "cnn_small", 10, "inherit"), device="cpu",
+                          progress=False)
+    rst = store.dir(ft.config.parent)
+    rst_state, ft_state = rst.load_model_state(), ft.load_model_state()
+    for name, mask in rst_state["masks"].items():
+        assert torch.equal(ft_state["masks"][name], mask)  # mask unchanged
+        assert not torch.equal(ft_state["model"][f"{name}.weight"], rst_state["model"][f"{name}.weight"])
+        assert torch.equal(ft_state["model"][f"{name}.scores"], rst_state["model"][f"{name}.scores"])
+
+
+def test_rtt_searches_a_mask_over_trained_dense_weights(smoke, store):
+    p = tiny_profile(smoke, epochs=1)
+    rtt = store.get_or_run(ex.rtt_config(p, "fashion_mnist", "cnn_small", 20, "natural"), device="cpu",
+                           progress=False)
+    dense = store.dir(rtt.config.parent).load_model_state()["model"]
+    state = rtt.load_model_state()["model"]
+    for k, v in dense.items():
+        if k.endswith("weight"):
+            assert torch.equal(state[k], v)  # weights frozen during the RTT's search
+
+
+WORKER = ("import json, sys; from rstlib.config import RunConfig; from rstlib.store import RunStore; "
+          "RunStore(sys.argv[2]).get_or_run(RunConfig.from_dict(json.load(open(sys.argv[1]))), "
+          "device='cpu', progress=False)")
+
+
+def _worker(config_path, root) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-c", WORKER, str(config_path), str(root)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _comparable(metrics):
+    return [(h["epoch"], h["train_loss"], h["train_acc"], h["test_natural_acc"]) for h in metrics["history"]]
+
+
+def test_killed_run_resumes_to_the_same_result(smoke, store, tmp_path):
+    config = ex.search_config(tiny_profile(smoke, epochs=4, n_train=1024), "fashion_mnist", "cnn_small", 20)
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps(config.to_dict()))
+    run = store.dir(config)
+    proc = _worker(cfg, store.root)
+    deadline = time.time() + 120
+    while not list(run.path.glob("ckpt-0001.pt.sha256")):  # two epochs checkpointed
+        assert proc.poll() is None, proc.stdout.read()
+        assert time.time() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not run.is_done()
+    resumed = _worker(cfg, store.root)
+    out, _ = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, out
+    assert "resumed after epoch" in run.log_path.read_text()
+    from rstlib.store import RunStore
+    reference = RunStore(tmp_path / "reference").get_or_run(config, device="cpu", progress=False)
+    assert _comparable(run.metrics()) == _comparable(reference.metrics())
+    assert torch.equal(run.load_model_state()["model"]["net.fc.scores"],
+                       reference.load_model_state()["model"]["net.fc.scores"])
+
+
+def test_corrupted_last_checkpoint_is_detected_and_the_previous_one_used(smoke, store, tmp_path):
+    config = ex.search_config(tiny_profile(smoke, epochs=3), "fashion_mnist", "cnn_small", 20)
+    run = store.dir(config)
+    run.path.mkdir(parents=True)
+    for epoch in range(2):
+        run.save_checkpoint(epoch, {"epoch": epoch, "x": torch.full((1000,), float(epoch))})
+    last = run.checkpoints()[-1]
+    last.write_bytes(last.read_bytes()[:300])  # truncated
+    with pytest.raises(CorruptCheckpoint):
+        load_tensor_file(last)
+    messages = []
+    ckpt = run.latest_checkpoint(log=messages.append)
+    assert ckpt["epoch"] == 0 and "corrupt checkpoint" in messages[0]
+
+
+def test_two_processes_racing_for_one_config_produce_one_intact_run(smoke, store, tmp_path):
+    config = ex.search_config(tiny_profile(smoke, epochs=2), "fashion_mnist", "cnn_small", 10)
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps(config.to_dict()))
+    procs = [_worker(cfg, store.root) for _ in range(2)]
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    run = store.dir(config)
+    assert run.is_done() and len(list(store.root.iterdir())) == 1
+    assert run.log_path.read_text().count("start search") == 1  # trained once
+    load_tensor_file(run.model_path)  # verifies the hash
