@@ -34,7 +34,14 @@ def cw_margin_loss(logits: torch.Tensor, y: torch.Tensor, confidence: float = 50
     return (other - true).clamp(min=-confidence)
 
 
-LOSSES: dict[str, LossFn] = {"ce": ce_loss, "cw": cw_margin_loss}
+def expected_ce(stacked: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per-example cross-entropy averaged over the first dimension of (members, batch, classes)
+    logits: the EOT loss of a randomised ensemble such as R2S."""
+    m, b, c = stacked.shape
+    return F.cross_entropy(stacked.float().reshape(m * b, c), y.repeat(m), reduction="none").view(m, b).mean(0)
+
+
+LOSSES: dict[str, LossFn] = {"ce": ce_loss, "cw": cw_margin_loss, "expected_ce": expected_ce}
 
 
 def uniform_noise(x: torch.Tensor, eps: float, generator: torch.Generator | None) -> torch.Tensor:

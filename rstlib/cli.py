@@ -35,6 +35,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rtt", help="draw a robust trained ticket from a trained dense network")
     _add_common(p)
     p.add_argument("--source", choices=["natural", "adversarial"], default="adversarial")
+    p = sub.add_parser("eval", help="evaluate a (trained or cached) run under an attack")
+    _add_common(p)
+    p.add_argument("--kind", choices=["search", "dense", "finetune", "rtt"], default="search")
+    p.add_argument("--attack", default="pgd20", help="clean | pgd20 | cw-l2 | cw-inf | autoattack | bandits")
+    p.add_argument("--eps", type=float, default=None, help="L-inf budget in 1/255 (default: the profile's)")
+    p.add_argument("--step", type=float, default=None, help="PGD step in 1/255 (default: the profile's)")
+    p.add_argument("--steps", type=int, default=None, help="PGD steps (default: the profile's, 20 in paper)")
+    p.add_argument("--queries", type=int, default=10_000, help="Bandits query budget")
+    p.add_argument("--n-test", type=int, default=None, help="test images to attack (default: the profile's)")
+    p.add_argument("--natural", action="store_true", help="with --kind dense: the naturally trained net")
+    p = sub.add_parser("r2s", help="Random RST Switch over a candidate set of remaining ratios")
+    _add_common(p, ratio=False)
+    p.add_argument("--ratios", required=True, help="candidate set, remaining ratios in percent: 7,10,15,20,30")
+    p.add_argument("--adaptive", action="store_true", help="also run the adaptive EOT attacks")
+    p.add_argument("--n-test", type=int, default=None)
     p = sub.add_parser("runs", help="list the runs in the store and their state")
     p.add_argument("--runs", default=None)
     return parser
@@ -78,14 +93,93 @@ def _train_command(args) -> int:
         config = ex.finetune_config(profile, dataset, arch, _need_ratio(args), args.weights, args.seed, args.init)
     else:
         config = ex.rtt_config(profile, dataset, arch, _need_ratio(args), args.source, args.seed)
-    store = _store(args)
-    print(f"profile {profile.name}: {config.run_id()}", flush=True)
-    run = store.get_or_run(config, device=args.device, progress=not args.no_progress,
-                           channels_last=profile.fast.channels_last, compile=profile.fast.compile)
+    run = _train_or_load(_store(args), config, args, profile)
     m = run.metrics()
     print(f"natural accuracy {m['natural_acc']:.2f}% on {m['n_test']} test images "
           f"({m['seconds_per_epoch']:.2f} s/epoch)")
     print(f"results in {run.path} (metrics.json, model.pt, log.txt)")
+    return 0
+
+
+def _eval_spec(args, profile):
+    from rstlib.evaluation import AttackSpec
+    e = profile.evaluation
+    return AttackSpec(args.attack, eps=e.eps if args.eps is None else args.eps,
+                      step=e.step if args.step is None else args.step,
+                      steps=e.steps if args.steps is None else args.steps, queries=args.queries)
+
+
+def _evaluator(args, profile):
+    from rstlib.evaluation import Evaluator
+    n_test = args.n_test if args.n_test is not None else profile.eval_n_test
+    if n_test is not None and n_test < 1:
+        raise ConfigError(f"--n-test must be >= 1, got {n_test}")
+    return Evaluator(_store(args), n_test=n_test, batch_size=profile.evaluation.batch_size,
+                     device=args.device, progress=not args.no_progress)
+
+
+def _train_or_load(store, config, args, profile):
+    print(f"profile {profile.name}: {config.run_id()}", flush=True)
+    return store.get_or_run(config, device=args.device, progress=not args.no_progress,
+                            channels_last=profile.fast.channels_last, compile=profile.fast.compile)
+
+
+def _eval_command(args) -> int:
+    from rstlib import experiments as ex
+    profile, dataset, arch = _resolve(args)
+    spec = _eval_spec(args, profile)
+    evaluator = _evaluator(args, profile)
+    if args.kind == "dense":
+        config = ex.dense_config(profile, dataset, arch, adversarial=not args.natural, seed=args.seed)
+    elif args.kind == "search":
+        config = ex.search_config(profile, dataset, arch, _need_ratio(args), args.seed, args.init)
+    elif args.kind == "finetune":
+        config = ex.finetune_config(profile, dataset, arch, _need_ratio(args), "inherit", args.seed, args.init)
+    else:
+        config = ex.rtt_config(profile, dataset, arch, _need_ratio(args), "adversarial", args.seed)
+    run = _train_or_load(evaluator.store, config, args, profile)
+    r = evaluator.evaluate(run, spec)
+    print(f"{spec.label()}: accuracy {r['acc']:.2f}% on {r['n']} test images "
+          f"(max L-inf {r['max_linf'] * 255:.2f}/255, max L2 {r['max_l2']:.3f})")
+    print(f"cached in {run.path / 'evals'}")
+    return 0
+
+
+def parse_ratios(text) -> list[float]:
+    """'7,10,15' or '[7, 10, 15]' or a list -> checked percent list."""
+    if isinstance(text, str):
+        items = [t for t in text.strip().strip("[]").replace(" ", "").split(",") if t]
+    else:
+        items = list(text)
+    if not items:
+        raise ConfigError("the candidate set is empty: give ratios like 7,10,15")
+    ratios = [check_ratio(t) for t in items]
+    if len(set(ratios)) != len(ratios):
+        raise ConfigError(f"the candidate set repeats a ratio: {ratios}")
+    return ratios
+
+
+def _r2s_command(args) -> int:
+    from rstlib import experiments as ex
+    from rstlib.evaluation import AttackSpec
+    from rstlib.r2s import evaluate_r2s
+    profile, dataset, arch = _resolve(args)
+    ratios = parse_ratios(args.ratios)
+    evaluator = _evaluator(args, profile)
+    e = profile.evaluation
+    spec = AttackSpec("pgd20", eps=e.eps, step=e.step, steps=e.steps)
+    runs = {f"{r:g}%": _train_or_load(evaluator.store, ex.search_config(profile, dataset, arch, r, args.seed, args.init),
+                                       args, profile) for r in ratios}
+    dense = _train_or_load(evaluator.store, ex.dense_config(profile, dataset, arch, True, args.seed), args, profile)
+    result = evaluate_r2s(evaluator, runs, spec, adaptive=args.adaptive)
+    print(f"transfer matrix (PGD-{e.steps}, eps {e.eps:g}/255; rows: source, columns: target):")
+    print(result.matrix.round(2).to_string())
+    print(f"dense adversarial baseline: natural {evaluator.evaluate(dense, AttackSpec('clean'))['acc']:.2f}%  "
+          f"PGD-{e.steps} {evaluator.evaluate(dense, spec)['acc']:.2f}%")
+    line = f"R2S {{{', '.join(result.candidates)}}}: natural {result.natural:.2f}%  PGD-{e.steps} (paper protocol) {result.protocol:.2f}%"
+    if args.adaptive:
+        line += f"  adaptive EOT loss {result.eot_loss:.2f}%  EOT logits {result.eot_logits:.2f}%"
+    print(line)
     return 0
 
 
@@ -100,7 +194,7 @@ def _runs_command(args) -> int:
 
 
 COMMANDS = {"search": _train_command, "train": _train_command, "finetune": _train_command,
-            "rtt": _train_command, "runs": _runs_command}
+            "rtt": _train_command, "eval": _eval_command, "r2s": _r2s_command, "runs": _runs_command}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -163,9 +163,19 @@ class RunStore:
                     channels_last=channels_last, compile=compile)
         return run
 
-    def cached_eval(self, run: RunDir, key: dict, compute: Callable[[], dict]) -> dict:
-        """Cached evaluation result of `run` for `key` (attack, budget, test subset, ...)."""
-        path = run.path / "evals" / f"{key.get('name', 'eval')}-{config_hash(key)}.json"
+    def _eval_path(self, run: RunDir | None, key: dict) -> Path:
+        folder = run.path / "evals" if run is not None else self.root / "_evals"
+        return folder / f"{key.get('name', 'eval')}-{config_hash(key)}.json"
+
+    def lookup_eval(self, run: RunDir | None, key: dict) -> dict | None:
+        path = self._eval_path(run, key)
+        return read_json(path)["result"] if path.is_file() else None
+
+    def cached_eval(self, run: RunDir | None, key: dict, compute: Callable[[], dict]) -> dict:
+        """Cached evaluation result of `run` for `key` (attack, budget, test subset, ...); with
+        run=None the result belongs to several runs (an R2S set) and lives in `_evals/`."""
+        path = self._eval_path(run, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
         if path.is_file():
             return read_json(path)["result"]
         with FileLock(str(path) + ".lock"):

@@ -32,6 +32,10 @@ def test_search_end_to_end_prints_where_results_are(tmp_path):
     (["search", "--ratio", "5", "--device", "tpu"], "unknown device"),
     (["train", "--device", "cuda"], "CUDA is not available"),
     (["search"], "--ratio is required"),
+    (["eval", "--ratio", "5", "--eps", "-1"], ">= 0"),
+    (["eval", "--ratio", "5", "--attack", "deepfool"], "unknown attack"),
+    (["r2s", "--ratios", "0,5"], "(0, 100]"),
+    (["r2s", "--ratios", "5,150"], "(0, 100]"),
 ])
 def test_bad_input_gets_one_clear_line_and_leaves_the_store_untouched(tmp_path, args, message):
     if "cuda" in args:

@@ -1,0 +1,206 @@
+"""Robustness evaluation of stored runs: PGD-20, CW-L2 / CW-Inf (AdverTorch), AutoAttack
+(standard), Bandits; transfer matrices. Results are cached in the run store, keyed by the model,
+the attack and its budget, the test subset and the seed."""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import pandas as pd
+import torch
+import torch.nn as nn
+from tqdm.auto import tqdm
+
+from rstlib import data as datasets
+from rstlib.attacks import PGD
+from rstlib.bandits import Bandits
+from rstlib.masking import frozen_parameters
+from rstlib.store import RunDir, RunStore
+from rstlib.train import load_run_model, resolve_device
+
+ATTACKS = ("clean", "pgd20", "cw-l2", "cw-inf", "autoattack", "bandits")
+LINF_ATTACKS = ("pgd20", "cw-inf", "autoattack", "bandits")
+
+AttackFn = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class AttackSpec:
+    """An evaluation attack and its budget. eps and step are in 1/255 pixel units.
+
+    pgd20: PGD, `steps` (20) steps of `step` (2/255), random start, per-example early stop and
+           keep-the-highest-loss (the paper's evaluation loop).
+    cw-l2: AdverTorch Carlini-Wagner L2: 1 binary-search step, 100 iterations, initial constant
+           0.1, learning rate 0.01 (Sec. 2); not eps-bounded.
+    cw-inf: AdverTorch L-inf PGD on the Carlini-Wagner margin loss (`steps` steps of `step`).
+    autoattack: the official AutoAttack, standard version (APGD-CE, APGD-T, FAB-T, Square).
+    bandits: Bandits-TD L-inf with `queries` queries per image.
+    """
+    name: str
+    eps: float = 8.0
+    step: float = 2.0
+    steps: int = 20
+    queries: int = 10_000
+
+    def __post_init__(self):
+        from rstlib.config import ConfigError
+        if self.name not in ATTACKS:
+            raise ConfigError(f"unknown attack {self.name!r}; choose one of {ATTACKS}")
+        if self.eps < 0 or self.step < 0:
+            raise ConfigError(f"eps and step must be >= 0 (1/255 units), got eps={self.eps}, step={self.step}")
+        if self.steps < 1 or self.queries < 2:
+            raise ConfigError("steps must be >= 1 and queries >= 2")
+
+    def key(self) -> dict:
+        d = dataclasses.asdict(self)
+        if self.name in ("clean", "cw-l2"):
+            d.update(eps=None, step=None, steps=None)
+        if self.name != "bandits":
+            d["queries"] = None
+        if self.name == "autoattack":
+            d.update(step=None, steps=None)
+        return d
+
+    def label(self) -> str:
+        if self.name in ("clean", "cw-l2"):
+            return self.name
+        return f"{self.name}@{self.eps:g}/255"
+
+    def build(self, num_classes: int, device: torch.device, seed: int) -> AttackFn | None:
+        eps, step = self.eps / 255, self.step / 255
+        if self.name == "clean":
+            return None
+        if self.name == "pgd20":
+            return PGD(eps, step, self.steps, random_start=True, early_stop=True)
+        if self.name == "bandits":
+            return Bandits(eps, max_queries=self.queries)
+        if self.name in ("cw-l2", "cw-inf"):
+            return _advertorch_attack(self, num_classes, eps, step)
+        return _autoattack(eps, device, seed)
+
+
+def _advertorch_attack(spec: AttackSpec, num_classes: int, eps: float, step: float) -> AttackFn:
+    from rstlib.compat import advertorch
+    attacks = advertorch()
+
+    def run(model, x, y, generator=None):
+        if spec.name == "cw-l2":
+            attack = attacks.CarliniWagnerL2Attack(model, num_classes, confidence=0, learning_rate=0.01,
+                                                   binary_search_steps=1, max_iterations=100,
+                                                   initial_const=0.1, clip_min=0.0, clip_max=1.0)
+        else:
+            from advertorch.utils import CarliniWagnerLoss
+            attack = attacks.LinfPGDAttack(model, loss_fn=CarliniWagnerLoss(), eps=eps, nb_iter=spec.steps,
+                                           eps_iter=step, rand_init=True, clip_min=0.0, clip_max=1.0)
+        with frozen_parameters(model):
+            return attack.perturb(x, y).detach()
+    return run
+
+
+def _autoattack(eps: float, device: torch.device, seed: int) -> AttackFn:
+    import logging
+    from pyautoattack import AutoAttack
+    logging.getLogger("auto-attack").setLevel(logging.WARNING)
+
+    def run(model, x, y, generator=None):
+        aa = AutoAttack(model, eps=eps, norm="Linf", version="standard", device=device, seed=seed)
+        with frozen_parameters(model):
+            x_adv, _ = aa.run_standard_evaluation(x, y, batch_size=len(x))
+        return x_adv.detach()
+    return run
+
+
+def craft(source: nn.Module, loader, attack: AttackFn | None, seed: int = 0,
+          progress: bool = False) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """(x, x_adv, y) batches crafted against `source` in eval mode."""
+    torch.manual_seed(seed)  # AdverTorch and AutoAttack draw from the global generator
+    generator = torch.Generator().manual_seed(seed)
+    source.eval()
+    out = []
+    for x, y in tqdm(loader, disable=not progress, leave=False, desc="crafting"):
+        x_adv = attack(source, x, y, generator) if attack is not None else x
+        out.append((x, x_adv.detach(), y))
+    return out
+
+
+@torch.no_grad()
+def score(target: nn.Module, batches) -> dict:
+    """Accuracy (%) of `target` on crafted batches, with the perturbations' size."""
+    target.eval()
+    correct = total = 0
+    linf = l2 = 0.0
+    lo, hi = float("inf"), float("-inf")
+    for x, x_adv, y in batches:
+        correct += int((target(x_adv).argmax(1) == y).sum())
+        total += len(y)
+        d = (x_adv - x).flatten(1)
+        linf = max(linf, float(d.abs().max()))
+        l2 = max(l2, float(d.norm(dim=1).max()))
+        lo, hi = min(lo, float(x_adv.min())), max(hi, float(x_adv.max()))
+    return {"acc": 100.0 * correct / max(total, 1), "n": total, "max_linf": linf, "max_l2": l2,
+            "min_pixel": lo, "max_pixel": hi}
+
+
+@dataclass(frozen=True)
+class Evaluator:
+    """Evaluates runs of one store on one test subset, caching every number."""
+    store: RunStore
+    n_test: int | None = None
+    batch_size: int = 256
+    device: str | torch.device = "auto"
+    seed: int = 0
+    progress: bool = False
+
+    def _loader(self, dataset: str):
+        test = datasets.load(dataset, train=False, n=self.n_test)
+        return datasets.BatchLoader(test, self.batch_size, resolve_device(self.device), shuffle=False)
+
+    def _key(self, target: RunDir, spec: AttackSpec, source: RunDir | None) -> dict:
+        return {"name": spec.name, "attack": spec.key(), "dataset": target.config.dataset,
+                "n_test": self.n_test, "seed": self.seed, "target": target.config.run_id(),
+                "source": source.config.run_id() if source is not None and source.path != target.path else None}
+
+    def model(self, run: RunDir) -> nn.Module:
+        return load_run_model(run, resolve_device(self.device))
+
+    def evaluate(self, run: RunDir, spec: AttackSpec, source: RunDir | None = None) -> dict:
+        """Accuracy of `run` under `spec`, the examples crafted on `source` (default: white-box)."""
+        key = self._key(run, spec, source)
+
+        def compute():
+            return self._matrix_row(source or run, [run], spec)[0]
+        return self.store.cached_eval(run, key, compute)
+
+    def _matrix_row(self, source: RunDir, targets: list[RunDir], spec: AttackSpec) -> list[dict]:
+        device = resolve_device(self.device)
+        num_classes = datasets.dataset_spec(source.config.dataset).num_classes
+        t0 = time.time()
+        batches = craft(self.model(source), self._loader(source.config.dataset),
+                        spec.build(num_classes, device, self.seed), self.seed, self.progress)
+        seconds = time.time() - t0
+        results = []
+        for target in targets:
+            r = score(self.model(target), batches)
+            r["seconds_crafting"] = seconds
+            results.append(r)
+        return results
+
+    def transfer_matrix(self, runs: Mapping[str, RunDir], spec: AttackSpec | None = None) -> pd.DataFrame:
+        """Accuracy (%) of each target (columns) on examples crafted against each source (rows).
+        The diagonal is white-box robust accuracy."""
+        spec = spec or AttackSpec("pgd20")
+        labels = list(runs)
+        matrix = pd.DataFrame(index=pd.Index(labels, name="source"), columns=pd.Index(labels, name="target"),
+                              dtype=float)
+        for s in labels:
+            keys = {t: self._key(runs[t], spec, runs[s]) for t in labels}
+            cached = {t: self.store.lookup_eval(runs[t], keys[t]) for t in labels}
+            missing = [t for t in labels if cached[t] is None]
+            if missing:
+                for t, r in zip(missing, self._matrix_row(runs[s], [runs[t] for t in missing], spec)):
+                    cached[t] = self.store.cached_eval(runs[t], keys[t], lambda r=r: r)
+            for t in labels:
+                matrix.loc[s, t] = cached[t]["acc"]
+        return matrix

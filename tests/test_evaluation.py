@@ -1,0 +1,90 @@
+import pytest
+import torch
+
+from rstlib import data as datasets
+from rstlib import experiments as ex
+from rstlib.bandits import Bandits, RandomNoise
+from rstlib.compat import advertorch
+from rstlib.evaluation import AttackSpec, Evaluator, craft, score
+from rstlib.store import RunStore
+
+EPS = 24  # the smoke profile's budget on Fashion-MNIST, in 1/255
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, smoke):
+    """A smoke-profile RST and an evaluator on 128 Fashion-MNIST test images."""
+    store = RunStore(tmp_path_factory.mktemp("eval") / "runs")
+    run = store.get_or_run(ex.search_config(smoke, "fashion_mnist", "cnn_small", 30), device="cpu", progress=False)
+    return run, Evaluator(store, n_test=128, batch_size=128, device="cpu")
+
+
+@pytest.mark.parametrize("spec", [
+    AttackSpec("pgd20", eps=EPS, step=6),
+    AttackSpec("cw-inf", eps=EPS, step=6),
+    AttackSpec("cw-l2"),
+    AttackSpec("bandits", eps=EPS, queries=400),
+    AttackSpec("autoattack", eps=EPS),
+], ids=lambda s: s.name)
+def test_attack_stays_in_budget_and_pixel_range_and_lowers_accuracy(trained, spec):
+    run, ev = trained
+    clean = ev.evaluate(run, AttackSpec("clean"))["acc"]
+    r = ev.evaluate(run, spec)
+    assert 0.0 <= r["min_pixel"] and r["max_pixel"] <= 1.0
+    if spec.name != "cw-l2":
+        assert r["max_linf"] <= spec.eps / 255 + 1e-6
+    assert r["acc"] < clean, (spec, r, clean)
+
+
+def test_our_pgd20_is_at_least_as_strong_as_advertorch(trained):
+    run, ev = trained
+    ours = ev.evaluate(run, AttackSpec("pgd20", eps=EPS, step=6))["acc"]
+    model = ev.model(run)
+    attack = advertorch().LinfPGDAttack(model, eps=EPS / 255, nb_iter=20, eps_iter=6 / 255, rand_init=True,
+                                        clip_min=0.0, clip_max=1.0)
+    torch.manual_seed(0)
+    loader = ev._loader("fashion_mnist")
+    theirs = score(model, [(x, attack.perturb(x, y), y) for x, y in loader])["acc"]
+    assert ours <= theirs + 1.0, (ours, theirs)
+
+
+def test_autoattack_is_no_weaker_than_pgd20(trained):
+    run, ev = trained
+    pgd = ev.evaluate(run, AttackSpec("pgd20", eps=EPS, step=6))["acc"]
+    aa = ev.evaluate(run, AttackSpec("autoattack", eps=EPS))["acc"]
+    assert aa <= pgd + 1.0, (aa, pgd)
+
+
+def test_bandits_beats_random_noise_of_the_same_budget(trained):
+    run, ev = trained
+    model = ev.model(run)
+    loader = ev._loader("fashion_mnist")
+    bandits = score(model, craft(model, loader, Bandits(EPS / 255, max_queries=200)))["acc"]
+    noise = score(model, craft(model, loader, RandomNoise(EPS / 255, max_queries=200)))["acc"]
+    assert bandits < noise, (bandits, noise)
+
+
+def test_bandits_only_reads_outputs(trained):
+    run, ev = trained
+    model = ev.model(run)
+    x, y = next(iter(ev._loader("fashion_mnist")))
+    x = x.requires_grad_(True)
+    out = Bandits(EPS / 255, max_queries=20)(model, x, y)
+    assert not out.requires_grad and x.grad is None  # no gradient was ever taken
+
+
+def test_second_evaluation_hits_the_cache(trained, monkeypatch):
+    run, ev = trained
+    spec = AttackSpec("pgd20", eps=EPS, step=6)
+    first = ev.evaluate(run, spec)
+    monkeypatch.setattr(Evaluator, "_matrix_row", lambda *a, **k: pytest.fail("evaluated again"))
+    assert ev.evaluate(run, spec) == first
+    assert len(list((run.path / "evals").glob("pgd20-*.json"))) == 1
+
+
+def test_bad_attack_inputs_are_refused():
+    from rstlib.config import ConfigError
+    with pytest.raises(ConfigError, match="unknown attack"):
+        AttackSpec("fgsm-magic")
+    with pytest.raises(ConfigError, match=">= 0"):
+        AttackSpec("pgd20", eps=-1)

@@ -1,0 +1,53 @@
+import pytest
+import torch
+
+from conftest import tiny_profile
+from rstlib import experiments as ex
+from rstlib.evaluation import AttackSpec, Evaluator
+from rstlib.r2s import R2S, evaluate_r2s, shared_random_weights
+
+
+@pytest.fixture(scope="module")
+def rsts(tmp_path_factory, smoke):
+    from rstlib.store import RunStore
+    store = RunStore(tmp_path_factory.mktemp("r2s") / "runs")
+    runs = {f"{r}%": store.get_or_run(ex.search_config(smoke, "fashion_mnist", "cnn_small", r), device="cpu",
+                                      progress=False) for r in (10, 30, 50)}
+    return store, runs
+
+
+def test_r2s_protocol_is_the_mean_of_the_matrix_and_eot_is_at_least_as_strong(rsts):
+    store, runs = rsts
+    ev = Evaluator(store, n_test=128, batch_size=128, device="cpu")
+    result = evaluate_r2s(ev, runs, AttackSpec("pgd20", eps=24, step=6), adaptive=True)
+    cells = [result.matrix.loc[s, t] for s in runs for t in runs]
+    assert result.protocol == pytest.approx(sum(cells) / 9)
+    assert result.natural == pytest.approx(sum(result.member_natural.values()) / 3)
+    diagonal = sum(result.matrix.loc[r, r] for r in runs) / 3
+    assert diagonal <= result.protocol  # white-box cells are the hardest ones
+    assert result.eot_loss <= result.protocol and result.eot_logits <= result.protocol, result.row()
+
+
+def test_r2s_module_draws_members_per_batch_or_per_sample(rsts):
+    store, runs = rsts
+    ev = Evaluator(store, device="cpu")
+    members = [ev.model(r) for r in runs.values()]
+    x = torch.rand(64, 1, 28, 28)
+    outputs = [m(x) for m in members]
+    r2s = R2S(members, mode="sample", generator=torch.Generator().manual_seed(1)).eval()
+    out = r2s(x)
+    matches = torch.stack([torch.isclose(out, o).all(1) for o in outputs])  # (members, batch)
+    assert matches.any(0).all() and matches.float().sum(1).min() > 0  # every row from some member, all used
+    r2s_batch = R2S(members, mode="batch").eval()
+    assert any(torch.equal(r2s_batch(x), o) for o in outputs)
+
+
+def test_r2s_refuses_candidates_from_different_random_networks(smoke, tmp_path):
+    from rstlib.store import RunStore
+    store = RunStore(tmp_path / "runs")
+    p = tiny_profile(smoke, epochs=1)
+    a = store.get_or_run(ex.search_config(p, "fashion_mnist", "cnn_small", 10, seed=0), device="cpu", progress=False)
+    b = store.get_or_run(ex.search_config(p, "fashion_mnist", "cnn_small", 10, seed=1), device="cpu", progress=False)
+    ev = Evaluator(store, device="cpu")
+    with pytest.raises(ValueError, match="share one set of weights"):
+        shared_random_weights([ev.model(a), ev.model(b)])
