@@ -18,6 +18,11 @@ def _add_common(p: argparse.ArgumentParser, ratio: bool = True):
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.add_argument("--runs", default=None, help="run store folder (default: $RST_RUNS or ./runs)")
     p.add_argument("--no-progress", action="store_true")
+    fast = p.add_argument_group("fast path (default: the profile's)")
+    fast.add_argument("--bf16", choices=["auto", "on", "off"], default=None,
+                      help="bf16 autocast for the mask search (never for evaluation attacks)")
+    fast.add_argument("--channels-last", choices=["on", "off"], default=None)
+    fast.add_argument("--compile", choices=["on", "off"], default=None, help="torch.compile the model")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,8 +68,8 @@ def _store(args):
 def _resolve(args):
     """Profile, dataset, arch and checked numbers, before anything touches the store."""
     from rstlib import data, inits, models
-    from rstlib.train import resolve_device
-    profile = load_profile(args.profile or default_profile_name())
+    from rstlib.platform import resolve_device
+    profile = _with_fast_path(load_profile(args.profile or default_profile_name()), args)
     dataset = data.canonical_name(args.dataset or profile.datasets[0])
     data.check_dataset(dataset)
     arch = args.arch or next(iter(profile.archs))
@@ -74,6 +79,15 @@ def _resolve(args):
         check_ratio(args.ratio)
     resolve_device(args.device)
     return profile, dataset, arch
+
+
+def _with_fast_path(profile, args):
+    """The profile with the fast-path switches given on the command line."""
+    import dataclasses
+    on = {"on": True, "off": False, "auto": "auto", None: None}
+    given = {"bf16": on[args.bf16], "channels_last": on[args.channels_last], "compile": on[args.compile]}
+    given = {k: v for k, v in given.items() if v is not None}
+    return dataclasses.replace(profile, fast=dataclasses.replace(profile.fast, **given)) if given else profile
 
 
 def _need_ratio(args) -> float:

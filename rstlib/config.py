@@ -57,8 +57,9 @@ class EvalSettings:
 
 @dataclass(frozen=True)
 class FastPath:
-    """Speed switches that do not change the method (bf16 is used for the search only)."""
-    bf16: bool = False
+    """Speed switches that do not change the method. bf16 (true | false | auto: where the
+    hardware has it) applies to the mask search only, never to evaluation attacks."""
+    bf16: bool | str = False
     channels_last: bool = False
     compile: bool = False
 

@@ -18,7 +18,8 @@ from rstlib.attacks import PGD
 from rstlib.bandits import Bandits
 from rstlib.masking import frozen_parameters
 from rstlib.store import RunDir, RunStore
-from rstlib.train import load_run_model, resolve_device
+from rstlib.platform import resolve_device
+from rstlib.train import load_run_model
 
 ATTACKS = ("clean", "pgd20", "cw-l2", "cw-inf", "autoattack", "bandits")
 LINF_ATTACKS = ("pgd20", "cw-inf", "autoattack", "bandits")

@@ -7,6 +7,7 @@ import dataclasses
 from rstlib.config import ConfigError, Profile, RunConfig, check_ratio
 from rstlib.data import canonical_name, check_dataset
 from rstlib.models import check_arch
+from rstlib.platform import resolve_bf16
 
 
 def _common(profile: Profile, dataset: str, arch: str) -> dict:
@@ -25,7 +26,7 @@ def search_config(profile: Profile, dataset: str, arch: str, ratio: float, seed:
     """RST: adversarial mask search over random weights at remaining ratio `ratio` (%)."""
     common = _common(profile, dataset, arch)
     return RunConfig(kind="search", seed=seed, ratio=check_ratio(ratio), init=init,
-                     train=profile.lr_for(profile.search, common["dataset"]), bf16=profile.fast.bf16, **common)
+                     train=profile.lr_for(profile.search, common["dataset"]), bf16=resolve_bf16(profile.fast.bf16), **common)
 
 
 def dense_config(profile: Profile, dataset: str, arch: str, adversarial: bool = True, seed: int = 0,
@@ -57,4 +58,4 @@ def rtt_config(profile: Profile, dataset: str, arch: str, ratio: float, source: 
     parent = dense_config(profile, source_dataset or dataset, arch, adversarial=source == "adversarial", seed=seed)
     common = _common(profile, dataset, arch)
     return RunConfig(kind="rtt", seed=seed, ratio=check_ratio(ratio), parent=parent,
-                     train=profile.lr_for(profile.search, common["dataset"]), bf16=profile.fast.bf16, **common)
+                     train=profile.lr_for(profile.search, common["dataset"]), bf16=resolve_bf16(profile.fast.bf16), **common)

@@ -24,24 +24,10 @@ from rstlib.config import RunConfig, TrainSettings
 from rstlib.inits import initialise, kaiming_normal
 from rstlib.masking import import_mask, masked_layers, set_remaining_ratio, sparsity_report
 from rstlib.models import Classifier, build_model
+from rstlib.platform import resolve_device
 from rstlib.store import RunDir, atomic_write_json, save_tensor_file
 
 MASKED_KINDS = ("search", "finetune", "rtt")
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """'auto' -> CUDA when present, else CPU."""
-    if isinstance(device, torch.device):
-        return device
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
-        from rstlib.config import ConfigError
-        raise ConfigError(f"unknown device {device!r}; choose auto, cpu or cuda")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        from rstlib.config import ConfigError
-        raise ConfigError("--device cuda asked for, but CUDA is not available on this machine")
-    return torch.device(device)
 
 
 def learning_rate(settings: TrainSettings, epoch_progress: float) -> float:
@@ -128,6 +114,28 @@ def _run_logger(run: RunDir) -> logging.Logger:
     return log
 
 
+def train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor, optimizer: torch.optim.Optimizer,
+               attack=None, generator: torch.Generator | None = None, autocast=None):
+    """One optimiser step on the (adversarial) batch; returns (loss, logits).
+
+    The attack is crafted with the model in train mode, as in the original search. During its
+    steps the parameters are frozen, so masked layers reuse one cached mask per optimiser step.
+    """
+    with autocast if autocast is not None else contextlib.nullcontext():
+        x_in = attack(model, x, y, generator) if attack is not None else x
+        logits = model(x_in)
+        loss = F.cross_entropy(logits.float(), y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss, logits
+
+
+def search_autocast(device: torch.device, bf16: bool):
+    """bf16 autocast for the mask search where asked for (never for evaluation attacks)."""
+    return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+
+
 def execute(config: RunConfig, run: RunDir, store, device="auto", progress: bool = True,
             channels_last: bool = False, compile: bool = False) -> dict:
     """Train `config` into `run` (resuming from its last good checkpoint); returns metrics."""
@@ -166,8 +174,7 @@ def _train(config, run, store, device, progress, channels_last, compile, log) ->
     test_loader = datasets.BatchLoader(test_data, 512, device, shuffle=False, channels_last=channels_last)
     attack = training_attack(s.attack, s.eps, s.step, s.steps)
     forward = torch.compile(model) if compile else model
-    autocast = (torch.autocast(device.type, dtype=torch.bfloat16)
-                if config.bf16 and config.kind in ("search", "rtt") else contextlib.nullcontext())
+    autocast = search_autocast(device, config.bf16 and config.kind in ("search", "rtt"))
 
     start_epoch, history = 0, []
     ckpt = run.latest_checkpoint(log=lambda m: (log.info(m), print(m)))
@@ -191,14 +198,7 @@ def _train(config, run, store, device, progress, channels_last, compile, log) ->
             lr = learning_rate(s, epoch + i / n_iter)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            with autocast:
-                # the attack is crafted with the model in train mode, as in the original search
-                x_in = attack(forward, x, y, attack_gen) if attack is not None else x
-                logits = forward(x_in)
-                loss = F.cross_entropy(logits.float(), y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            loss, logits = train_step(forward, x, y, optimizer, attack, attack_gen, autocast)
             loss_sum += loss.item() * len(y)
             correct += int((logits.argmax(1) == y).sum())
             seen += len(y)
