@@ -33,8 +33,9 @@ data: deps
 test: setup
 	$(PY) -m pytest -q
 
+# Runs every page (paper profile with CUDA, laptop without), then renders book/_build/html.
 book: setup
-	$(PY) -m rstlib.book_build --execute
+	$(PY) -m rstlib.book_build --execute $(if $(PROFILE),--profile $(PROFILE),)
 
 # Render the already executed notebooks without re-running anything.
 book-render: deps

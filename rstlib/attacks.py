@@ -152,7 +152,7 @@ def accuracy(model: nn.Module, loader, attack=None, target: nn.Module | None = N
              generator: torch.Generator | None = None, progress: bool = False) -> float:
     """Accuracy (%) of `target` (default: `model`) on `loader`, on adversarial examples crafted
     against `model` when `attack` is given. Both models are put in eval mode."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
     target = target if target is not None else model
     was_training = (model.training, target.training)
     model.eval()

@@ -79,8 +79,8 @@ class Profile:
     finetune: TrainSettings
     lr_overrides: dict[str, float]
     evaluation: EvalSettings
-    ratios: tuple[float, ...]
     fast: FastPath
+    sections: dict[str, dict[str, Any]]
 
     def lr_for(self, settings: TrainSettings, dataset: str) -> TrainSettings:
         """The recipe with the dataset's learning-rate override applied (SVHN: 0.01)."""
@@ -223,8 +223,8 @@ def _profile_from_dict(name: str, spec: dict[str, Any]) -> Profile:
             finetune=TrainSettings(**spec["finetune"]),
             lr_overrides={k: float(v) for k, v in (spec.get("lr_overrides") or {}).items()},
             evaluation=EvalSettings(**spec["evaluation"]),
-            ratios=tuple(float(r) for r in spec["ratios"]),
             fast=FastPath(**spec.get("fast", {})),
+            sections=spec.get("sections", {}),
         )
     except (KeyError, TypeError) as e:
         raise ConfigError(f"profile {name!r} in _config.yml is malformed: {e}") from None

@@ -11,7 +11,7 @@ from typing import Callable, Mapping
 import pandas as pd
 import torch
 import torch.nn as nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from rstlib import data as datasets
 from rstlib.attacks import PGD
@@ -159,9 +159,12 @@ class Evaluator:
         return datasets.BatchLoader(test, self.batch_size, resolve_device(self.device), shuffle=False)
 
     def _key(self, target: RunDir, spec: AttackSpec, source: RunDir | None) -> dict:
+        cross = source is not None and source.path != target.path
         return {"name": spec.name, "attack": spec.key(), "dataset": target.config.dataset,
                 "n_test": self.n_test, "seed": self.seed, "target": target.config.run_id(),
-                "source": source.config.run_id() if source is not None and source.path != target.path else None}
+                "target_model": target.model_digest(),
+                "source": source.config.run_id() if cross else None,
+                "source_model": source.model_digest() if cross else None}
 
     def model(self, run: RunDir) -> nn.Module:
         return load_run_model(run, resolve_device(self.device))

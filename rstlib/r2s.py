@@ -131,7 +131,8 @@ def evaluate_r2s(evaluator: Evaluator, runs: Mapping[str, RunDir], spec: AttackS
     eot = {}
     if adaptive:
         for over in ("loss", "logits"):
-            key = {"name": f"r2s-eot-{over}", "attack": spec.key(), "members": sorted(r.config.run_id() for r in runs.values()),
+            members_key = sorted((r.config.run_id(), r.model_digest()) for r in runs.values())
+            key = {"name": f"r2s-eot-{over}", "attack": spec.key(), "members": members_key,
                    "n_test": evaluator.n_test, "seed": evaluator.seed}
             eot[over] = evaluator.store.cached_eval(
                 None, key, lambda over=over: _eot_accuracy(evaluator, runs, members, spec, over))["acc"]

@@ -133,6 +133,11 @@ class RunDir:
     def metrics(self) -> dict:
         return read_json(self.metrics_path)
 
+    def model_digest(self) -> str:
+        """sha256 of the finished model's file: evaluations are keyed on it, so a retrained model
+        that is not bit-identical is evaluated afresh instead of matching stale results."""
+        return self.model_path.with_name(self.model_path.name + ".sha256").read_text().strip()
+
     def load_model_state(self) -> dict:
         return load_tensor_file(self.model_path)
 
@@ -190,7 +195,11 @@ class RunStore:
         out = []
         for d in sorted(self.root.glob("*/config.json")):
             run_path = d.parent
-            status = "done" if (run_path / "metrics.json").is_file() else (
-                read_json(run_path / "status.json")["state"] if (run_path / "status.json").is_file() else "absent")
+            if (run_path / "metrics.json").is_file():
+                status = "done" if (run_path / "model.pt").is_file() else "results-only"
+            elif (run_path / "status.json").is_file():
+                status = read_json(run_path / "status.json")["state"]
+            else:
+                status = "absent"
             out.append((run_path, read_json(d), status))
         return out

@@ -16,7 +16,7 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from rstlib import data as datasets
 from rstlib.attacks import accuracy, training_attack

@@ -1,0 +1,254 @@
+"""Writes the book's notebooks (unexecuted) from one template per section, so that every page
+has the same structure: parameters, validation, our tables beside the paper's, figures, claims.
+
+    .venv/bin/python scripts/make_notebooks.py      # rewrites book/*.ipynb (outputs dropped)
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+BOOK = Path(__file__).resolve().parent.parent / "book"
+
+COMMON_PARAMS = '''profile = None      # None: "paper" when CUDA is available, else "laptop"
+device = "auto"     # auto | cpu | cuda
+seed = 0            # seed of the random network (and of the data order)'''
+
+SETUP = '''from IPython.display import Markdown, display
+from rstlib import book, plots, sections
+page = book.Page(profile, device, seed)
+check = sections.Context(page.profile, dry_run=True, seed=page.seed)   # validates the parameters, trains nothing
+{call_dry}
+display(Markdown(page.caveat()))'''
+
+CLAIMS = '''display(Markdown("### Claims check\\n\\n" + book.claims_markdown(result)))
+page.record("{name}", result)
+display(Markdown(page.footer()))'''
+
+PAGES = {
+    "sec2_settings": {
+        "title": "Sec. 2: search and attack settings of every profile",
+        "intro": "The supplement's Sec. 2 settings are the `paper` profile. The tables below are generated from "
+                 "`_config.yml`, the single source of every profile's settings, so they cannot drift from what ran.",
+        "params": "",
+        "body": [
+            ('code', '''from IPython.display import Markdown, display
+from rstlib import book
+from rstlib.settings_tables import profile_tables
+page = book.Page(profile, device, seed)
+tables = profile_tables()
+display(Markdown("### Training recipes (eps and steps in 1/255 pixel units)"))
+display(tables["training"])
+display(Markdown("### Data, networks and evaluation"))
+display(tables["data"])
+display(Markdown("### Ratios and candidate sets per section"))
+display(tables["sections"])'''),
+            ('md', "Differences from the paper's code that are deliberate: the input normalisation lives inside the "
+                   "model and attacks work in [0, 1] pixel space (equivalent); the mask keeps "
+                   "`floor(r * n + 1/2)` weights per layer (exact for every ratio the paper uses); Bandits runs "
+                   "with the paper's L-inf settings and a data prior scaled to 32x32 images; the laptop and smoke "
+                   "profiles replace CIFAR with Fashion-MNIST and ResNet-18 with a 4-layer CNN."),
+            ('code', 'display(Markdown(page.footer()))'),
+        ],
+    },
+    "sec3_more_attacks": {
+        "title": "Sec. 3: RSTs against more attacks (Table 1)",
+        "intro": "RSTs found by PGD-7 search, and the adversarially trained dense network, under AutoAttack, "
+                 "CW-L2, CW-Inf and the gradient-free Bandits, at two budgets (the paper's n=8 and n=12). "
+                 "The paper's claim: RSTs are robust against all of them, not only against the PGD they were "
+                 "searched with.",
+        "params": '''networks = None     # None: the profile's networks (paper: ["resnet18", "wrn34_10"])
+dataset = None      # None: the profile's first dataset (paper: "cifar10")
+ratios = None       # None: the profile's (paper: [5, 10, 20, 30, 50, 70])
+eps = None          # None: the profile's pair (paper: [8, 12], in 1/255)
+n_test = None       # None: the profile's number of attacked test images
+bandits_queries = None''',
+        "call": "sections.sec3({ctx}, networks=networks, dataset=dataset, ratios=ratios, eps=eps, n_test=n_test, bandits_queries=bandits_queries)",
+        "body": [
+            ('code', '''ours = result.tables["table1"]
+display(Markdown("### Table 1, ours (accuracy %, n = attacked test images)"))
+display(ours.round(2))
+eps_used = sections.parse_list(eps if eps is not None else page.profile.sections["sec3"]["eps"], "eps", float)
+display(Markdown("### Beside the paper (our eps pair maps onto the paper's n=8 / n=12 columns)"))
+display(book.table1_beside_paper(ours, eps_used, book.arch_lookup(page.profile)))'''),
+        ],
+    },
+    "sec4_natural_accuracy": {
+        "title": "Sec. 4: natural accuracy of RSTs, fine-tuned RSTs and RTTs (Figs. 1-3)",
+        "intro": "Fig. 1: RSTs from four weight initialisations. Fig. 2: RSTs vs fine-tuned RSTs (inherited or "
+                 "re-initialised weights). Fig. 3: RSTs vs natural and adversarial RTTs. The supplement prints no "
+                 "numbers for these figures; its text claims are checked at the end.",
+        "params": '''networks = None     # None: the profile's (paper: ["resnet18", "wrn34_10"]; Fig. 1 uses the first)
+datasets = None     # None: the profile's (paper: ["cifar10", "cifar100"])
+ratios = None       # None: the profile's remaining ratios in %
+inits = None        # None: all four (signed_kaiming_constant, kaiming_normal, kaiming_uniform, xavier_normal)''',
+        "call": "sections.sec4({ctx}, networks=networks, datasets=datasets, ratios=ratios, inits=inits)",
+        "body": [
+            ('code', '''for name, hue, title in (("fig1", "init", "Fig. 1: natural accuracy of RSTs by initialisation"),
+                         ("fig2", "variant", "Fig. 2: RSTs vs fine-tuned RSTs"),
+                         ("fig3", "variant", "Fig. 3: RSTs vs natural / adversarial RTTs")):
+    display(plots.ratio_lines(result.figures[name], "natural", hue, title, "natural accuracy (%)"))
+    display(result.tables[name].pivot_table(index=["panel", hue], columns="ratio", values="natural").round(2))'''),
+        ],
+    },
+    "sec5_transferability": {
+        "title": "Sec. 5: adversarial transferability between RSTs (Fig. 4, Table 2)",
+        "intro": "PGD-20 examples crafted on the RST of each remaining ratio (rows), scored on every RST (columns), "
+                 "all drawn from one random network. The diagonal is white-box robust accuracy. Table 2 attacks "
+                 "RSTs from dense networks and from an RST of the same ratio drawn from another random network.",
+        "params": '''networks = None     # None: the profile's networks
+datasets = None     # None: the profile's datasets
+ratios = None       # None: the profile's ratios for Fig. 4
+table2_ratios = None  # None: the profile's (paper: [3, 5, 7, 10, 15, 20, 40, 60])''',
+        "call": "sections.sec5({ctx}, networks=networks, datasets=datasets, ratios=ratios, table2_ratios=table2_ratios)",
+        "body": [
+            ('code', '''display(plots.heatmaps(result.figures["fig4"], "Fig. 4: PGD-20 transfer between RSTs (accuracy %)"))'''),
+            ('code', '''display(Markdown("### Table 2, ours (rows: attack source; columns: target)"))
+display(result.tables["table2"].round(2))
+display(Markdown("### Beside the paper"))
+display(book.table2_beside_paper(result.tables["table2"]))'''),
+        ],
+    },
+    "sec6_r2s": {
+        "title": "Sec. 6: R2S with more candidate RST sets (Table 3)",
+        "intro": "Random RST Switch: the adversary attacks one RST drawn at random from the candidate set, R2S "
+                 "answers with one drawn at random from the same set (the paper's protocol: the mean of the transfer "
+                 "matrix over the set). Beside it, our **adaptive** attack: PGD-20 on the expectation over the set "
+                 "(EOT of the loss, and of the logits), which the paper does not report. Stochastic defences often "
+                 "look stronger than they are under non-adaptive attacks; read both columns.",
+        "params": '''networks = None     # None: the profile's networks
+datasets = None     # None: the profile's datasets
+candidate_sets = None  # None: the profile's (paper: [[3,5,7,10], [3,5,7,10,15,20,30], [7,10,15,20,30]])
+ratios = None       # one candidate set, e.g. [7, 10, 15, 20, 30]; overrides candidate_sets''',
+        "call": "sections.sec6({ctx}, networks=networks, datasets=datasets, candidate_sets=candidate_sets, ratios=ratios)",
+        "body": [
+            ('code', '''display(Markdown("### Table 3, ours (accuracy %; dense = adversarially trained dense baseline)"))
+display(result.tables["r2s"].round(2))
+display(Markdown("### Beside the paper"))
+display(book.r2s_beside_paper(result.tables["r2s"], "table3", book.arch_lookup(page.profile), book.dataset_lookup()))'''),
+        ],
+    },
+    "sec7_rtt_transferability": {
+        "title": "Sec. 7: adversarial transferability between adversarial RTTs (Fig. 5)",
+        "intro": "The same transfer matrix as Fig. 4, for adversarial RTTs: masks searched over the weights of one "
+                 "adversarially trained dense network.",
+        "params": '''network = None      # None: the profile's first network (paper: "resnet18")
+datasets = None     # None: the profile's datasets
+ratios = None       # None: the profile's ratios''',
+        "call": "sections.sec7({ctx}, network=network, datasets=datasets, ratios=ratios)",
+        "body": [
+            ('code', '''display(plots.heatmaps(result.figures["fig5"], "Fig. 5: PGD-20 transfer between adversarial RTTs (accuracy %)"))'''),
+        ],
+    },
+    "sec8_r2s_rtt": {
+        "title": "Sec. 8: R2S on adversarial RTTs (Table 4)",
+        "intro": "R2S with candidate sets of adversarial RTTs (all drawn from one adversarially trained network), "
+                 "under the paper's protocol and under our adaptive EOT attack.",
+        "params": '''network = None      # None: the profile's first network
+datasets = None     # None: the profile's datasets
+candidate_sets = None  # None: the profile's (paper: [[3,5,7,10], [3,5,7,10,15,20,40], [7,10,15,20,40]])
+ratios = None       # one candidate set; overrides candidate_sets''',
+        "call": "sections.sec8({ctx}, network=network, datasets=datasets, candidate_sets=candidate_sets, ratios=ratios)",
+        "body": [
+            ('code', '''display(Markdown("### Table 4, ours (accuracy %)"))
+display(result.tables["r2s"].round(2))
+display(Markdown("### Beside the paper"))
+display(book.r2s_beside_paper(result.tables["r2s"], "table4", book.arch_lookup(page.profile), book.dataset_lookup()))'''),
+        ],
+    },
+    "sec9_cross_task": {
+        "title": "Sec. 9: RSTs vs transferred adversarial RTTs across tasks (Fig. 6)",
+        "intro": "All RSTs of both tasks are drawn from ONE random initialisation; each task's adversarial RTTs are "
+                 "drawn from a network adversarially trained on the *other* task. The paper (CIFAR-10 and SVHN) "
+                 "finds RSTs ahead by up to 2.75 points on SVHN.",
+        "params": '''network = None      # None: the profile's first network
+task_a = None       # None: the profile's first dataset (paper: "cifar10")
+task_b = None       # None: the profile's second task (paper: "svhn")
+ratios = None       # None: the profile's ratios''',
+        "call": "sections.sec9({ctx}, network=network, task_a=task_a, task_b=task_b, ratios=ratios)",
+        "body": [
+            ('code', '''display(plots.ratio_lines(result.figures["fig6"], "pgd20", "variant",
+                          "Fig. 6: RSTs vs transferred adversarial RTTs", "PGD-20 accuracy (%)"))
+display(result.tables["fig6"].pivot_table(index=["panel", "variant"], columns="ratio", values="pgd20").round(2))'''),
+        ],
+    },
+}
+
+
+INTRO = {
+    "title": "Robust Scratch Tickets: the supplement, reproduced",
+    "params": '''seeds = [0, 1, 2]   # seeds of the C1-C3 summary''',
+}
+
+
+def intro_notebook() -> nbformat.NotebookNode:
+    text = (Path(__file__).resolve().parent / "intro.md").read_text()
+    cells = [new_markdown_cell(text),
+             new_code_cell(COMMON_PARAMS + "\n" + INTRO["params"], metadata={"tags": ["parameters"]}),
+             new_code_cell('''import pandas as pd
+from IPython.display import Markdown, display
+from rstlib import book, sections
+page = book.Page(profile, device, seed)
+seeds = sections.parse_list(seeds, "seeds", int)
+display(Markdown(page.caveat()))'''),
+             new_markdown_cell("## How each page ran\n\nWall time per page as measured when it was executed "
+                               "(training included when the run store was empty)."),
+             new_code_cell('''recs = book.records(page.ctx.store.root, page.profile.name)
+runs = pd.DataFrame([{"page": r["page"], "profile": r["profile"], "seed": r["seed"], "wall time (min)": round(r["seconds"] / 60, 1),
+                      "claims held": f"{sum(c['held'] is True for c in r['claims'])} / {len(r['claims'])}",
+                      "git commit": r["git_commit"], "hardware": r["hardware"]} for r in recs])
+display(runs)
+if len(runs):
+    display(Markdown(f"Total: **{runs['wall time (min)'].sum():.1f} min** of page execution."))'''),
+             new_markdown_cell("## Headline claims over seeds\n\nC1 existence: the best RST at 5-30% minus the "
+                               "adversarially trained dense network (PGD-20; held if >= -3). C2 poor transfer: mean "
+                               "off-diagonal minus diagonal of the RST transfer matrix (held if >= 10). C3 R2S: paper-"
+                               "protocol R2S accuracy (candidate set = the Fig. 4 ratios) minus dense (held if >= 5)."),
+             new_code_cell('''rows = [sections.headline(sections.Context(page.profile, device=page.device, seed=s, progress=False)) for s in seeds]
+per_seed = pd.DataFrame(rows).set_index("seed")
+display(per_seed.round(2))
+summary = pd.DataFrame({"mean": per_seed.mean(), "std": per_seed.std()}).drop(index="dense_pgd20")
+summary["threshold"] = [-3.0, 10.0, 5.0]
+summary["held (mean)"] = ["held" if m >= t else "did not hold" for m, t in zip(summary["mean"], summary["threshold"])]
+display(summary.round(2))'''),
+             new_markdown_cell("## Every claim of the supplement, as measured"),
+             new_code_cell('''allc = pd.DataFrame([{"page": r["page"], "claim": c["claim"], "measured": c["measured"],
+                      "held": {True: "held", False: "did not hold", None: "n/a"}[c["held"]]} for r in recs for c in r["claims"]])
+display(allc)
+display(Markdown(page.footer()))''')]
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def notebook(name: str, page: dict) -> nbformat.NotebookNode:
+    cells = [new_markdown_cell(f"# {page['title']}\n\n{page['intro']}")]
+    params = COMMON_PARAMS + ("\n" + page["params"] if page["params"] else "")
+    cells.append(new_code_cell(params, metadata={"tags": ["parameters"]}))
+    if "call" in page:
+        cells.append(new_code_cell(SETUP.format(call_dry=page["call"].format(ctx="check"))))
+        cells.append(new_code_cell("result = " + page["call"].format(ctx="page.ctx")))
+    for kind, text in page["body"]:
+        cells.append(new_code_cell(text) if kind == "code" else new_markdown_cell(text))
+    if "call" in page:
+        cells.append(new_code_cell(CLAIMS.format(name=name)))
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def main():
+    BOOK.mkdir(exist_ok=True)
+    for name, page in PAGES.items():
+        nbformat.write(notebook(name, page), BOOK / f"{name}.ipynb")
+        print("wrote", BOOK / f"{name}.ipynb")
+    nbformat.write(intro_notebook(), BOOK / "intro.ipynb")
+    print("wrote", BOOK / "intro.ipynb")
+
+
+if __name__ == "__main__":
+    main()

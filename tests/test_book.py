@@ -1,0 +1,93 @@
+"""The book: every notebook executes at the smoke profile through papermill, and the book
+renders with warnings as errors. Parameters arrive as papermill hands them over."""
+import shutil
+
+import nbformat
+import papermill
+import pytest
+
+from conftest import ROOT
+from rstlib.book_build import execute, pages, render
+from rstlib.config import ConfigError, load_profile
+from rstlib.sections import Context, parse_candidate_sets, parse_ratios, sec6
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    """A copy of book/ executed at the smoke profile against a fresh run store."""
+    root = tmp_path_factory.mktemp("book")
+    book_dir = root / "book"
+    shutil.copytree(ROOT / "book", book_dir, ignore=shutil.ignore_patterns("_build"))
+    mp = pytest.MonkeyPatch()
+    mp.setenv("RST_RUNS", str(root / "runs"))
+    times = execute(book_dir, "smoke")
+    yield book_dir, times
+    mp.undo()
+
+
+def _text(nb) -> str:
+    out = []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            out.append(o.get("text", "") + str(o.get("data", {}).get("text/markdown", "")) +
+                       str(o.get("data", {}).get("text/plain", "")))
+    return "\n".join(out)
+
+
+def test_every_page_executes_and_the_book_renders_without_warnings(book):
+    book_dir, times = book
+    print("smoke wall time per page (s):", {k: round(v, 1) for k, v in times.items()})
+    assert set(times) == set(pages(book_dir))
+    for page in pages(book_dir):
+        nb = nbformat.read(book_dir / f"{page}.ipynb", as_version=4)
+        assert not any(o.output_type == "error" for c in nb.cells for o in c.get("outputs", [])), page
+        text = _text(nb)
+        assert "profile: smoke" in text and "git commit" in text, page
+        if page.startswith(("sec3", "sec5", "sec6", "sec8")):
+            assert "Beside the paper" in text and "not comparable" in text, page
+        if page not in ("sec2_settings", "intro"):
+            assert "Claims check" in text, page
+    render(book_dir)  # jupyter-book build -W: any warning fails
+    assert (book_dir / "_build" / "html" / "sec6_r2s.html").is_file()
+    html = (book_dir / "_build" / "html" / "sec6_r2s.html").read_text()
+    assert "pgd20_eot_loss" in html and "Table 3" in html
+
+
+@pytest.mark.parametrize("given", ["[10,30]", "10,30", [10, 30]])
+def test_sec6_ratios_parameter_as_papermill_hands_it_over(book, tmp_path, given):
+    """`papermill book/sec6_r2s.ipynb out.ipynb -p ratios "[10,30]"` gives the R2S row of exactly
+    that candidate set beside the dense baseline (runs come from the store of the book fixture)."""
+    book_dir, _ = book
+    out = tmp_path / "out.ipynb"
+    papermill.execute_notebook(str(ROOT / "book" / "sec6_r2s.ipynb"), str(out), kernel_name="python3",
+                               parameters={"profile": "smoke", "ratios": given}, cwd=str(ROOT),
+                               progress_bar=False)
+    text = _text(nbformat.read(out, as_version=4))
+    assert "10%, 30%" in text and "dense" in text
+
+
+def test_list_parameters_accept_lists_strings_and_csv():
+    assert parse_ratios("[7,10,15,20,30]") == parse_ratios("7,10,15,20,30") == parse_ratios([7, 10, 15, 20, 30])
+    assert parse_candidate_sets("[[3,5],[7,10]]") == parse_candidate_sets("3,5;7,10") == [[3, 5], [7, 10]]
+
+
+@pytest.mark.parametrize("params,message", [
+    ({"ratios": "[0,10]"}, "(0, 100]"),
+    ({"ratios": "[10,150]"}, "(0, 100]"),
+    ({"networks": "vgg19"}, "unknown arch"),
+    ({"datasets": "imagenet21k"}, "unknown dataset"),
+])
+def test_bad_parameters_fail_before_any_training(params, message, tmp_path):
+    with pytest.raises(ConfigError, match=message):
+        sec6(Context(load_profile("smoke"), dry_run=True), **params)
+    out = tmp_path / "bad.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError) as err:
+        papermill.execute_notebook(str(ROOT / "book" / "sec6_r2s.ipynb"), str(out), kernel_name="python3",
+                                   parameters={"profile": "smoke", **params}, cwd=str(ROOT), progress_bar=False)
+    assert message in str(err.value) and "ConfigError" in str(err.value)
+    nb = nbformat.read(out, as_version=4)
+    failed = [i for i, c in enumerate(nb.cells) if any(o.output_type == "error" for o in c.get("outputs", []))]
+    first_code_after_params = next(i for i, c in enumerate(nb.cells)
+                                   if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])
+                                   and "injected-parameters" not in c.metadata.get("tags", []))
+    assert failed == [first_code_after_params]
