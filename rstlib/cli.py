@@ -55,6 +55,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ratios", required=True, help="candidate set, remaining ratios in percent: 7,10,15,20,30")
     p.add_argument("--adaptive", action="store_true", help="also run the adaptive EOT attacks")
     p.add_argument("--n-test", type=int, default=None)
+    p = sub.add_parser("plan", help="every run the book needs at a profile, and its device-hours")
+    p.add_argument("--profile", default=None)
+    p.add_argument("--sections", default=None, help="e.g. sec3,sec6 (default: all)")
+    p.add_argument("--measure", action="store_true", help="time the training steps on this machine")
+    p.add_argument("--device", default="auto")
+    p = sub.add_parser("sweep", help="run or submit every run of some sections (SLURM or local workers)")
+    p.add_argument("--profile", default=None)
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--sections", default=None, help="e.g. sec3,sec6")
+    group.add_argument("--all", action="store_true", help="every section (the default)")
+    p.add_argument("--executor", default="local", help="local | slurm")
+    p.add_argument("--max-parallel", type=int, default=2)
+    p.add_argument("--partition", default=None)
+    p.add_argument("--gpus-per-job", type=int, default=1)
+    p.add_argument("--time-limit", default="12h")
+    p.add_argument("--dry-run", action="store_true", help="list the runs and the device-hours; submit nothing")
+    p.add_argument("--wait", action="store_true", help="(slurm) wait until every job has finished")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--runs", default=None)
     p = sub.add_parser("runs", help="list the runs in the store and their state")
     p.add_argument("--runs", default=None)
     return parser
@@ -197,6 +217,43 @@ def _r2s_command(args) -> int:
     return 0
 
 
+def _plan_command(args) -> int:
+    from rstlib.plan import project
+    from rstlib.platform import resolve_device
+    profile = load_profile(args.profile or default_profile_name())
+    sections = [x.strip() for x in args.sections.split(",")] if args.sections else None
+    print(project(profile, sections, measure=args.measure, device=resolve_device(args.device)).report())
+    return 0
+
+
+def _sweep_command(args) -> int:
+    from rstlib.sections import plan
+    from rstlib.sweep import sweep
+    profile = load_profile(args.profile or default_profile_name())
+    sections = [x.strip() for x in args.sections.split(",") if x.strip()] if args.sections else None
+    store = _store(args)
+    report = sweep(profile, sections, executor=args.executor, max_parallel=args.max_parallel,
+                   partition=args.partition, gpus_per_job=args.gpus_per_job, time_limit=args.time_limit,
+                   dry_run=args.dry_run, store=store, wait=args.wait, device=args.device, seed=args.seed)
+    if args.dry_run:
+        runs, _, _ = plan(profile, sections, seed=args.seed)
+        for rid, c in runs.items():
+            print(f"{store.dir(c).status():12s} {rid}")
+        print("section  runs")
+        for sec, n in report.per_section.items():
+            print(f"{sec:8s} {n:5d}")
+        print(f"{report.total} distinct runs, {report.cached} already in the store, {report.total - report.cached} "
+              f"to run; about {report.hours:.1f} device-hours for the whole list (rst plan)")
+        print("dry run: nothing submitted")
+        return 0
+    print(f"{len(report.submitted)} runs {'submitted' if args.executor == 'slurm' else 'run'}, "
+          f"{report.cached} were already done")
+    if report.job_ids:
+        print("SLURM job ids: " + " ".join(report.job_ids))
+    print(f"logs in {report.log_dir}; `rst runs --runs {store.root}` shows each run's state")
+    return 0
+
+
 def _runs_command(args) -> int:
     store = _store(args)
     rows = store.all_runs()
@@ -208,7 +265,8 @@ def _runs_command(args) -> int:
 
 
 COMMANDS = {"search": _train_command, "train": _train_command, "finetune": _train_command,
-            "rtt": _train_command, "eval": _eval_command, "r2s": _r2s_command, "runs": _runs_command}
+            "rtt": _train_command, "eval": _eval_command, "r2s": _r2s_command, "plan": _plan_command, "sweep": _sweep_command,
+            "runs": _runs_command}
 
 
 def main(argv: list[str] | None = None) -> int:

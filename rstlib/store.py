@@ -106,10 +106,10 @@ class RunDir:
                                                       "pid": os.getpid(), "time": time.time(), **extra})
 
     def status(self) -> str:
+        """done | queued | running | failed | interrupted (its process is gone) | absent"""
         if self.is_done():
             return "done"
-        p = self.path / "status.json"
-        return read_json(p)["state"] if p.is_file() else "absent"
+        return _state(self.path)
 
     def checkpoints(self) -> list[Path]:
         return sorted(self.path.glob("ckpt-*.pt"))
@@ -140,6 +140,21 @@ class RunDir:
 
     def load_model_state(self) -> dict:
         return load_tensor_file(self.model_path)
+
+
+def _state(run_path: Path) -> str:
+    p = run_path / "status.json"
+    if not p.is_file():
+        return "absent"
+    s = read_json(p)
+    if s["state"] == "running" and s.get("host") == socket.gethostname():
+        try:
+            os.kill(int(s["pid"]), 0)
+        except ProcessLookupError:
+            return "interrupted"
+        except PermissionError:
+            pass
+    return s["state"]
 
 
 class RunStore:
@@ -197,9 +212,7 @@ class RunStore:
             run_path = d.parent
             if (run_path / "metrics.json").is_file():
                 status = "done" if (run_path / "model.pt").is_file() else "results-only"
-            elif (run_path / "status.json").is_file():
-                status = read_json(run_path / "status.json")["state"]
             else:
-                status = "absent"
+                status = _state(run_path)
             out.append((run_path, read_json(d), status))
         return out

@@ -1,0 +1,176 @@
+"""Cost projection of a profile: every training run and evaluation the book needs (from the
+sections' dry-run plans), priced by measured or FLOP-derived throughput.
+
+Training cost: epochs x ceil(n_train / batch) optimiser steps. One PGD-k search step costs about
+(2k + 3) forward-equivalents per image (k + 1 forwards, k input-only backwards ~ 1 forward each,
+one full backward ~ 2 forwards); a natural step 3. Evaluation: PGD-20 ~ 41 forward-equivalents
+per image (upper bound: no early stop), CW-L2 ~ 300 (100 iterations), CW-Inf ~ 41, AutoAttack
+~ 4,400 and Bandits ~ 1.5 x queries (both on the ~half of the images that stay robust), a clean
+pass 1, a transfer cell 1 (the crafting is shared by its row, counted once per source).
+
+With `measure=True` the seconds per search step are timed on this machine for each network and
+batch size (the honest number for this device); otherwise FLOPs are divided by an assumed
+achieved throughput, printed with the result.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+import torch
+
+from rstlib import data as datasets
+from rstlib.config import Profile, RunConfig
+from rstlib.models import build_model
+from rstlib.sections import plan as section_plan
+
+EVAL_FORWARDS = {"clean": 1, "pgd20": 41, "cw-l2": 300, "cw-inf": 41, "autoattack": 4400}
+# Assumed achieved throughput on an H100 when nothing was measured (dense conv nets on 32x32
+# inputs reach a small share of the 989 TFLOP/s bf16 peak): search in bf16, evaluation in fp32.
+ASSUMED_TFLOPS = {"search_bf16": 150.0, "fp32": 40.0}
+
+
+@dataclass
+class Projection:
+    profile: str
+    runs: int
+    evaluations: int
+    train_hours: float
+    eval_hours: float
+    per_section: dict[str, int]
+    per_kind_hours: dict[str, float]
+    basis: str
+
+    @property
+    def total_hours(self) -> float:
+        return self.train_hours + self.eval_hours
+
+    def report(self) -> str:
+        lines = [f"profile {self.profile}: {self.runs} training runs, {self.evaluations} evaluations",
+                 "runs per section (shared runs counted in each): " +
+                 ", ".join(f"{k} {v}" for k, v in self.per_section.items()),
+                 "training hours by kind: " + ", ".join(f"{k} {v:.1f}" for k, v in self.per_kind_hours.items()),
+                 f"training {self.train_hours:.1f} h + evaluation {self.eval_hours:.1f} h = "
+                 f"{self.total_hours:.1f} device-hours",
+                 f"basis: {self.basis}"]
+        return "\n".join(lines)
+
+
+def forward_flops(arch: str, dataset: str, width: float) -> float:
+    """FLOPs of one image's forward pass."""
+    from torch.utils.flop_counter import FlopCounterMode
+    spec = datasets.dataset_spec(dataset)
+    model = build_model(arch, dataset, masked=False, width=width).eval()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.zeros(1, spec.channels, spec.size, spec.size))
+    return float(counter.get_total_flops())
+
+
+def step_forwards(config: RunConfig) -> int:
+    t = config.train
+    if t.attack == "none":
+        return 3
+    k = 1 if t.attack == "fgsm-rs" else t.steps
+    return 2 * k + 3
+
+
+def measure_step_seconds(config: RunConfig, device="auto", repeats: int = 3) -> float:
+    """Seconds of one optimiser step of `config`'s kind, timed here on random data."""
+    from rstlib.attacks import training_attack
+    from rstlib.platform import resolve_device
+    from rstlib.train import _set_trainable, build_run_model, search_autocast, train_step
+    device = resolve_device(device)
+    spec = datasets.dataset_spec(config.dataset)
+    model = build_run_model(config).to(device).train()
+    params = _set_trainable(model, config.kind)
+    opt = torch.optim.SGD(params, lr=0.01, momentum=0.9)
+    x = torch.rand(config.train.batch_size, spec.channels, spec.size, spec.size, device=device)
+    y = torch.randint(0, spec.num_classes, (config.train.batch_size,), device=device)
+    attack = training_attack(config.train.attack, config.train.eps, config.train.step, config.train.steps)
+    autocast = search_autocast(device, config.bf16 and config.kind in ("search", "rtt"))
+    times = []
+    for i in range(repeats + 1):
+        t = time.perf_counter()
+        train_step(model, x, y, opt, attack, None, autocast)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        if i:
+            times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def _n_train(config: RunConfig) -> int:
+    return config.n_train or {"cifar10": 50_000, "cifar100": 50_000, "svhn": 73_257,
+                              "fashion_mnist": 60_000, "digits": 1_297}[config.dataset]
+
+
+def _n_test(profile: Profile, dataset: str, n_test: int | None) -> int:
+    full = {"cifar10": 10_000, "cifar100": 10_000, "svhn": 26_032, "fashion_mnist": 10_000, "digits": 500}[dataset]
+    n = n_test if n_test is not None else profile.eval_n_test
+    return min(n, full) if n else full
+
+
+def project(profile: Profile, sections=None, measure: bool = False, device="auto") -> Projection:
+    runs, evals, per_section = section_plan(profile, sections)
+    flops_cache: dict[tuple, float] = {}
+    step_cache: dict[tuple, float] = {}
+
+    def fwd(c: RunConfig) -> float:
+        key = (c.arch, c.dataset, c.width)
+        if key not in flops_cache:
+            flops_cache[key] = forward_flops(*key)
+        return flops_cache[key]
+
+    def step_seconds(c: RunConfig) -> float:
+        key = (c.arch, c.dataset, c.width, c.kind, c.train.batch_size, c.train.attack, c.train.steps, c.bf16)
+        if key not in step_cache:
+            step_cache[key] = measure_step_seconds(c, device)
+        return step_cache[key]
+
+    image_forward_seconds: dict[tuple, float] = {}
+
+    def eval_seconds_per_forward(c: RunConfig) -> float:
+        """Seconds of one image's forward pass in an evaluation (fp32)."""
+        key = (c.arch, c.dataset, c.width)
+        if key not in image_forward_seconds:
+            if measure:  # from the measured step of this network
+                image_forward_seconds[key] = step_seconds(c) / (c.train.batch_size * step_forwards(c))
+            else:
+                image_forward_seconds[key] = fwd(c) / (ASSUMED_TFLOPS["fp32"] * 1e12)
+        return image_forward_seconds[key]
+
+    per_kind: dict[str, float] = defaultdict(float)
+    train_seconds = 0.0
+    for c in runs.values():
+        steps = c.train.epochs * math.ceil(_n_train(c) / c.train.batch_size)
+        if measure:
+            seconds = steps * step_seconds(c)
+        else:
+            rate = ASSUMED_TFLOPS["search_bf16" if c.bf16 else "fp32"] * 1e12
+            seconds = steps * c.train.batch_size * step_forwards(c) * fwd(c) / rate
+        per_kind[c.kind] += seconds / 3600
+        train_seconds += seconds
+    eval_seconds = 0.0
+    crafted = set()
+    for e in evals:
+        n = _n_test(profile, e.target.dataset, e.n_test)
+        if e.source is not None:  # a transfer cell: crafting counted once per (source, attack)
+            key = (e.source.run_id(), e.attack)
+            forwards = 1 + (EVAL_FORWARDS.get(e.attack.name, 41) if key not in crafted else 0)
+            crafted.add(key)
+        elif e.attack.name == "bandits":
+            forwards = 1.5 * e.attack.queries * 0.5
+        else:
+            forwards = EVAL_FORWARDS[e.attack.name] * (0.5 if e.attack.name == "autoattack" else 1)
+        eval_seconds += n * forwards * eval_seconds_per_forward(e.target)
+    if measure:
+        basis = (f"training steps timed on this machine ({device}); evaluations priced per forward pass "
+                 "from the same measurement")
+    else:
+        basis = (f"FLOPs at an assumed achieved {ASSUMED_TFLOPS['search_bf16']:g} TFLOP/s (bf16 search) and "
+                 f"{ASSUMED_TFLOPS['fp32']:g} TFLOP/s (fp32) on one H100-class GPU; rerun with --measure on the "
+                 "target GPU for a measured figure")
+    return Projection(profile.name, len(runs), len(evals), train_seconds / 3600, eval_seconds / 3600,
+                      per_section, dict(per_kind), basis)
