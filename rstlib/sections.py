@@ -227,6 +227,13 @@ def _diag_gap(matrix: pd.DataFrame) -> tuple[float, float, float]:
     return diag, off, off - diag
 
 
+def _transfer_claim(section: str, claim: str, matrix: pd.DataFrame) -> Claim:
+    """Poor transfer: the off-diagonal mean at least 10 points above the diagonal (white-box)."""
+    diag, off, gap = _diag_gap(matrix)
+    return Claim(section, claim, f"diagonal {_fmt(diag)}, off-diagonal {_fmt(off)}, gap {_fmt(gap)}",
+                 _held(gap >= 10 if not math.isnan(gap) else NAN))
+
+
 # -- Sec. 3: more attacks (Table 1) ---------------------------------------------------------
 
 def sec3(ctx: Context, networks=None, dataset=None, ratios=None, eps=None, n_test=None,
@@ -351,11 +358,8 @@ def sec5(ctx: Context, networks=None, datasets=None, ratios=None, table2_ratios=
         for arch in archs:
             m = ctx.matrix({_pct(r): ex.search_config(p, d, arch, r, ctx.seed) for r in ratios})
             matrices[_label(arch, d)] = m
-            diag, off, gap = _diag_gap(m)
-            result.claims.append(Claim("sec5", f"C2 poor transfer ({_label(arch, d)}): mean off-diagonal robust accuracy "
-                                       "at least 10 points above the diagonal (white-box)",
-                                       f"diagonal {_fmt(diag)}, off-diagonal {_fmt(off)}, gap {_fmt(gap)}",
-                                       _held(gap >= 10 if not math.isnan(gap) else NAN)))
+            result.claims.append(_transfer_claim("sec5", f"C2 poor transfer ({_label(arch, d)}): mean off-diagonal "
+                                                 "robust accuracy at least 10 points above the diagonal (white-box)", m))
     result.figures["fig4"] = matrices
     # Table 2: first network, first dataset
     arch, d = archs[0], names[0]
@@ -453,11 +457,8 @@ def sec7(ctx: Context, network=None, datasets=None, ratios=None) -> SectionResul
     for d in _datasets(p, datasets):
         m = ctx.matrix({_pct(r): ex.rtt_config(p, d, arch, r, "adversarial", ctx.seed) for r in ratios})
         matrices[_label(arch, d)] = m
-        diag, off, gap = _diag_gap(m)
-        result.claims.append(Claim("sec7", f"Fig. 5 ({_label(arch, d)}): adversarial RTTs transfer poorly to each other "
-                                   "(off-diagonal >= 10 points above the diagonal)",
-                                   f"diagonal {_fmt(diag)}, off-diagonal {_fmt(off)}, gap {_fmt(gap)}",
-                                   _held(gap >= 10 if not math.isnan(gap) else NAN)))
+        result.claims.append(_transfer_claim("sec7", f"Fig. 5 ({_label(arch, d)}): adversarial RTTs transfer poorly "
+                                             "to each other (off-diagonal >= 10 points above the diagonal)", m))
     result.figures["fig5"] = matrices
     return result
 
