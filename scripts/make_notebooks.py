@@ -202,6 +202,11 @@ runs = pd.DataFrame([{"page": r["page"], "profile": r["profile"], "seed": r["see
 display(runs)
 if len(runs):
     display(Markdown(f"Total: **{runs['wall time (min)'].sum():.1f} min** of page execution."))'''),
+             new_markdown_cell("## What the paper profile costs\n\nEvery run and evaluation the book needs at the "
+                               "`paper` profile (`rst plan --profile paper`), priced in device-hours."),
+             new_code_cell('''from rstlib.config import load_profile
+from rstlib.plan import project
+print(project(load_profile("paper")).report())'''),
              new_markdown_cell("## Headline claims over seeds\n\nC1 existence: the best RST at 5-30% minus the "
                                "adversarially trained dense network (PGD-20; held if >= -3). C2 poor transfer: mean "
                                "off-diagonal minus diagonal of the RST transfer matrix (held if >= 10). C3 R2S: paper-"
