@@ -75,4 +75,4 @@ def test_channels_last_changes_only_float_rounding():
         train_step(model, xin, y, opt)
         results.append({n: m.scores.detach().clone() for n, m in masked_layers(model).items()})
     for name in results[0]:
-        torch.testing.assert_close(results[1][name], results[0][name], rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(results[1][name], results[0][name], rtol=1e-3, atol=1e-4)
