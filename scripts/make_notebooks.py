@@ -183,6 +183,13 @@ INTRO = {
 }
 
 
+def _notebook(cells) -> nbformat.NotebookNode:
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
 def intro_notebook() -> nbformat.NotebookNode:
     text = (Path(__file__).resolve().parent / "intro.md").read_text()
     cells = [new_markdown_cell(text),
@@ -223,10 +230,7 @@ display(summary.round(2))'''),
                       "held": {True: "held", False: "did not hold", None: "n/a"}[c["held"]]} for r in recs for c in r["claims"]])
 display(allc)
 display(Markdown(page.footer()))''')]
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
+    return _notebook(cells)
 
 
 def notebook(name: str, page: dict) -> nbformat.NotebookNode:
@@ -240,10 +244,7 @@ def notebook(name: str, page: dict) -> nbformat.NotebookNode:
         cells.append(new_code_cell(text) if kind == "code" else new_markdown_cell(text))
     if "call" in page:
         cells.append(new_code_cell(CLAIMS.format(name=name)))
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
+    return _notebook(cells)
 
 
 def main():
