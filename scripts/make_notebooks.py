@@ -27,6 +27,15 @@ CLAIMS = '''display(Markdown("### Claims check\\n\\n" + book.claims_markdown(res
 page.record("{name}", result)
 display(Markdown(page.footer()))'''
 
+def r2s_body(title: str, reference_table: str) -> str:
+    """Tables 3 and 4: our R2S table, then the same rows beside the paper's."""
+    return (f'display(Markdown("### {title}"))\n'
+            'display(result.tables["r2s"].round(2))\n'
+            'display(Markdown("### Beside the paper"))\n'
+            f'display(book.r2s_beside_paper(result.tables["r2s"], "{reference_table}", '
+            'book.arch_lookup(page.profile), book.dataset_lookup()))')
+
+
 PAGES = {
     "sec2_settings": {
         "title": "Sec. 2: search and attack settings of every profile",
@@ -124,10 +133,7 @@ candidate_sets = None  # None: the profile's (paper: [[3,5,7,10], [3,5,7,10,15,2
 ratios = None       # one candidate set, e.g. [7, 10, 15, 20, 30]; overrides candidate_sets''',
         "call": "sections.sec6({ctx}, networks=networks, datasets=datasets, candidate_sets=candidate_sets, ratios=ratios)",
         "body": [
-            ('code', '''display(Markdown("### Table 3, ours (accuracy %; dense = adversarially trained dense baseline)"))
-display(result.tables["r2s"].round(2))
-display(Markdown("### Beside the paper"))
-display(book.r2s_beside_paper(result.tables["r2s"], "table3", book.arch_lookup(page.profile), book.dataset_lookup()))'''),
+            ('code', r2s_body("Table 3, ours (accuracy %; dense = adversarially trained dense baseline)", "table3")),
         ],
     },
     "sec7_rtt_transferability": {
@@ -152,10 +158,7 @@ candidate_sets = None  # None: the profile's (paper: [[3,5,7,10], [3,5,7,10,15,2
 ratios = None       # one candidate set; overrides candidate_sets''',
         "call": "sections.sec8({ctx}, network=network, datasets=datasets, candidate_sets=candidate_sets, ratios=ratios)",
         "body": [
-            ('code', '''display(Markdown("### Table 4, ours (accuracy %)"))
-display(result.tables["r2s"].round(2))
-display(Markdown("### Beside the paper"))
-display(book.r2s_beside_paper(result.tables["r2s"], "table4", book.arch_lookup(page.profile), book.dataset_lookup()))'''),
+            ('code', r2s_body("Table 4, ours (accuracy %)", "table4")),
         ],
     },
     "sec9_cross_task": {
