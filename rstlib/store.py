@@ -106,10 +106,7 @@ class RunDir:
                                                       "pid": os.getpid(), "time": time.time(), **extra})
 
     def status(self) -> str:
-        """done | queued | running | failed | interrupted (its process is gone) | absent"""
-        if self.is_done():
-            return "done"
-        return _state(self.path)
+        return run_state(self.path)
 
     def checkpoints(self) -> list[Path]:
         return sorted(self.path.glob("ckpt-*.pt"))
@@ -142,7 +139,17 @@ class RunDir:
         return load_tensor_file(self.model_path)
 
 
-def _state(run_path: Path) -> str:
+def run_state(run_path: Path) -> str:
+    """done | results-only (committed results, weights absent: retrained when needed) | queued |
+    running | failed | interrupted (its process is gone) | absent"""
+    has_metrics = (run_path / "metrics.json").is_file()
+    if has_metrics and (run_path / "model.pt").is_file():
+        return "done"
+    state = _recorded_state(run_path)
+    return "results-only" if has_metrics and state in ("done", "absent") else state
+
+
+def _recorded_state(run_path: Path) -> str:
     p = run_path / "status.json"
     if not p.is_file():
         return "absent"
@@ -209,10 +216,5 @@ class RunStore:
         """(directory, config dict, status) of every run in the store."""
         out = []
         for d in sorted(self.root.glob("*/config.json")):
-            run_path = d.parent
-            if (run_path / "metrics.json").is_file():
-                status = "done" if (run_path / "model.pt").is_file() else "results-only"
-            else:
-                status = _state(run_path)
-            out.append((run_path, read_json(d), status))
+            out.append((d.parent, read_json(d), run_state(d.parent)))
         return out

@@ -40,6 +40,20 @@ def test_finished_run_is_loaded_not_retrained(smoke, store, monkeypatch):
     assert model(torch.rand(2, 1, 28, 28)).shape == (2, 10)
 
 
+def test_committed_results_without_weights_retrain_to_the_same_model(smoke, store):
+    """A fresh clone holds metrics.json but no model.pt: the run is retrained, bit-identically, so the
+    committed evaluations (keyed by the model's sha256) are found again."""
+    config = ex.search_config(tiny_profile(smoke, epochs=1), "fashion_mnist", "cnn_small", 10)
+    run = store.get_or_run(config, device="cpu", progress=False)
+    digest, metrics = run.model_digest(), run.metrics()
+    for weights in run.path.glob("*.pt*"):
+        weights.unlink()
+    assert run.status() == "results-only" and not run.is_done()
+    again = store.get_or_run(config, device="cpu", progress=False)
+    assert again.status() == "done" and again.model_digest() == digest
+    assert _comparable(again.metrics()) == _comparable(metrics)
+
+
 def test_finetune_trains_weights_under_the_fixed_mask(smoke, store):
     p = tiny_profile(smoke, epochs=1)
     ft = store.get_or_run(ex.finetune_config(p, "fashion_mnist", "cnn_small", 10, "inherit"), device="cpu",
