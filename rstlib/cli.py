@@ -77,6 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", default=None)
     p = sub.add_parser("runs", help="list the runs in the store and their state")
     p.add_argument("--runs", default=None)
+    p = sub.add_parser("compare", help="check that a store reproduces a reference store's results (exit 1 if not)")
+    p.add_argument("reference", help="the reference run store, e.g. a clone's committed runs/")
+    p.add_argument("--runs", default=None, help="the store to check (default: $RST_RUNS or ./runs)")
+    p.add_argument("--tolerance", type=float, default=0.0, help="allowed absolute difference of numbers")
+    p.add_argument("--show", type=int, default=20, help="list at most this many differing fields")
     return parser
 
 
@@ -264,9 +269,20 @@ def _runs_command(args) -> int:
     return 0
 
 
+def _compare_command(args) -> int:
+    from rstlib.compare import compare_stores
+    report = compare_stores(args.reference, _store(args).root, tolerance=args.tolerance)
+    for difference in report.differences[:args.show]:
+        print(difference)
+    for name in report.missing[:args.show]:
+        print(f"{name}: missing")
+    print(report.summary())
+    return 0 if report.reproduced else 1
+
+
 COMMANDS = {"search": _train_command, "train": _train_command, "finetune": _train_command,
             "rtt": _train_command, "eval": _eval_command, "r2s": _r2s_command, "plan": _plan_command, "sweep": _sweep_command,
-            "runs": _runs_command}
+            "runs": _runs_command, "compare": _compare_command}
 
 
 def main(argv: list[str] | None = None) -> int:
