@@ -1,10 +1,12 @@
 """Writes the book's notebooks (unexecuted) from one template per section, so that every page
 has the same structure: parameters, validation, our tables beside the paper's, figures, claims.
 
-    .venv/bin/python scripts/make_notebooks.py      # rewrites book/*.ipynb (outputs dropped)
+    .venv/bin/python scripts/make_notebooks.py               # rewrites book/*.ipynb (outputs dropped)
+    .venv/bin/python scripts/make_notebooks.py --text-only   # updates the text cells, keeps the outputs
 """
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import nbformat
@@ -250,13 +252,29 @@ def notebook(name: str, page: dict) -> nbformat.NotebookNode:
     return _notebook(cells)
 
 
+def refresh_text(fresh: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
+    """The executed notebook at `path` with its markdown cells taken from `fresh`; its code cells
+    (and so its outputs) must be those of `fresh`, else the page has to be re-executed."""
+    executed = nbformat.read(path, as_version=4)
+    kinds = [(c.cell_type, c.source if c.cell_type == "code" else None) for c in executed.cells]
+    if kinds != [(c.cell_type, c.source if c.cell_type == "code" else None) for c in fresh.cells]:
+        raise SystemExit(f"{path}: code cells changed; run without --text-only and re-execute the page")
+    for old, new in zip(executed.cells, fresh.cells):
+        if old.cell_type == "markdown":
+            old.source = new.source
+    return executed
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--text-only", action="store_true", help="update markdown cells only, keep every output")
+    args = parser.parse_args()
     BOOK.mkdir(exist_ok=True)
-    for name, page in PAGES.items():
-        nbformat.write(notebook(name, page), BOOK / f"{name}.ipynb")
-        print("wrote", BOOK / f"{name}.ipynb")
-    nbformat.write(intro_notebook(), BOOK / "intro.ipynb")
-    print("wrote", BOOK / "intro.ipynb")
+    pages = {name: notebook(name, page) for name, page in PAGES.items()} | {"intro": intro_notebook()}
+    for name, nb in pages.items():
+        path = BOOK / f"{name}.ipynb"
+        nbformat.write(refresh_text(nb, path) if args.text_only else nb, path)
+        print("wrote", path)
 
 
 if __name__ == "__main__":
