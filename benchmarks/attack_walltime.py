@@ -17,7 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from rstlib import data as datasets  # noqa: E402
 from rstlib import experiments as ex  # noqa: E402
 from rstlib.config import load_profile  # noqa: E402
-from rstlib.evaluation import AttackSpec, craft, score  # noqa: E402
+from rstlib.evaluation import craft, score  # noqa: E402
+from rstlib.sections import sec3_attacks  # noqa: E402
 from rstlib.store import RunStore  # noqa: E402
 from rstlib.train import load_run_model  # noqa: E402
 
@@ -26,21 +27,17 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--ratio", type=float, default=10)
-    parser.add_argument("--attacks", default="pgd20,cw-l2,cw-inf,bandits,autoattack")
+    parser.add_argument("--attacks", default="pgd20,cw-l2,cw-inf,bandits,autoattack",
+                        help="which of Sec. 3's attacks (at the profile's eps)")
     parser.add_argument("--queries", type=int, default=None, help="Bandits budget (default: the profile's Sec. 3 one)")
     args = parser.parse_args(argv)
     profile = load_profile("laptop")
-    e = profile.evaluation
     queries = args.queries or profile.sections["sec3"]["bandits_queries"]
     run = RunStore().get_or_run(ex.search_config(profile, "fashion_mnist", "cnn_small", args.ratio), device="cpu")
     model = load_run_model(run, "cpu")
     loader = datasets.BatchLoader(datasets.load("fashion_mnist", train=False, n=args.n), 250,
                                   torch.device("cpu"), shuffle=False)
-    specs = {"pgd20": AttackSpec("pgd20", eps=e.eps, step=e.step, steps=e.steps),
-             "cw-l2": AttackSpec("cw-l2"),
-             "cw-inf": AttackSpec("cw-inf", eps=e.eps, step=e.eps / 4, steps=e.steps),
-             "bandits": AttackSpec("bandits", eps=e.eps, queries=queries),
-             "autoattack": AttackSpec("autoattack", eps=e.eps)}
+    specs = {spec.name: spec for spec in sec3_attacks(profile, [profile.evaluation.eps], queries).values()}
     print(f"model {run.path.name}; {args.n} Fashion-MNIST test images; {torch.get_num_threads()} threads")
     clean = score(model, craft(model, loader, None))["acc"]
     print(f"clean: {clean:.2f}%")

@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rstlib import experiments as ex  # noqa: E402
 from rstlib.config import load_profile  # noqa: E402
+from rstlib.evaluation import AttackSpec  # noqa: E402
 from rstlib.sections import Context  # noqa: E402
 
 
@@ -29,7 +30,7 @@ def main(argv=None):
             ctx = Context(p, progress=False)
             config = ex.search_config(p, "fashion_mnist", "cnn_small", r)
             metrics = ctx.run(config).metrics()
-            print(f"{r:5g}  {str(bf16):5s}  {ctx.accuracy(config, ctx.pgd.__class__('clean')):7.2f}  "
+            print(f"{r:5g}  {str(bf16):5s}  {ctx.accuracy(config, AttackSpec("clean")):7.2f}  "
                   f"{ctx.accuracy(config):7.2f}  {metrics['seconds_per_epoch']:7.2f}", flush=True)
 
 

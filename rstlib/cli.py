@@ -205,8 +205,7 @@ def _r2s_command(args) -> int:
     profile, dataset, arch = _resolve(args)
     ratios = parse_ratios(args.ratios)
     evaluator = _evaluator(args, profile)
-    e = profile.evaluation
-    spec = AttackSpec("pgd20", eps=e.eps, step=e.step, steps=e.steps)
+    spec = AttackSpec.pgd20(profile.evaluation)
     runs = {f"{r:g}%": _train_or_load(evaluator.store, ex.search_config(profile, dataset, arch, r, args.seed, args.init),
                                        args, profile) for r in ratios}
     dense = _train_or_load(evaluator.store, ex.dense_config(profile, dataset, arch, True, args.seed), args, profile)
@@ -222,27 +221,30 @@ def _r2s_command(args) -> int:
     return 0
 
 
+def _section_names(args) -> list[str] | None:
+    from rstlib.sections import parse_list
+    return parse_list(args.sections, "sections")
+
+
 def _plan_command(args) -> int:
     from rstlib.plan import project
     from rstlib.platform import resolve_device
     profile = load_profile(args.profile or default_profile_name())
-    sections = [x.strip() for x in args.sections.split(",")] if args.sections else None
+    sections = _section_names(args)
     print(project(profile, sections, measure=args.measure, device=resolve_device(args.device)).report())
     return 0
 
 
 def _sweep_command(args) -> int:
-    from rstlib.sections import plan
     from rstlib.sweep import sweep
     profile = load_profile(args.profile or default_profile_name())
-    sections = [x.strip() for x in args.sections.split(",") if x.strip()] if args.sections else None
+    sections = _section_names(args)
     store = _store(args)
     report = sweep(profile, sections, executor=args.executor, max_parallel=args.max_parallel,
                    partition=args.partition, gpus_per_job=args.gpus_per_job, time_limit=args.time_limit,
                    dry_run=args.dry_run, store=store, wait=args.wait, device=args.device, seed=args.seed)
     if args.dry_run:
-        runs, _, _ = plan(profile, sections, seed=args.seed)
-        for rid, c in runs.items():
+        for rid, c in report.runs.items():
             print(f"{store.dir(c).status():12s} {rid}")
         print("section  runs")
         for sec, n in report.per_section.items():

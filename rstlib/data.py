@@ -36,16 +36,20 @@ class DatasetSpec:
     std: tuple[float, ...]
     crop_padding: int  # random-crop padding of the training augmentation (0 = none)
     flip: bool
+    train_size: int  # images in the full training / test split
+    test_size: int
 
 
 SPECS = {
     "cifar10": DatasetSpec("cifar10", "CIFAR-10", 3, 32, 10, (0.4914, 0.4822, 0.4465),
-                           (0.2471, 0.2435, 0.2616), 4, True),
+                           (0.2471, 0.2435, 0.2616), 4, True, 50_000, 10_000),
     "cifar100": DatasetSpec("cifar100", "CIFAR-100", 3, 32, 100, (0.4914, 0.4822, 0.4465),
-                            (0.2471, 0.2435, 0.2616), 4, True),
-    "svhn": DatasetSpec("svhn", "SVHN", 3, 32, 10, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), 4, False),
-    "fashion_mnist": DatasetSpec("fashion_mnist", "Fashion-MNIST", 1, 28, 10, (0.2860,), (0.3530,), 2, True),
-    "digits": DatasetSpec("digits", "digits (sklearn, 28x28)", 1, 28, 10, (0.3053,), (0.3247,), 2, False),
+                            (0.2471, 0.2435, 0.2616), 4, True, 50_000, 10_000),
+    "svhn": DatasetSpec("svhn", "SVHN", 3, 32, 10, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), 4, False, 73_257, 26_032),
+    "fashion_mnist": DatasetSpec("fashion_mnist", "Fashion-MNIST", 1, 28, 10, (0.2860,), (0.3530,), 2, True,
+                                 60_000, 10_000),
+    "digits": DatasetSpec("digits", "digits (sklearn, 28x28)", 1, 28, 10, (0.3053,), (0.3247,), 2, False,
+                          1_297, 500),
 }
 
 
@@ -171,7 +175,8 @@ def _digits(name, train, root):
     images = (x * 255).round().to(torch.uint8)
     labels = torch.tensor(d.target, dtype=torch.int64)
     perm = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))
-    idx = perm[:1297] if train else perm[1297:]
+    n_train = SPECS["digits"].train_size
+    idx = perm[:n_train] if train else perm[n_train:]
     idx = idx.sort().values
     return TensorData(images[idx], labels[idx])
 

@@ -54,6 +54,11 @@ class AttackSpec:
         if self.steps < 1 or self.queries < 2:
             raise ConfigError("steps must be >= 1 and queries >= 2")
 
+    @classmethod
+    def pgd20(cls, settings) -> "AttackSpec":
+        """A profile's PGD-20 evaluation (`settings` = `profile.evaluation`)."""
+        return cls("pgd20", eps=settings.eps, step=settings.step, steps=settings.steps)
+
     def key(self) -> dict:
         d = dataclasses.asdict(self)
         if self.name in ("clean", "cw-l2"):

@@ -102,18 +102,19 @@ def measure_step_seconds(config: RunConfig, device="auto", repeats: int = 3) -> 
 
 
 def _n_train(config: RunConfig) -> int:
-    return config.n_train or {"cifar10": 50_000, "cifar100": 50_000, "svhn": 73_257,
-                              "fashion_mnist": 60_000, "digits": 1_297}[config.dataset]
+    return config.n_train or datasets.dataset_spec(config.dataset).train_size
 
 
 def _n_test(profile: Profile, dataset: str, n_test: int | None) -> int:
-    full = {"cifar10": 10_000, "cifar100": 10_000, "svhn": 26_032, "fashion_mnist": 10_000, "digits": 500}[dataset]
+    full = datasets.dataset_spec(dataset).test_size
     n = n_test if n_test is not None else profile.eval_n_test
     return min(n, full) if n else full
 
 
-def project(profile: Profile, sections=None, measure: bool = False, device="auto") -> Projection:
-    runs, evals, per_section = section_plan(profile, sections)
+def project(profile: Profile, sections=None, measure: bool = False, device="auto",
+            planned: tuple | None = None) -> Projection:
+    """Device-hours of `sections` at `profile`; `planned` = their `sections.plan(...)` if already made."""
+    runs, evals, per_section = planned or section_plan(profile, sections)
     flops_cache: dict[tuple, float] = {}
     step_cache: dict[tuple, float] = {}
 

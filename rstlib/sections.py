@@ -70,8 +70,7 @@ class Context:
         self.dry_run = dry_run
         self.planned_runs: dict[str, RunConfig] = {}
         self.planned_evals: list[EvalRequest] = []
-        e = profile.evaluation
-        self.pgd = AttackSpec("pgd20", eps=e.eps, step=e.step, steps=e.steps)
+        self.pgd = AttackSpec.pgd20(profile.evaluation)
 
     # -- runs -------------------------------------------------------------------------------
     def _plan(self, config: RunConfig):
@@ -236,6 +235,19 @@ def _transfer_claim(section: str, claim: str, matrix: pd.DataFrame) -> Claim:
 
 # -- Sec. 3: more attacks (Table 1) ---------------------------------------------------------
 
+def sec3_attacks(profile: Profile, eps_list: Sequence[float], queries: int) -> dict[str, AttackSpec]:
+    """Table 1's columns: PGD-20, then AutoAttack, CW-L2, CW-Inf and Bandits at each eps."""
+    attacks = {"pgd20": AttackSpec.pgd20(profile.evaluation)}
+    for k in eps_list:
+        attacks[f"autoattack_eps{k:g}"] = AttackSpec("autoattack", eps=k)
+    attacks["cw_l2"] = AttackSpec("cw-l2")
+    for k in eps_list:
+        attacks[f"cw_inf_eps{k:g}"] = AttackSpec("cw-inf", eps=k, step=k / 4, steps=profile.evaluation.steps)
+    for k in eps_list:
+        attacks[f"bandits_eps{k:g}"] = AttackSpec("bandits", eps=k, queries=queries)
+    return attacks
+
+
 def sec3(ctx: Context, networks=None, dataset=None, ratios=None, eps=None, n_test=None,
          bandits_queries=None) -> SectionResult:
     p = ctx.profile
@@ -247,15 +259,7 @@ def sec3(ctx: Context, networks=None, dataset=None, ratios=None, eps=None, n_tes
         raise ConfigError(f"eps must be >= 0 (1/255 units), got {eps_list}")
     n_test = n_test if n_test is not None else p.sections.get("sec3", {}).get("n_test")
     queries = int(_knob(p, "sec3", "bandits_queries", bandits_queries))
-    e = p.evaluation
-    attacks = {"pgd20": ctx.pgd}
-    for k in eps_list:
-        attacks[f"autoattack_eps{k:g}"] = AttackSpec("autoattack", eps=k)
-    attacks["cw_l2"] = AttackSpec("cw-l2")
-    for k in eps_list:
-        attacks[f"cw_inf_eps{k:g}"] = AttackSpec("cw-inf", eps=k, step=k / 4, steps=e.steps)
-    for k in eps_list:
-        attacks[f"bandits_eps{k:g}"] = AttackSpec("bandits", eps=k, queries=queries)
+    attacks = sec3_attacks(p, eps_list, queries)
     rows = []
     for arch in archs:
         models = {"dense_adv_trained": (100.0, ex.dense_config(p, dataset, arch, True, ctx.seed))}

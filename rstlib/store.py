@@ -214,7 +214,4 @@ class RunStore:
 
     def all_runs(self) -> list[tuple[Path, dict, str]]:
         """(directory, config dict, status) of every run in the store."""
-        out = []
-        for d in sorted(self.root.glob("*/config.json")):
-            out.append((d.parent, read_json(d), run_state(d.parent)))
-        return out
+        return [(d.parent, read_json(d), run_state(d.parent)) for d in sorted(self.root.glob("*/config.json"))]

@@ -26,7 +26,7 @@ def parse_time_limit(text: str) -> int:
     """'12h', '90m', '1h30m', '45' (minutes) -> minutes."""
     t = str(text).strip().lower()
     try:
-        if t.endswith("h") or "h" in t:
+        if "h" in t:
             h, _, rest = t.partition("h")
             return int(float(h) * 60) + (int(rest.rstrip("m")) if rest.rstrip("m") else 0)
         return int(float(t.rstrip("m")))
@@ -95,6 +95,7 @@ class SweepReport:
     log_dir: Path | None = None
     per_section: dict[str, int] = field(default_factory=dict)
     hours: float | None = None
+    runs: dict[str, RunConfig] = field(default_factory=dict)  # the whole list, finished runs included
 
 
 def sweep(profile: Profile, sections=None, executor: str = "local", max_parallel: int = 2,
@@ -119,15 +120,17 @@ def sweep(profile: Profile, sections=None, executor: str = "local", max_parallel
         raise ConfigError("--executor slurm needs SLURM's sbatch on PATH (not found); use --executor local "
                           "or run on a SLURM login node")
     store = store or RunStore()
+    planned = None
     if runs is None:
-        runs, _, per_section = plan(profile, sections, seed=seed)
+        planned = plan(profile, sections, seed=seed)
+        runs, _, per_section = planned
     else:
         per_section = {"(given)": len(runs)}
     todo = {k: c for k, c in runs.items() if not store.dir(c).is_done()}
-    report = SweepReport(total=len(runs), cached=len(runs) - len(todo), per_section=per_section)
+    report = SweepReport(total=len(runs), cached=len(runs) - len(todo), per_section=per_section, runs=runs)
     if estimate_hours and sections:
         from rstlib.plan import project
-        report.hours = project(profile, sections).total_hours
+        report.hours = project(profile, sections, planned=planned).total_hours
     if dry_run:
         return report
     log_dir = Path(log_dir or store.root / "_sweep_logs")
@@ -160,7 +163,6 @@ def _run_local(train_waves, sections, profile, store, max_parallel, device, seed
         for wave in train_waves:
             futures = {}
             for c in wave:
-                store.dir(c).path.mkdir(parents=True, exist_ok=True)
                 store.dir(c).set_status("queued", executor="local")
                 futures[pool.submit(TrainTask(), c.to_dict(), str(store.root), device)] = c
                 report.submitted.append(c.run_id())
@@ -196,7 +198,6 @@ def _submit_slurm(train_waves, sections, profile, store, max_parallel, partition
         else:
             batch = ex.map_array(TrainTask(), [c.to_dict() for c in wave], [str(store.root)] * len(wave))
             for c, job in zip(wave, batch):
-                store.dir(c).path.mkdir(parents=True, exist_ok=True)
                 store.dir(c).set_status("queued", executor="slurm", job_id=job.job_id)
                 report.submitted.append(c.run_id())
         if batch:

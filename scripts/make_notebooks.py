@@ -255,9 +255,11 @@ def notebook(name: str, page: dict) -> nbformat.NotebookNode:
 def refresh_text(fresh: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
     """The executed notebook at `path` with its markdown cells taken from `fresh`; its code cells
     (and so its outputs) must be those of `fresh`, else the page has to be re-executed."""
+    def code(nb):
+        return [(c.cell_type, c.source if c.cell_type == "code" else None) for c in nb.cells]
+
     executed = nbformat.read(path, as_version=4)
-    kinds = [(c.cell_type, c.source if c.cell_type == "code" else None) for c in executed.cells]
-    if kinds != [(c.cell_type, c.source if c.cell_type == "code" else None) for c in fresh.cells]:
+    if code(executed) != code(fresh):
         raise SystemExit(f"{path}: code cells changed; run without --text-only and re-execute the page")
     for old, new in zip(executed.cells, fresh.cells):
         if old.cell_type == "markdown":
