@@ -33,9 +33,12 @@ data: deps
 test: setup
 	$(PY) -m pytest -q
 
-# Runs every page (paper profile with CUDA, laptop without), then renders book/_build/html.
+# Runs every page (paper profile with CUDA, laptop without) into book/_build/src, loading what the
+# run store holds and computing the rest, then renders book/_build/html. It prints what it will
+# compute first; over one device-hour of new work it stops unless CONFIRM=1. IN_PLACE=1 executes
+# into the tracked notebooks (to refresh the committed book).
 book: setup
-	$(PY) -m rstlib.book_build --execute $(if $(PROFILE),--profile $(PROFILE),)
+	$(PY) -m rstlib.book_build --execute $(if $(PROFILE),--profile $(PROFILE),) $(if $(CONFIRM),--yes,) $(if $(IN_PLACE),--in-place,)
 
 # Render the already executed notebooks without re-running anything.
 book-render: deps

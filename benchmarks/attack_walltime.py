@@ -20,7 +20,8 @@ from rstlib.config import load_profile  # noqa: E402
 from rstlib.evaluation import craft, score  # noqa: E402
 from rstlib.sections import sec3_attacks  # noqa: E402
 from rstlib.store import RunStore  # noqa: E402
-from rstlib.train import load_run_model  # noqa: E402
+from rstlib.runner import model_run  # noqa: E402
+from rstlib.train import RunOptions, load_run_model  # noqa: E402
 
 
 def main(argv=None):
@@ -33,7 +34,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     profile = load_profile("laptop")
     queries = args.queries or profile.sections["sec3"]["bandits_queries"]
-    run = RunStore().get_or_run(ex.search_config(profile, "fashion_mnist", "cnn_small", args.ratio), device="cpu")
+    run = model_run(RunStore(), ex.search_config(profile, "fashion_mnist", "cnn_small", args.ratio), RunOptions(device="cpu"))
     model = load_run_model(run, "cpu")
     loader = datasets.BatchLoader(datasets.load("fashion_mnist", train=False, n=args.n), 250,
                                   torch.device("cpu"), shuffle=False)

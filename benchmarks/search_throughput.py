@@ -30,7 +30,7 @@ from rstlib.inits import initialise  # noqa: E402
 from rstlib.masking import set_remaining_ratio  # noqa: E402
 from rstlib.models import build_model  # noqa: E402
 from rstlib.platform import bf16_supported, resolve_device  # noqa: E402
-from rstlib.train import search_autocast, train_step  # noqa: E402
+from rstlib.train import precision_autocast, train_step  # noqa: E402
 
 CASES = {
     # name: (arch, dataset, width, batch, input shape)
@@ -111,7 +111,7 @@ def bench_case(case, device, repeats, fast):
     ours_opt = torch.optim.SGD([p for p in ours.parameters() if p.requires_grad], lr=0.1, momentum=0.9)
     x_ours = x.contiguous(memory_format=torch.channels_last) if fast["channels_last"] else x
     attack = PGD(EPS, STEP, STEPS)
-    autocast = search_autocast(device, fast["bf16"])
+    autocast = precision_autocast(device, "bf16" if fast["bf16"] else "fp32")
 
     def rstlib_step():
         train_step(ours, x_ours, y, ours_opt, attack, gen, autocast)

@@ -41,7 +41,14 @@ def expected_ce(stacked: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(stacked.float().reshape(m * b, c), y.repeat(m), reduction="none").view(m, b).mean(0)
 
 
-LOSSES: dict[str, LossFn] = {"ce": ce_loss, "cw": cw_margin_loss, "expected_ce": expected_ce}
+def expected_cw(stacked: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per-example CW margin averaged over the members of (members, batch, classes) logits."""
+    m, b, c = stacked.shape
+    return cw_margin_loss(stacked.reshape(m * b, c), y.repeat(m)).view(m, b).mean(0)
+
+
+LOSSES: dict[str, LossFn] = {"ce": ce_loss, "cw": cw_margin_loss, "expected_ce": expected_ce,
+                             "expected_cw": expected_cw}
 
 
 def uniform_noise(x: torch.Tensor, eps: float, generator: torch.Generator | None) -> torch.Tensor:

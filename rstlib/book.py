@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform as _platform
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -59,6 +60,8 @@ class Page:
     """One notebook's session: profile, context, timing and provenance."""
 
     def __init__(self, profile: str | None = None, device: str = "auto", seed: int = 0, progress: bool = False):
+        """Load the profile, pick the device, print the provenance line; `progress`: tqdm bars
+        (per-run progress lines always go to stderr)."""
         name = profile or default_profile_name()
         self.profile: Profile = load_profile(name)
         self.device = resolve_device(device)
@@ -76,15 +79,38 @@ class Page:
     def caveat(self) -> str:
         return "" if self.is_paper else NOT_COMPARABLE.format(profile=self.profile.name, desc=self.profile.description)
 
+    def ahead(self, check: Context) -> str:
+        """What this page will load and compute (from its dry run `check`), priced here; also
+        written to stderr so that a papermill log shows it before the work starts."""
+        from rstlib.bill import work_ahead
+        from rstlib.plan import format_hours
+        ahead = work_ahead(self.profile, self.ctx.store, device=self.device,
+                           planned=(check.planned_runs, check.planned_evals))
+        print(ahead.report(), file=sys.stderr, flush=True)
+        if ahead.nothing_to_compute:
+            return (f"All {ahead.runs} training runs and {ahead.evals} evaluations of this page are in the run store: "
+                    "they are loaded, nothing is trained.")
+        parts = [f"{len(ahead.to_train)} runs to train"] if ahead.to_train else []
+        if ahead.to_retrain:
+            parts.append(f"{len(ahead.to_retrain)} runs whose weights are not in the store to retrain")
+        parts.append(f"{ahead.evals - ahead.evals_loaded} evaluations to compute")
+        return (f"**This page computes what the run store does not hold:** {', '.join(parts)}; about "
+                f"{format_hours(ahead.hours)} on this device ({ahead.runs_loaded} of {ahead.runs} runs and "
+                f"{ahead.evals_loaded} of {ahead.evals} evaluations are loaded). Progress lines go to stderr "
+                "(with papermill: `--stderr-file /dev/stderr`).")
+
     def record(self, name: str, result: SectionResult):
-        """Write this page's provenance, wall time and claims to the run store (`runs/book/`),
-        where the intro page collects them."""
+        """Write this page's claims to the run store (`runs/book/<page>-<profile>.json`, the same
+        bytes whenever the numbers are the same) and its wall time and provenance beside them
+        (`.timing.json`, not tracked), where the intro page collects them."""
         from rstlib.store import atomic_write_json
-        path = self.ctx.store.root / "book" / f"{name}-{self.profile.name}.json"
-        atomic_write_json(path, {
-            "page": name, "profile": self.profile.name, "seed": self.seed, "seconds": time.time() - self.started,
-            "git_commit": git_commit(), "hardware": hardware(), "torch": torch.__version__,
+        base = self.ctx.store.root / "book" / f"{name}-{self.profile.name}"
+        atomic_write_json(base.with_name(base.name + ".json"), {
+            "page": name, "profile": self.profile.name, "seed": self.seed,
             "claims": [{"claim": c.claim, "measured": c.measured, "held": c.held} for c in result.claims]})
+        atomic_write_json(base.with_name(base.name + ".timing.json"), {
+            "seconds": time.time() - self.started, "git_commit": git_commit(), "hardware": hardware(),
+            "torch": torch.__version__})
 
     def footer(self) -> str:
         return (f"Ran at profile `{self.profile.name}`, seed {self.seed}, on {hardware()}, git commit "
@@ -93,9 +119,18 @@ class Page:
 
 
 def records(store_root, profile: str) -> list[dict]:
-    """The pages' records written by `Page.record` for `profile`."""
+    """The pages' records written by `Page.record` for `profile`, with their wall time and
+    provenance where this machine ran the page (else None)."""
     import json
-    return [json.loads(p.read_text()) for p in sorted(Path(store_root, "book").glob(f"*-{profile}.json"))]
+    out = []
+    for p in sorted(Path(store_root, "book").glob(f"*-{profile}.json")):
+        if p.name.endswith(".timing.json"):
+            continue
+        timing = p.with_name(p.name[:-len(".json")] + ".timing.json")
+        extra = json.loads(timing.read_text()) if timing.is_file() else {
+            "seconds": None, "git_commit": None, "hardware": None, "torch": None}
+        out.append({**json.loads(p.read_text()), **extra})
+    return out
 
 
 # -- beside the paper -----------------------------------------------------------------------
@@ -155,8 +190,10 @@ def r2s_beside_paper(ours: pd.DataFrame, table: str, arch_of: dict[str, str], da
             out[f"{ours_col} (ours)"] = round(float(r[ours_col]), 2)
             out[f"{ours_col} (paper)"] = paper
             out[f"{ours_col} diff"] = round(float(r[ours_col]) - paper, 2)
-        out["pgd20_eot_loss (ours)"] = round(float(r["pgd20_eot_loss"]), 2)
-        out["pgd20_eot_logits (ours)"] = round(float(r["pgd20_eot_logits"]), 2)
+        for col in ("pgd20_eot_loss", "pgd20_eot_logits", "pgd20_eot_loss_margin", "pgd20_eot_logits_margin",
+                    "autoattack_rand", "strong"):
+            if col in r:
+                out[f"{col} (ours)"] = round(float(r[col]), 2) if r[col] is not None else float("nan")
         rows.append(out)
     return pd.DataFrame(rows)
 

@@ -1,10 +1,15 @@
 """Execute the book's notebooks with papermill and render them with Jupyter Book.
 
-    python -m rstlib.book_build --execute [--profile laptop]   # run every page, then render
-    python -m rstlib.book_build                                # render the executed pages as they are
+    python -m rstlib.book_build --execute [--profile laptop] [--yes]   # run every page, then render
+    python -m rstlib.book_build --execute --in-place                    # refresh the committed pages
+    python -m rstlib.book_build                                         # render the committed pages
 
-Pages are executed in place (the executed copies are the ones the book renders), in the order of
-`_toc.yml` with the intro last, since it collects the other pages' records.
+Before executing, it prints what the run store already holds and what will be computed, priced
+on this device; more than one device-hour of new work needs `--yes` (`make book CONFIRM=1`).
+Pages are executed in the order of `_toc.yml` with the intro last (it collects the other pages'
+records), into `book/_build/src/` (never the tracked notebooks, unless `--in-place`), and
+rendered from there into `book/_build/html/`. Each page's progress lines (runs started, epochs,
+evaluations) stream to stderr.
 """
 from __future__ import annotations
 
@@ -26,11 +31,19 @@ def pages(book_dir: Path) -> list[str]:
     return [c["file"] for c in toc.get("chapters", [])] + [toc["root"]]
 
 
+BOOK_FILES = ("_config.yml", "_toc.yml")
+
+
 def execute(book_dir: Path, profile: str | None, out_dir: Path | None = None, only: list[str] | None = None,
             log_output: bool = False) -> dict[str, float]:
-    """Run every page with papermill; returns the wall time of each, in seconds."""
+    """Run every page of `book_dir` with papermill into `out_dir` (default: in place); returns
+    the wall time of each, in seconds. The pages' stderr (progress lines) streams to ours."""
     import papermill
     out_dir = out_dir or book_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir != book_dir:
+        for name in BOOK_FILES + tuple(f"{page}.ipynb" for page in pages(book_dir)):
+            shutil.copy2(book_dir / name, out_dir / name)  # pages not executed now render as committed
     params = {"profile": profile} if profile else {}
     times = {}
     for page in pages(book_dir):
@@ -40,19 +53,34 @@ def execute(book_dir: Path, profile: str | None, out_dir: Path | None = None, on
         print(f"executing {page} ...", flush=True)
         papermill.execute_notebook(str(book_dir / f"{page}.ipynb"), str(out_dir / f"{page}.ipynb"),
                                    parameters=params, kernel_name="python3", cwd=str(ROOT),
-                                   log_output=log_output, progress_bar=False)
+                                   log_output=log_output, progress_bar=False, stderr_file=sys.stderr)
         times[page] = time.time() - t
         print(f"  {page}: {times[page]:.1f} s", flush=True)
     return times
 
 
-def render(book_dir: Path) -> None:
-    """`jupyter-book build -W` (warnings are errors); execution is off in _config.yml."""
+def render(book_dir: Path, output: Path | None = None) -> Path:
+    """`jupyter-book build -W` (warnings are errors) of the notebooks in `book_dir` into
+    `output/_build/html` (default: `book_dir/_build/html`); execution is off in _config.yml."""
+    output = output or book_dir
+    for stale in ("html", ".doctrees", "jupyter_execute"):
+        shutil.rmtree(output / "_build" / stale, ignore_errors=True)
     exe = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", "-W", "-n", "--keep-going", str(book_dir)]
+    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", "-W", "-n", "--keep-going", str(book_dir),
+           "--path-output", str(output)]
     print(" ".join(cmd), flush=True)
     subprocess.run(cmd, check=True)
-    print(f"book: {book_dir / '_build' / 'html' / 'index.html'}")
+    index = output / "_build" / "html" / "index.html"
+    print(f"book: {index}")
+    return index
+
+
+def bill(profile_name: str | None, device: str = "auto"):
+    """What executing every page will load and compute at the profile, priced here."""
+    from rstlib.bill import work_ahead
+    from rstlib.config import default_profile_name, load_profile
+    from rstlib.store import RunStore
+    return work_ahead(load_profile(profile_name or default_profile_name()), RunStore(), device=device)
 
 
 def main(argv=None) -> int:
@@ -61,16 +89,32 @@ def main(argv=None) -> int:
     parser.add_argument("--profile", default=None, help="default: paper with CUDA, else laptop")
     parser.add_argument("--book", default=str(ROOT / "book"))
     parser.add_argument("--only", default=None, help="comma-separated pages to execute")
+    parser.add_argument("--in-place", action="store_true",
+                        help="execute into the tracked notebooks (to refresh the committed book)")
+    parser.add_argument("--yes", action="store_true", help="start even when the new work exceeds one device-hour")
     parser.add_argument("--no-render", action="store_true")
     args = parser.parse_args(argv)
     book_dir = Path(args.book)
+    source = book_dir
     if args.execute:
-        times = execute(book_dir, args.profile, only=args.only.split(",") if args.only else None)
+        from rstlib.config import ConfigError
+        try:
+            ahead = bill(args.profile)
+        except ConfigError as e:
+            print(f"make book: error: {e}", file=sys.stderr)
+            return 2
+        print(ahead.report(), flush=True)
+        if ahead.needs_confirmation() and not args.yes:
+            print(f"make book: stopped before starting: more than one device-hour of new work. Start it with "
+                  f"`make book CONFIRM=1` (or `python -m rstlib.book_build --execute --yes`), or run it as a "
+                  f"sweep first (`rst sweep --profile {ahead.profile} --dry-run`).", file=sys.stderr)
+            return 3
+        source = book_dir if args.in_place else book_dir / "_build" / "src"
+        times = execute(book_dir, args.profile, out_dir=source, only=args.only.split(",") if args.only else None)
         print("wall time per page (s): " + ", ".join(f"{k} {v:.0f}" for k, v in times.items())
               + f"; total {sum(times.values()) / 60:.1f} min")
     if not args.no_render:
-        shutil.rmtree(book_dir / "_build", ignore_errors=True)
-        render(book_dir)
+        render(source, book_dir)
     return 0
 
 

@@ -18,10 +18,11 @@ def _add_common(p: argparse.ArgumentParser, ratio: bool = True):
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.add_argument("--runs", default=None, help="run store folder (default: $RST_RUNS or ./runs)")
     p.add_argument("--no-progress", action="store_true")
-    fast = p.add_argument_group("fast path (default: the profile's)")
-    fast.add_argument("--bf16", choices=["auto", "on", "off"], default=None,
-                      help="bf16 autocast for the mask search (never for evaluation attacks)")
-    fast.add_argument("--channels-last", choices=["on", "off"], default=None)
+    p.add_argument("--precision", choices=["fp32", "bf16"], default=None,
+                   help="training arithmetic of every kind this command trains (default: the profile's; part of "
+                        "the run's identity, so bf16 names other runs; evaluation attacks always run in fp32)")
+    fast = p.add_argument_group("fast path (default: the profile's; does not change a run's identity)")
+    fast.add_argument("--channels-last", choices=["on", "off"], default=None, help="channels_last memory layout")
     fast.add_argument("--compile", choices=["on", "off"], default=None, help="torch.compile the model")
 
 
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gpus-per-job", type=int, default=1)
     p.add_argument("--time-limit", default="12h")
     p.add_argument("--dry-run", action="store_true", help="list the runs and the device-hours; submit nothing")
+    p.add_argument("--yes", action="store_true", help="start even when the new work exceeds one device-hour")
     p.add_argument("--wait", action="store_true", help="(slurm) wait until every job has finished")
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
@@ -107,12 +109,22 @@ def _resolve(args):
 
 
 def _with_fast_path(profile, args):
-    """The profile with the fast-path switches given on the command line."""
+    """The profile with the precision and fast-path switches given on the command line."""
     import dataclasses
-    on = {"on": True, "off": False, "auto": "auto", None: None}
-    given = {"bf16": on[args.bf16], "channels_last": on[args.channels_last], "compile": on[args.compile]}
+
+    from rstlib.config import Precision
+    from rstlib.platform import require_precision
+    on = {"on": True, "off": False, None: None}
+    given = {"channels_last": on[args.channels_last], "compile": on[args.compile]}
     given = {k: v for k, v in given.items() if v is not None}
-    return dataclasses.replace(profile, fast=dataclasses.replace(profile.fast, **given)) if given else profile
+    if given:
+        profile = dataclasses.replace(profile, fast=dataclasses.replace(profile.fast, **given))
+    if args.precision:
+        profile = dataclasses.replace(profile, precision=Precision(*[args.precision] * 4))
+    where = "--precision bf16" if args.precision else f"profile {profile.name!r} (precision in _config.yml)"
+    for kind in ("search", "dense", "finetune", "rtt"):
+        require_precision(profile.precision.of(kind), args.device, where=where)
+    return profile
 
 
 def _need_ratio(args) -> float:
@@ -132,11 +144,15 @@ def _train_command(args) -> int:
         config = ex.finetune_config(profile, dataset, arch, _need_ratio(args), args.weights, args.seed, args.init)
     else:
         config = ex.rtt_config(profile, dataset, arch, _need_ratio(args), args.source, args.seed)
-    run = _train_or_load(_store(args), config, args, profile)
+    run = _train_or_load(_store(args), config, args, profile, weights=False)
     m = run.metrics()
     print(f"natural accuracy {m['natural_acc']:.2f}% on {m['n_test']} test images "
           f"({m['seconds_per_epoch']:.2f} s/epoch)")
-    print(f"results in {run.path} (metrics.json, model.pt, log.txt)")
+    if run.is_done():
+        print(f"results in {run.path} (metrics.json, model.pt, log.txt)")
+    else:
+        print(f"results in {run.path} (metrics.json; its weights are not in the store and are retrained "
+              "when an evaluation needs them)")
     return 0
 
 
@@ -154,13 +170,21 @@ def _evaluator(args, profile):
     if n_test is not None and n_test < 1:
         raise ConfigError(f"--n-test must be >= 1, got {n_test}")
     return Evaluator(_store(args), n_test=n_test, batch_size=profile.evaluation.batch_size,
-                     device=args.device, progress=not args.no_progress)
+                     device=args.device, progress=not args.no_progress, run_options=_options(args, profile))
 
 
-def _train_or_load(store, config, args, profile):
-    print(f"profile {profile.name}: {config.run_id()}", flush=True)
-    return store.get_or_run(config, device=args.device, progress=not args.no_progress,
-                            channels_last=profile.fast.channels_last, compile=profile.fast.compile)
+def _options(args, profile):
+    from rstlib.train import RunOptions
+    return RunOptions.of(profile, device=args.device, progress=not args.no_progress)
+
+
+def _train_or_load(store, config, args, profile, weights: bool = True):
+    """The finished run (with its weights when `weights`: trained or retrained if absent)."""
+    from rstlib.runner import model_run, results
+    run = store.dir(config)
+    state = "in the store" if (run.is_done() or (run.has_results() and not weights)) else "to train"
+    print(f"profile {profile.name}: {config.run_id()} ({state})", flush=True)
+    return (model_run if weights else results)(store, config, _options(args, profile))
 
 
 def _eval_command(args) -> int:
@@ -176,7 +200,7 @@ def _eval_command(args) -> int:
         config = ex.finetune_config(profile, dataset, arch, _need_ratio(args), "inherit", args.seed, args.init)
     else:
         config = ex.rtt_config(profile, dataset, arch, _need_ratio(args), "adversarial", args.seed)
-    run = _train_or_load(evaluator.store, config, args, profile)
+    run = _train_or_load(evaluator.store, config, args, profile, weights=False)
     r = evaluator.evaluate(run, spec)
     print(f"{spec.label()}: accuracy {r['acc']:.2f}% on {r['n']} test images "
           f"(max L-inf {r['max_linf'] * 255:.2f}/255, max L2 {r['max_l2']:.3f})")
@@ -184,31 +208,20 @@ def _eval_command(args) -> int:
     return 0
 
 
-def parse_ratios(text) -> list[float]:
-    """'7,10,15' or '[7, 10, 15]' or a list -> checked percent list."""
-    if isinstance(text, str):
-        items = [t for t in text.strip().strip("[]").replace(" ", "").split(",") if t]
-    else:
-        items = list(text)
-    if not items:
-        raise ConfigError("the candidate set is empty: give ratios like 7,10,15")
-    ratios = [check_ratio(t) for t in items]
-    if len(set(ratios)) != len(ratios):
-        raise ConfigError(f"the candidate set repeats a ratio: {ratios}")
-    return ratios
-
-
 def _r2s_command(args) -> int:
     from rstlib import experiments as ex
     from rstlib.evaluation import AttackSpec
     from rstlib.r2s import evaluate_r2s
+    from rstlib.sections import parse_ratios
     profile, dataset, arch = _resolve(args)
-    ratios = parse_ratios(args.ratios)
+    ratios = parse_ratios(args.ratios, "--ratios")
     evaluator = _evaluator(args, profile)
     spec = AttackSpec.pgd20(profile.evaluation)
+    e = profile.evaluation
     runs = {f"{r:g}%": _train_or_load(evaluator.store, ex.search_config(profile, dataset, arch, r, args.seed, args.init),
-                                       args, profile) for r in ratios}
-    dense = _train_or_load(evaluator.store, ex.dense_config(profile, dataset, arch, True, args.seed), args, profile)
+                                       args, profile, weights=False) for r in ratios}
+    dense = _train_or_load(evaluator.store, ex.dense_config(profile, dataset, arch, True, args.seed), args, profile,
+                           weights=False)
     result = evaluate_r2s(evaluator, runs, spec, adaptive=args.adaptive)
     print(f"transfer matrix (PGD-{e.steps}, eps {e.eps:g}/255; rows: source, columns: target):")
     print(result.matrix.round(2).to_string())
@@ -240,9 +253,11 @@ def _sweep_command(args) -> int:
     profile = load_profile(args.profile or default_profile_name())
     sections = _section_names(args)
     store = _store(args)
+    from rstlib.plan import format_hours
     report = sweep(profile, sections, executor=args.executor, max_parallel=args.max_parallel,
                    partition=args.partition, gpus_per_job=args.gpus_per_job, time_limit=args.time_limit,
-                   dry_run=args.dry_run, store=store, wait=args.wait, device=args.device, seed=args.seed)
+                   dry_run=args.dry_run, store=store, wait=args.wait, device=args.device, seed=args.seed,
+                   confirmed=args.yes)
     if args.dry_run:
         for rid, c in report.runs.items():
             print(f"{store.dir(c).status():12s} {rid}")
@@ -250,7 +265,9 @@ def _sweep_command(args) -> int:
         for sec, n in report.per_section.items():
             print(f"{sec:8s} {n:5d}")
         print(f"{report.total} distinct runs, {report.cached} already in the store, {report.total - report.cached} "
-              f"to run; about {report.hours:.1f} device-hours for the whole list (rst plan)")
+              f"to run; the whole list is about {format_hours(report.hours)} (rst plan, FLOP-based)")
+        if report.ahead is not None:
+            print(report.ahead.report())
         print("dry run: nothing submitted")
         return 0
     print(f"{len(report.submitted)} runs {'submitted' if args.executor == 'slurm' else 'run'}, "

@@ -80,8 +80,12 @@ def _compare(ref: Any, cand: Any, where: str, tolerance: float, out: list[tuple[
         out.append((where, ref, cand))
 
 
+VOLATILE_FILES = ("status.json", ".timing.json")  # run state and page wall times, never results
+
+
 def _result_files(root: Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob("*.json") if p.is_file()}
+    return {p.relative_to(root).as_posix() for p in root.rglob("*.json")
+            if p.is_file() and not p.name.endswith(VOLATILE_FILES) and "_sweep_logs" not in p.parts}
 
 
 def compare_stores(reference: Path | str, candidate: Path | str, tolerance: float = 0.0) -> StoreComparison:

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 KINDS = ("search", "dense", "finetune", "rtt")
+PRECISIONS = ("fp32", "bf16")
 ATTACKS = ("none", "pgd", "fgsm-rs")
 SCHEDULES = ("piecewise", "cosine")
 
@@ -48,20 +49,58 @@ class TrainSettings:
 
 @dataclass(frozen=True)
 class EvalSettings:
-    """PGD-20 evaluation budget (1/255 units)."""
+    """PGD-20 evaluation budget (1/255 units), and the subsets of the strong figure: APGD-T on the
+    first `apgd_t_images` attacked images of a model, AutoAttack rand on the first
+    `aa_rand_images` of an R2S set (0: left out)."""
     eps: float
     step: float
     steps: int
     batch_size: int
+    apgd_t_images: int = 0
+    aa_rand_images: int = 0
+
+    def __post_init__(self):
+        if not (self.eps >= 0 and self.step >= 0):
+            raise ConfigError(f"evaluation eps and step must be >= 0, got eps={self.eps}, step={self.step}")
+        if self.steps < 1 or self.batch_size < 1 or self.apgd_t_images < 0 or self.aa_rand_images < 0:
+            raise ConfigError("evaluation steps and batch_size must be >= 1, the strong subsets >= 0")
 
 
 @dataclass(frozen=True)
 class FastPath:
-    """Speed switches that do not change the method. bf16 (true | false | auto: where the
-    hardware has it) applies to the mask search only, never to evaluation attacks."""
-    bf16: bool | str = False
+    """Speed switches that do not change the method's arithmetic (and so not a run's identity):
+    memory layout and graph compilation. Precision is part of the experiment: see `Precision`."""
     channels_last: bool = False
     compile: bool = False
+
+
+def check_precision(value: Any, where: str = "precision") -> str:
+    if value not in PRECISIONS:
+        raise ConfigError(f"{where} must be one of {PRECISIONS}, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Arithmetic of each training kind, stated by the profile and never detected from the
+    machine: it enters each run's identity. Evaluation attacks always run in fp32. Methods that a
+    table compares (RST vs dense vs fine-tuned vs RTT) should share one precision."""
+    search: str = "fp32"
+    dense: str = "fp32"
+    finetune: str = "fp32"
+    rtt: str = "fp32"
+
+    def __post_init__(self):
+        for kind in KINDS:
+            check_precision(getattr(self, kind), f"precision.{kind}")
+
+    def of(self, kind: str) -> str:
+        return getattr(self, kind)
+
+    def uniform(self) -> str | None:
+        """The one precision of every kind, or None when the kinds differ."""
+        values = {getattr(self, k) for k in KINDS}
+        return values.pop() if len(values) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -79,6 +118,7 @@ class Profile:
     finetune: TrainSettings
     lr_overrides: dict[str, float]
     evaluation: EvalSettings
+    precision: Precision
     fast: FastPath
     sections: dict[str, dict[str, Any]]
 
@@ -110,7 +150,7 @@ class RunConfig:
     n_test: int | None = None
     finetune_weights: str | None = None  # inherit | reinit (finetune only)
     parent: "RunConfig | None" = None
-    bf16: bool = False
+    precision: str = "fp32"  # fp32 | bf16 (autocast of the whole training step); from the profile
 
     def __post_init__(self):
         from rstlib import data, inits, models  # registries; imported late to avoid cycles
@@ -120,6 +160,7 @@ class RunConfig:
         models.check_arch(self.arch)
         inits.check_init(self.init)
         check_ratio(self.ratio)
+        check_precision(self.precision)
         if self.width <= 0:
             raise ConfigError(f"width multiplier must be > 0, got {self.width}")
         if self.kind == "finetune":
@@ -155,6 +196,8 @@ class RunConfig:
             name += f"-{self.finetune_weights}"
         if self.kind == "rtt":
             name += "-from-adv" if self.parent.train.attack != "none" else "-from-nat"
+        if self.precision != "fp32":
+            name += f"-{self.precision}"
         return f"{name}-s{self.seed}"
 
 
@@ -207,6 +250,14 @@ def default_profile_name() -> str:
     return "paper" if torch.cuda.is_available() else "laptop"
 
 
+def _precision(name: str, spec: dict[str, Any]) -> Precision:
+    given = spec.get("precision")
+    if not isinstance(given, dict) or set(given) != set(KINDS):
+        raise ConfigError(f"profile {name!r} must state the precision of every training kind, e.g. "
+                          f"precision: {{search: fp32, dense: fp32, finetune: fp32, rtt: fp32}}")
+    return Precision(**given)
+
+
 def _profile_from_dict(name: str, spec: dict[str, Any]) -> Profile:
     try:
         return Profile(
@@ -223,6 +274,7 @@ def _profile_from_dict(name: str, spec: dict[str, Any]) -> Profile:
             finetune=TrainSettings(**spec["finetune"]),
             lr_overrides={k: float(v) for k, v in (spec.get("lr_overrides") or {}).items()},
             evaluation=EvalSettings(**spec["evaluation"]),
+            precision=_precision(name, spec),
             fast=FastPath(**spec.get("fast", {})),
             sections=spec.get("sections", {}),
         )

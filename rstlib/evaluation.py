@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
+import numpy as np
 import pandas as pd
 import torch
 import torch.nn as nn
@@ -19,10 +20,12 @@ from rstlib.bandits import Bandits
 from rstlib.masking import frozen_parameters
 from rstlib.store import RunDir, RunStore
 from rstlib.platform import resolve_device
-from rstlib.train import load_run_model
+from rstlib.runner import model_run
+from rstlib.train import RunOptions, load_run_model
 
-ATTACKS = ("clean", "pgd20", "cw-l2", "cw-inf", "autoattack", "bandits")
-LINF_ATTACKS = ("pgd20", "cw-inf", "autoattack", "bandits")
+ATTACKS = ("clean", "pgd20", "pgd20-margin", "cw-l2", "cw-inf", "autoattack", "apgd-t", "bandits")
+LINF_ATTACKS = ("pgd20", "pgd20-margin", "cw-inf", "autoattack", "apgd-t", "bandits")
+CW_ITERATIONS = 100  # the supplement's CW-L2 / CW-Inf iterations (Sec. 2)
 
 AttackFn = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
 
@@ -32,11 +35,14 @@ class AttackSpec:
     """An evaluation attack and its budget. eps and step are in 1/255 pixel units.
 
     pgd20: PGD, `steps` (20) steps of `step` (2/255), random start, per-example early stop and
-           keep-the-highest-loss (the paper's evaluation loop).
+           keep-the-highest-loss (the paper's evaluation loop), cross-entropy loss.
+    pgd20-margin: the same loop on the Carlini-Wagner margin loss (ours: part of the strong figure).
     cw-l2: AdverTorch Carlini-Wagner L2: 1 binary-search step, 100 iterations, initial constant
            0.1, learning rate 0.01 (Sec. 2); not eps-bounded.
-    cw-inf: AdverTorch L-inf PGD on the Carlini-Wagner margin loss (`steps` steps of `step`).
+    cw-inf: AdverTorch L-inf PGD on the Carlini-Wagner margin loss, `steps` (the supplement's
+           100 iterations) of `step`, random start.
     autoattack: the official AutoAttack, standard version (APGD-CE, APGD-T, FAB-T, Square).
+    apgd-t: AutoAttack's targeted APGD alone (9 target classes, 100 iterations; part of the strong figure).
     bandits: Bandits-TD L-inf with `queries` queries per image.
     """
     name: str
@@ -55,9 +61,11 @@ class AttackSpec:
             raise ConfigError("steps must be >= 1 and queries >= 2")
 
     @classmethod
-    def pgd20(cls, settings) -> "AttackSpec":
-        """A profile's PGD-20 evaluation (`settings` = `profile.evaluation`)."""
-        return cls("pgd20", eps=settings.eps, step=settings.step, steps=settings.steps)
+    def pgd20(cls, settings, loss: str = "ce") -> "AttackSpec":
+        """A profile's PGD-20 evaluation (`settings` = `profile.evaluation`), on the cross-entropy
+        (the paper's) or the CW margin loss (loss='margin')."""
+        return cls("pgd20" if loss == "ce" else "pgd20-margin", eps=settings.eps, step=settings.step,
+                   steps=settings.steps)
 
     def key(self) -> dict:
         d = dataclasses.asdict(self)
@@ -65,7 +73,7 @@ class AttackSpec:
             d.update(eps=None, step=None, steps=None)
         if self.name != "bandits":
             d["queries"] = None
-        if self.name == "autoattack":
+        if self.name in ("autoattack", "apgd-t"):
             d.update(step=None, steps=None)
         return d
 
@@ -78,13 +86,16 @@ class AttackSpec:
         eps, step = self.eps / 255, self.step / 255
         if self.name == "clean":
             return None
-        if self.name == "pgd20":
-            return PGD(eps, step, self.steps, random_start=True, early_stop=True)
+        if self.name in ("pgd20", "pgd20-margin"):
+            return PGD(eps, step, self.steps, random_start=True, early_stop=True,
+                       loss="ce" if self.name == "pgd20" else "cw")
         if self.name == "bandits":
             return Bandits(eps, max_queries=self.queries)
         if self.name in ("cw-l2", "cw-inf"):
             return _advertorch_attack(self, num_classes, eps, step)
-        return _autoattack(eps, device, seed)
+        if self.name == "apgd-t":
+            return autoattack_fn(eps, device, seed, attacks=["apgd-t"], num_classes=num_classes)
+        return autoattack_fn(eps, device, seed)
 
 
 def _advertorch_attack(spec: AttackSpec, num_classes: int, eps: float, step: float) -> AttackFn:
@@ -105,13 +116,21 @@ def _advertorch_attack(spec: AttackSpec, num_classes: int, eps: float, step: flo
     return run
 
 
-def _autoattack(eps: float, device: torch.device, seed: int) -> AttackFn:
+def autoattack_fn(eps: float, device: torch.device, seed: int, version: str = "standard",
+                  attacks: list[str] | None = None, num_classes: int = 10) -> AttackFn:
+    """The official AutoAttack (pyautoattack): `version` standard or rand (EOT over 20 draws, for
+    randomised defences), or `attacks` alone (e.g. ['apgd-t'] with 9 target classes)."""
     import logging
     from pyautoattack import AutoAttack
     logging.getLogger("auto-attack").setLevel(logging.WARNING)
 
     def run(model, x, y, generator=None):
-        aa = AutoAttack(model, eps=eps, norm="Linf", version="standard", device=device, seed=seed)
+        if attacks:
+            aa = AutoAttack(model, eps=eps, norm="Linf", version="custom", attacks=attacks, device=device, seed=seed)
+            aa.apgd_targeted.n_target_classes = min(9, num_classes - 1)
+        else:
+            aa = AutoAttack(model, eps=eps, norm="Linf", version=version, device=device, seed=seed)
+        aa.verbose = False
         with frozen_parameters(model):
             x_adv, _ = aa.run_standard_evaluation(x, y, batch_size=len(x))
         return x_adv.detach()
@@ -131,22 +150,36 @@ def craft(source: nn.Module, loader, attack: AttackFn | None, seed: int = 0,
     return out
 
 
+def pack_bits(flags) -> str:
+    """Per-example booleans (in test-subset order) as a hex string."""
+    return np.packbits(np.asarray(flags, dtype=bool)).tobytes().hex()
+
+
+def unpack_bits(text: str, n: int) -> np.ndarray:
+    """The first n booleans of a `pack_bits` string."""
+    return np.unpackbits(np.frombuffer(bytes.fromhex(text), dtype=np.uint8))[:n].astype(bool)
+
+
 @torch.no_grad()
 def score(target: nn.Module, batches) -> dict:
-    """Accuracy (%) of `target` on crafted batches, with the perturbations' size."""
+    """Accuracy (%) of `target` on crafted batches, with the perturbations' size and which
+    examples it got right (`correct`, see `unpack_bits`)."""
     target.eval()
     correct = total = 0
+    flags = []
     linf = l2 = 0.0
     lo, hi = float("inf"), float("-inf")
     for x, x_adv, y in batches:
-        correct += int((target(x_adv).argmax(1) == y).sum())
+        right = target(x_adv).argmax(1) == y
+        flags.append(right.cpu())
+        correct += int(right.sum())
         total += len(y)
         d = (x_adv - x).flatten(1)
         linf = max(linf, float(d.abs().max()))
         l2 = max(l2, float(d.norm(dim=1).max()))
         lo, hi = min(lo, float(x_adv.min())), max(hi, float(x_adv.max()))
     return {"acc": 100.0 * correct / max(total, 1), "n": total, "max_linf": linf, "max_l2": l2,
-            "min_pixel": lo, "max_pixel": hi}
+            "min_pixel": lo, "max_pixel": hi, "correct": pack_bits(torch.cat(flags).numpy() if flags else [])}
 
 
 @dataclass(frozen=True)
@@ -158,12 +191,15 @@ class Evaluator:
     device: str | torch.device = "auto"
     seed: int = 0
     progress: bool = False
+    run_options: RunOptions | None = None  # how to train a model whose weights are absent
 
-    def _loader(self, dataset: str):
+    def loader(self, dataset: str):
+        """The attacked test subset of `dataset`, in batches."""
         test = datasets.load(dataset, train=False, n=self.n_test)
         return datasets.BatchLoader(test, self.batch_size, resolve_device(self.device), shuffle=False)
 
-    def _key(self, target: RunDir, spec: AttackSpec, source: RunDir | None) -> dict:
+    def key(self, target: RunDir, spec: AttackSpec, source: RunDir | None = None) -> dict:
+        """The cache key of one evaluation (needs no weights: the model sha256 is recorded)."""
         cross = source is not None and source.path != target.path
         return {"name": spec.name, "attack": spec.key(), "dataset": target.config.dataset,
                 "n_test": self.n_test, "seed": self.seed, "target": target.config.run_id(),
@@ -172,21 +208,64 @@ class Evaluator:
                 "source_model": source.model_digest() if cross else None}
 
     def model(self, run: RunDir) -> nn.Module:
-        return load_run_model(run, resolve_device(self.device))
+        """The run's model in eval mode; weights that are not at hand are trained first (only
+        when an evaluation is not cached)."""
+        options = self.run_options or RunOptions(device=str(self.device), progress=self.progress)
+        return load_run_model(model_run(self.store, run.config, options), resolve_device(self.device))
 
     def evaluate(self, run: RunDir, spec: AttackSpec, source: RunDir | None = None) -> dict:
         """Accuracy of `run` under `spec`, the examples crafted on `source` (default: white-box)."""
-        key = self._key(run, spec, source)
+        key = self.key(run, spec, source)
 
         def compute():
             return self._matrix_row(source or run, [run], spec)[0]
         return self.store.cached_eval(run, key, compute)
 
+    def strong(self, run: RunDir, pgd: AttackSpec, apgd_images: int = 0) -> dict:
+        """The strong figure: an example counts as robust only if it survives PGD-20 on the
+        cross-entropy (the paper's), PGD-20 on the CW margin loss, and, on the first
+        `apgd_images` examples of this subset, APGD-T. Never above any single attack's figure."""
+        margin = dataclasses.replace(pgd, name="pgd20-margin")
+        key = self.strong_key(run, pgd, apgd_images)
+        cached = self.store.lookup_eval(run, key)
+        if cached is not None:
+            return cached
+        ce_r, margin_r = self.evaluate(run, pgd), self.evaluate(run, margin)
+
+        def compute():
+            n = ce_r["n"]
+            robust = unpack_bits(ce_r["correct"], n) & unpack_bits(margin_r["correct"], n)
+            out = {"pgd20": ce_r["acc"], "pgd20_margin": margin_r["acc"], "n": n, "apgd_images": 0}
+            if apgd_images:
+                k = min(apgd_images, n)
+                apgd = self._first(run, AttackSpec("apgd-t", eps=pgd.eps), k)
+                robust[:k] &= unpack_bits(apgd["correct"], k)
+                out.update(apgd_images=k, apgd_t=apgd["acc"], apgd_t_correct=apgd["correct"],
+                           pgd20_first=100.0 * float(unpack_bits(ce_r["correct"], k).mean()))
+            out.update(acc=100.0 * float(robust.mean()), correct=pack_bits(robust))
+            return out
+        return self.store.cached_eval(run, key, compute)
+
+    def strong_key(self, run: RunDir, pgd: AttackSpec, apgd_images: int = 0) -> dict:
+        margin = dataclasses.replace(pgd, name="pgd20-margin")
+        return {**self.key(run, pgd), "name": "strong", "attacks": [pgd.key(), margin.key()],
+                "apgd_images": apgd_images}
+
+    def _first(self, run: RunDir, spec: AttackSpec, k: int) -> dict:
+        """`spec` on the first k examples of this subset (in loader order), white-box."""
+        device = resolve_device(self.device)
+        num_classes = datasets.dataset_spec(run.config.dataset).num_classes
+        test = datasets.load(run.config.dataset, train=False, n=self.n_test)
+        test = datasets.TensorData(test.images[:k], test.labels[:k])
+        loader = datasets.BatchLoader(test, self.batch_size, device, shuffle=False)
+        model = self.model(run)
+        return score(model, craft(model, loader, spec.build(num_classes, device, self.seed), self.seed, self.progress))
+
     def _matrix_row(self, source: RunDir, targets: list[RunDir], spec: AttackSpec) -> list[dict]:
         device = resolve_device(self.device)
         num_classes = datasets.dataset_spec(source.config.dataset).num_classes
         t0 = time.time()
-        batches = craft(self.model(source), self._loader(source.config.dataset),
+        batches = craft(self.model(source), self.loader(source.config.dataset),
                         spec.build(num_classes, device, self.seed), self.seed, self.progress)
         seconds = time.time() - t0
         results = []
@@ -199,17 +278,26 @@ class Evaluator:
     def transfer_matrix(self, runs: Mapping[str, RunDir], spec: AttackSpec | None = None) -> pd.DataFrame:
         """Accuracy (%) of each target (columns) on examples crafted against each source (rows).
         The diagonal is white-box robust accuracy."""
-        spec = spec or AttackSpec("pgd20")
+        cells = self.transfer_cells(runs, spec)
         labels = list(runs)
         matrix = pd.DataFrame(index=pd.Index(labels, name="source"), columns=pd.Index(labels, name="target"),
                               dtype=float)
+        for (s, t), r in cells.items():
+            matrix.loc[s, t] = r["acc"]
+        return matrix
+
+    def transfer_cells(self, runs: Mapping[str, RunDir], spec: AttackSpec | None = None) -> dict[tuple[str, str], dict]:
+        """The cached result of every (source, target) cell of the transfer matrix."""
+        spec = spec or AttackSpec("pgd20")
+        labels = list(runs)
+        out = {}
         for s in labels:
-            keys = {t: self._key(runs[t], spec, runs[s]) for t in labels}
+            keys = {t: self.key(runs[t], spec, runs[s]) for t in labels}
             cached = {t: self.store.lookup_eval(runs[t], keys[t]) for t in labels}
             missing = [t for t in labels if cached[t] is None]
             if missing:
                 for t, r in zip(missing, self._matrix_row(runs[s], [runs[t] for t in missing], spec)):
                     cached[t] = self.store.cached_eval(runs[t], keys[t], lambda r=r: r)
             for t in labels:
-                matrix.loc[s, t] = cached[t]["acc"]
-        return matrix
+                out[(s, t)] = cached[t]
+        return out

@@ -7,7 +7,6 @@ import dataclasses
 from rstlib.config import ConfigError, Profile, RunConfig, check_ratio
 from rstlib.data import canonical_name, check_dataset
 from rstlib.models import check_arch
-from rstlib.platform import resolve_bf16
 
 
 def _common(profile: Profile, dataset: str, arch: str) -> dict:
@@ -26,7 +25,7 @@ def search_config(profile: Profile, dataset: str, arch: str, ratio: float, seed:
     """RST: adversarial mask search over random weights at remaining ratio `ratio` (%)."""
     common = _common(profile, dataset, arch)
     return RunConfig(kind="search", seed=seed, ratio=check_ratio(ratio), init=init,
-                     train=profile.lr_for(profile.search, common["dataset"]), bf16=resolve_bf16(profile.fast.bf16), **common)
+                     train=profile.lr_for(profile.search, common["dataset"]), precision=profile.precision.search, **common)
 
 
 def dense_config(profile: Profile, dataset: str, arch: str, adversarial: bool = True, seed: int = 0,
@@ -36,7 +35,7 @@ def dense_config(profile: Profile, dataset: str, arch: str, adversarial: bool = 
     train = profile.lr_for(profile.dense, common["dataset"])
     if not adversarial:
         train = dataclasses.replace(train, attack="none")
-    return RunConfig(kind="dense", seed=seed, init=init, train=train, **common)
+    return RunConfig(kind="dense", seed=seed, init=init, train=train, precision=profile.precision.dense, **common)
 
 
 def finetune_config(profile: Profile, dataset: str, arch: str, ratio: float, weights: str,
@@ -46,7 +45,8 @@ def finetune_config(profile: Profile, dataset: str, arch: str, ratio: float, wei
     parent = search_config(profile, dataset, arch, ratio, seed, init)
     common = _common(profile, dataset, arch)
     return RunConfig(kind="finetune", seed=seed, ratio=parent.ratio, init=init, finetune_weights=weights,
-                     parent=parent, train=profile.lr_for(profile.finetune, common["dataset"]), **common)
+                     parent=parent, train=profile.lr_for(profile.finetune, common["dataset"]),
+                     precision=profile.precision.finetune, **common)
 
 
 def rtt_config(profile: Profile, dataset: str, arch: str, ratio: float, source: str = "adversarial",
@@ -58,4 +58,4 @@ def rtt_config(profile: Profile, dataset: str, arch: str, ratio: float, source: 
     parent = dense_config(profile, source_dataset or dataset, arch, adversarial=source == "adversarial", seed=seed)
     common = _common(profile, dataset, arch)
     return RunConfig(kind="rtt", seed=seed, ratio=check_ratio(ratio), parent=parent,
-                     train=profile.lr_for(profile.search, common["dataset"]), bf16=resolve_bf16(profile.fast.bf16), **common)
+                     train=profile.lr_for(profile.search, common["dataset"]), precision=profile.precision.rtt, **common)

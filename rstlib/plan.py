@@ -4,9 +4,10 @@ sections' dry-run plans), priced by measured or FLOP-derived throughput.
 Training cost: epochs x ceil(n_train / batch) optimiser steps. One PGD-k search step costs about
 (2k + 3) forward-equivalents per image (k + 1 forwards, k input-only backwards ~ 1 forward each,
 one full backward ~ 2 forwards); a natural step 3. Evaluation: PGD-20 ~ 41 forward-equivalents
-per image (upper bound: no early stop), CW-L2 ~ 300 (100 iterations), CW-Inf ~ 41, AutoAttack
-~ 4,400 and Bandits ~ 1.5 x queries (both on the ~half of the images that stay robust), a clean
-pass 1, a transfer cell 1 (the crafting is shared by its row, counted once per source).
+per image (upper bound: no early stop; the same on the margin loss), CW-L2 ~ 300 and CW-Inf ~ 201
+(100 iterations), AutoAttack ~ 4,400, APGD-T ~ 2,700, AutoAttack rand ~ 12,000 and Bandits
+~ 1.5 x queries (all on the ~half of the images that stay robust), a clean pass 1, a transfer
+cell 1 (the crafting is shared by its row, counted once per source), an EOT attack 41 per member.
 
 With `measure=True` the seconds per search step are timed on this machine for each network and
 batch size (the honest number for this device); otherwise FLOPs are divided by an assumed
@@ -22,14 +23,28 @@ from dataclasses import dataclass
 import torch
 
 from rstlib import data as datasets
+from rstlib.attacks import training_attack
 from rstlib.config import Profile, RunConfig
 from rstlib.models import build_model
+from rstlib.platform import bf16_supported, resolve_device
 from rstlib.sections import plan as section_plan
+from rstlib.train import build_run_model, precision_autocast, train_step, trainable_parameters
 
-EVAL_FORWARDS = {"clean": 1, "pgd20": 41, "cw-l2": 300, "cw-inf": 41, "autoattack": 4400}
+EVAL_FORWARDS = {"clean": 1, "pgd20": 41, "pgd20-margin": 41, "cw-l2": 300, "cw-inf": 201, "autoattack": 4400,
+                 "apgd-t": 2700}
+AA_RAND_FORWARDS = 12000  # AutoAttack rand: APGD-CE + APGD-DLR, 100 iterations x 20 EOT draws each
 # Assumed achieved throughput on an H100 when nothing was measured (dense conv nets on 32x32
-# inputs reach a small share of the 989 TFLOP/s bf16 peak): search in bf16, evaluation in fp32.
-ASSUMED_TFLOPS = {"search_bf16": 150.0, "fp32": 40.0}
+# inputs reach a small share of the 989 TFLOP/s bf16 peak): bf16 and fp32 training, evaluation in fp32.
+ASSUMED_TFLOPS = {"bf16": 150.0, "fp32": 40.0}
+
+
+def format_hours(hours: float) -> str:
+    """'3.2 device-hours', or minutes / seconds when it is less than that (never '0.0 h')."""
+    if hours >= 1:
+        return f"{hours:.1f} device-hours"
+    if hours * 60 >= 1:
+        return f"{hours * 60:.1f} device-minutes"
+    return f"{hours * 3600:.0f} device-seconds"
 
 
 @dataclass
@@ -51,9 +66,9 @@ class Projection:
         lines = [f"profile {self.profile}: {self.runs} training runs, {self.evaluations} evaluations",
                  "runs per section (shared runs counted in each): " +
                  ", ".join(f"{k} {v}" for k, v in self.per_section.items()),
-                 "training hours by kind: " + ", ".join(f"{k} {v:.1f}" for k, v in self.per_kind_hours.items()),
-                 f"training {self.train_hours:.1f} h + evaluation {self.eval_hours:.1f} h = "
-                 f"{self.total_hours:.1f} device-hours",
+                 "training by kind: " + ", ".join(f"{k} {format_hours(v)}" for k, v in self.per_kind_hours.items()),
+                 f"training {format_hours(self.train_hours)} + evaluation {format_hours(self.eval_hours)} = "
+                 f"{format_hours(self.total_hours)}",
                  f"basis: {self.basis}"]
         return "\n".join(lines)
 
@@ -76,20 +91,20 @@ def step_forwards(config: RunConfig) -> int:
     return 2 * k + 3
 
 
-def measure_step_seconds(config: RunConfig, device="auto", repeats: int = 3) -> float:
-    """Seconds of one optimiser step of `config`'s kind, timed here on random data."""
-    from rstlib.attacks import training_attack
-    from rstlib.platform import resolve_device
-    from rstlib.train import _set_trainable, build_run_model, search_autocast, train_step
+def measure_step_seconds(config: RunConfig, device="auto", repeats: int = 3, batch: int | None = None) -> float:
+    """Seconds of one optimiser step of `config`'s kind, timed here on random data, at the
+    config's batch size or at `batch` images scaled linearly to it (a quick measurement)."""
     device = resolve_device(device)
     spec = datasets.dataset_spec(config.dataset)
+    full = config.train.batch_size
+    n = min(batch or full, full)
     model = build_run_model(config).to(device).train()
-    params = _set_trainable(model, config.kind)
+    params = trainable_parameters(model, config.kind)
     opt = torch.optim.SGD(params, lr=0.01, momentum=0.9)
-    x = torch.rand(config.train.batch_size, spec.channels, spec.size, spec.size, device=device)
-    y = torch.randint(0, spec.num_classes, (config.train.batch_size,), device=device)
+    x = torch.rand(n, spec.channels, spec.size, spec.size, device=device)
+    y = torch.randint(0, spec.num_classes, (n,), device=device)
     attack = training_attack(config.train.attack, config.train.eps, config.train.step, config.train.steps)
-    autocast = search_autocast(device, config.bf16 and config.kind in ("search", "rtt"))
+    autocast = precision_autocast(device, config.precision if bf16_supported(device) else "fp32")
     times = []
     for i in range(repeats + 1):
         t = time.perf_counter()
@@ -98,7 +113,7 @@ def measure_step_seconds(config: RunConfig, device="auto", repeats: int = 3) -> 
             torch.cuda.synchronize()
         if i:
             times.append(time.perf_counter() - t)
-    return min(times)
+    return min(times) * full / n
 
 
 def _n_train(config: RunConfig) -> int:
@@ -112,9 +127,12 @@ def _n_test(profile: Profile, dataset: str, n_test: int | None) -> int:
 
 
 def project(profile: Profile, sections=None, measure: bool = False, device="auto",
-            planned: tuple | None = None) -> Projection:
-    """Device-hours of `sections` at `profile`; `planned` = their `sections.plan(...)` if already made."""
+            planned: tuple | None = None, quick: bool = False) -> Projection:
+    """Device-hours of `sections` at `profile`; `planned` = their `sections.plan(...)` (or any
+    (runs, evals, per_section) subset of it). quick: measure on a few images per step (CPU)."""
     runs, evals, per_section = planned or section_plan(profile, sections)
+    device = resolve_device(device)
+    quick_batch = 32 if quick and device.type == "cpu" else None
     flops_cache: dict[tuple, float] = {}
     step_cache: dict[tuple, float] = {}
 
@@ -125,9 +143,9 @@ def project(profile: Profile, sections=None, measure: bool = False, device="auto
         return flops_cache[key]
 
     def step_seconds(c: RunConfig) -> float:
-        key = (c.arch, c.dataset, c.width, c.kind, c.train.batch_size, c.train.attack, c.train.steps, c.bf16)
+        key = (c.arch, c.dataset, c.width, c.kind, c.train.batch_size, c.train.attack, c.train.steps, c.precision)
         if key not in step_cache:
-            step_cache[key] = measure_step_seconds(c, device)
+            step_cache[key] = measure_step_seconds(c, device, repeats=1 if quick else 3, batch=quick_batch)
         return step_cache[key]
 
     image_forward_seconds: dict[tuple, float] = {}
@@ -149,7 +167,7 @@ def project(profile: Profile, sections=None, measure: bool = False, device="auto
         if measure:
             seconds = steps * step_seconds(c)
         else:
-            rate = ASSUMED_TFLOPS["search_bf16" if c.bf16 else "fp32"] * 1e12
+            rate = ASSUMED_TFLOPS[c.precision] * 1e12
             seconds = steps * c.train.batch_size * step_forwards(c) * fwd(c) / rate
         per_kind[c.kind] += seconds / 3600
         train_seconds += seconds
@@ -157,7 +175,14 @@ def project(profile: Profile, sections=None, measure: bool = False, device="auto
     crafted = set()
     for e in evals:
         n = _n_test(profile, e.target.dataset, e.n_test)
-        if e.source is not None:  # a transfer cell: crafting counted once per (source, attack)
+        if e.members and e.eot_over == "rand":  # AutoAttack rand on R2S, a subset of images
+            n = min(n, e.strong_images or n)
+            forwards = AA_RAND_FORWARDS * 0.5
+        elif e.members:  # an EOT attack on R2S: PGD-20 through every member
+            forwards = EVAL_FORWARDS["pgd20"] * len(e.members)
+        elif e.strong_images is not None:  # the strong figure: margin PGD-20 + APGD-T on a subset
+            forwards = EVAL_FORWARDS["pgd20-margin"] + EVAL_FORWARDS["apgd-t"] * 0.5 * min(e.strong_images, n) / n
+        elif e.source is not None:  # a transfer cell: crafting counted once per (source, attack)
             key = (e.source.run_id(), e.attack)
             forwards = 1 + (EVAL_FORWARDS.get(e.attack.name, 41) if key not in crafted else 0)
             crafted.add(key)
@@ -167,11 +192,11 @@ def project(profile: Profile, sections=None, measure: bool = False, device="auto
             forwards = EVAL_FORWARDS[e.attack.name] * (0.5 if e.attack.name == "autoattack" else 1)
         eval_seconds += n * forwards * eval_seconds_per_forward(e.target)
     if measure:
-        basis = (f"training steps timed on this machine ({device}); evaluations priced per forward pass "
-                 "from the same measurement")
+        basis = (f"training steps timed on this machine ({device}{', a few images per step' if quick_batch else ''}); "
+                 "evaluations priced per forward pass from the same measurement")
     else:
-        basis = (f"FLOPs at an assumed achieved {ASSUMED_TFLOPS['search_bf16']:g} TFLOP/s (bf16 search) and "
-                 f"{ASSUMED_TFLOPS['fp32']:g} TFLOP/s (fp32) on one H100-class GPU; rerun with --measure on the "
-                 "target GPU for a measured figure")
+        basis = (f"FLOPs at an assumed achieved {ASSUMED_TFLOPS['bf16']:g} TFLOP/s (bf16) and "
+                 f"{ASSUMED_TFLOPS['fp32']:g} TFLOP/s (fp32) on one H100-class GPU, not measured; rerun with "
+                 "--measure on the target device for a measured figure")
     return Projection(profile.name, len(runs), len(evals), train_seconds / 3600, eval_seconds / 3600,
                       per_section, dict(per_kind), basis)

@@ -36,11 +36,10 @@ def bf16_supported(device: str | torch.device = "auto") -> bool:
     return torch.backends.mkldnn.is_available() and ("avx512_bf16" in flags or "amx_bf16" in flags)
 
 
-def resolve_bf16(setting: bool | str, device: str | torch.device = "auto") -> bool:
-    """A profile's bf16 switch: true, false, or 'auto' (on where the hardware supports it)."""
-    if setting == "auto":
-        return bf16_supported(device)
-    if isinstance(setting, bool):
-        return setting
-    from rstlib.config import ConfigError
-    raise ConfigError(f"bf16 must be true, false or auto, got {setting!r}")
+def require_precision(precision: str, device: str | torch.device = "auto", where: str = "the profile") -> None:
+    """Refuse, in one line, a precision this machine cannot run (never silently run another)."""
+    if precision == "bf16" and not bf16_supported(device):
+        from rstlib.config import ConfigError
+        raise ConfigError(f"{where} asks for bf16 training, but this {resolve_device(device).type} has no bf16 "
+                          "matmuls (AVX512-BF16/AMX or a bf16 GPU); use --precision fp32 (a different run) "
+                          "or run on hardware with bf16")

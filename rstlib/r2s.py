@@ -16,12 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 import torch
 import torch.nn as nn
 
 from rstlib.attacks import PGD
-from rstlib.evaluation import AttackSpec, Evaluator, craft, score
+from rstlib import data as datasets
+from rstlib.evaluation import AttackSpec, Evaluator, autoattack_fn, craft, score, unpack_bits
+from rstlib.platform import resolve_device
 from rstlib.masking import masked_layers
 from rstlib.store import RunDir
 
@@ -90,13 +93,16 @@ class MeanLogits(StackedLogits):
 
 
 
-def eot_attack(members: Sequence[nn.Module], spec: AttackSpec, over: str = "loss"):
-    """(model, attack) for PGD on the expectation over `members` (over='loss' or 'logits')."""
+def eot_attack(members: Sequence[nn.Module], spec: AttackSpec, over: str = "loss", loss: str = "ce"):
+    """(model, attack) for PGD on the expectation over `members` (over='loss' or 'logits'), on
+    the cross-entropy (loss='ce') or the CW margin loss (loss='cw')."""
+    if loss not in ("ce", "cw"):
+        raise ValueError(f"EOT loss 'ce' or 'cw', got {loss!r}")
     pgd = dict(eps=spec.eps / 255, step=spec.step / 255, steps=spec.steps, random_start=True, early_stop=False)
     if over == "loss":
-        return StackedLogits(members), PGD(loss="expected_ce", **pgd)
+        return StackedLogits(members), PGD(loss=f"expected_{loss}", **pgd)
     if over == "logits":
-        return MeanLogits(members), PGD(loss="ce", **pgd)
+        return MeanLogits(members), PGD(loss=loss, **pgd)
     raise ValueError(f"EOT over 'loss' or 'logits', got {over!r}")
 
 
@@ -105,44 +111,132 @@ class R2SResult:
     candidates: tuple[str, ...]
     natural: float  # mean natural accuracy over the set
     protocol: float  # paper protocol: mean of the transfer matrix over the set
-    eot_loss: float | None  # adaptive: PGD-20 on the expected loss
-    eot_logits: float | None  # adaptive: PGD-20 on the averaged logits
+    eot_loss: float | None  # adaptive: PGD-20 on the expected loss (CE)
+    eot_logits: float | None  # adaptive: PGD-20 on the averaged logits (CE)
     matrix: pd.DataFrame
     member_natural: dict[str, float]
+    eot_loss_margin: float | None = None  # adaptive: PGD-20 on the expected CW margin
+    eot_logits_margin: float | None = None  # adaptive: PGD-20 on the CW margin of the averaged logits
+    autoattack_rand: float | None = None  # AutoAttack rand (EOT 20) on the first `strong_images` examples
+    strong: float | None = None  # per example, the worst of every attack above (the strong figure)
+    strong_images: int = 0
 
     def row(self) -> dict:
         return {"candidates": ", ".join(self.candidates), "natural": self.natural,
                 "pgd20_protocol": self.protocol, "pgd20_eot_loss": self.eot_loss,
-                "pgd20_eot_logits": self.eot_logits}
+                "pgd20_eot_logits": self.eot_logits, "pgd20_eot_loss_margin": self.eot_loss_margin,
+                "pgd20_eot_logits_margin": self.eot_logits_margin, "autoattack_rand": self.autoattack_rand,
+                "strong": self.strong}
 
 
 def protocol_value(matrix: pd.DataFrame) -> float:
     return float(matrix.to_numpy().mean())
 
 
+def same_network(runs: Mapping[str, RunDir]):
+    """Raise unless the runs' configs draw every member from one network: the same kind
+    (RSTs or RTTs), dataset, architecture, width, seed, initialisation and (RTTs) trained parent.
+    Checked from the configs, so committed results are judged without their weights; the weights
+    themselves are compared whenever the members are loaded."""
+    def network(c):
+        return (c.kind, c.dataset, c.arch, c.width, c.seed, c.init, c.parent.run_id() if c.parent else None)
+    configs = [r.config for r in runs.values()]
+    if not configs:
+        raise ValueError("R2S needs at least one candidate")
+    if any(c.kind not in ("search", "rtt") for c in configs):
+        raise ValueError("R2S candidates must be masked networks (RSTs or RTTs)")
+    if len({network(c) for c in configs}) != 1:
+        raise ValueError("R2S candidates must share one set of weights (drawn from the same network)")
+
+
+EOT_OVER = ("loss", "logits")
+EOT_ATTACKS = (("loss", "ce"), ("logits", "ce"), ("loss", "cw"), ("logits", "cw"))
+
+
+def eot_name(over: str, loss: str = "ce") -> str:
+    return f"r2s-eot-{over}" + ("" if loss == "ce" else "-margin")
+
+
+def eot_key(evaluator: Evaluator, runs: Mapping[str, RunDir], spec: AttackSpec, over: str, loss: str = "ce") -> dict:
+    """Cache key of an adaptive EOT attack on the set (in the store's `_evals/`)."""
+    members_key = sorted((r.config.run_id(), r.model_digest()) for r in runs.values())
+    return {"name": eot_name(over, loss), "attack": spec.key(), "members": members_key,
+            "n_test": evaluator.n_test, "seed": evaluator.seed}
+
+
+def aa_rand_key(evaluator: Evaluator, runs: Mapping[str, RunDir], eps: float, images: int) -> dict:
+    """Cache key of AutoAttack rand (EOT over 20 draws) on R2S, first `images` examples."""
+    members_key = sorted((r.config.run_id(), r.model_digest()) for r in runs.values())
+    return {"name": "r2s-autoattack-rand", "eps": eps, "images": images, "members": members_key,
+            "n_test": evaluator.n_test, "seed": evaluator.seed}
+
+
 def evaluate_r2s(evaluator: Evaluator, runs: Mapping[str, RunDir], spec: AttackSpec | None = None,
-                 adaptive: bool = True) -> R2SResult:
-    """The paper's R2S protocol on `runs` (label -> RST run), and the adaptive EOT attacks."""
+                 adaptive: bool = True, strong_images: int | None = None) -> R2SResult:
+    """The paper's R2S protocol on `runs` (label -> RST run), and the adaptive EOT attacks
+    (cross-entropy, and with `strong_images` not None also the CW margin, AutoAttack rand on the
+    first `strong_images` examples, and the per-example strong figure). Every number is cached;
+    models are loaded (or trained) only for what is not."""
     spec = spec or AttackSpec("pgd20")
-    members = {label: evaluator.model(run) for label, run in runs.items()}
-    shared_random_weights(list(members.values()))
+    same_network(runs)
+    cells = evaluator.transfer_cells(runs, spec)
     matrix = evaluator.transfer_matrix(runs, spec)
     natural = {label: evaluator.evaluate(run, AttackSpec("clean"))["acc"] for label, run in runs.items()}
+    strong_on = adaptive and strong_images is not None
     eot = {}
     if adaptive:
-        for over in ("loss", "logits"):
-            members_key = sorted((r.config.run_id(), r.model_digest()) for r in runs.values())
-            key = {"name": f"r2s-eot-{over}", "attack": spec.key(), "members": members_key,
-                   "n_test": evaluator.n_test, "seed": evaluator.seed}
-            eot[over] = evaluator.store.cached_eval(
-                None, key, lambda over=over: _eot_accuracy(evaluator, runs, members, spec, over))["acc"]
+        for over, loss in EOT_ATTACKS if strong_on else EOT_ATTACKS[:2]:
+            key = eot_key(evaluator, runs, spec, over, loss)
+            eot[(over, loss)] = evaluator.store.cached_eval(
+                None, key, lambda over=over, loss=loss: _eot_accuracy(evaluator, runs, spec, over, loss))
+    extra = {}
+    if strong_on:
+        n = next(iter(cells.values()))["n"]
+        # expected correctness per example (over the defender's draw and, for the protocol, the attacker's)
+        rates = [np.mean([unpack_bits(c["correct"], n) for c in cells.values()], axis=0)]
+        rates += [np.mean([unpack_bits(b, n) for b in r["per_member_correct"].values()], axis=0) for r in eot.values()]
+        worst = np.min(rates, axis=0)
+        aa = None
+        if strong_images:
+            k = min(strong_images, n)
+            aa = evaluator.store.cached_eval(None, aa_rand_key(evaluator, runs, spec.eps, k),
+                                             lambda: _aa_rand_accuracy(evaluator, runs, spec.eps, k))
+            aa_rate = np.mean([unpack_bits(b, k) for b in aa["per_member_correct"].values()], axis=0)
+            worst[:k] = np.minimum(worst[:k], aa_rate)
+        extra = {"eot_loss_margin": eot[("loss", "cw")]["acc"], "eot_logits_margin": eot[("logits", "cw")]["acc"],
+                 "autoattack_rand": aa["acc"] if aa else None, "strong": 100.0 * float(worst.mean()),
+                 "strong_images": min(strong_images, n)}
     return R2SResult(tuple(runs), sum(natural.values()) / len(natural), protocol_value(matrix),
-                     eot.get("loss"), eot.get("logits"), matrix, natural)
+                     eot[("loss", "ce")]["acc"] if adaptive else None,
+                     eot[("logits", "ce")]["acc"] if adaptive else None, matrix, natural, **extra)
 
 
-def _eot_accuracy(evaluator, runs, members, spec, over) -> dict:
-    model, attack = eot_attack(list(members.values()), spec, over)
+def _eot_accuracy(evaluator, runs, spec, over, loss="ce") -> dict:
+    members = {label: evaluator.model(run) for label, run in runs.items()}
+    shared_random_weights(list(members.values()))
+    model, attack = eot_attack(list(members.values()), spec, over, loss)
     dataset = next(iter(runs.values())).config.dataset
-    batches = craft(model, evaluator._loader(dataset), attack, evaluator.seed, evaluator.progress)
-    per_member = {label: score(m, batches)["acc"] for label, m in members.items()}
-    return {"acc": sum(per_member.values()) / len(per_member), "per_member": per_member}
+    batches = craft(model, evaluator.loader(dataset), attack, evaluator.seed, evaluator.progress)
+    scores = {label: score(m, batches) for label, m in members.items()}
+    return {"acc": sum(r["acc"] for r in scores.values()) / len(scores),
+            "per_member": {label: r["acc"] for label, r in scores.items()},
+            "per_member_correct": {label: r["correct"] for label, r in scores.items()}}
+
+
+def _aa_rand_accuracy(evaluator, runs, eps, k) -> dict:
+    """AutoAttack rand (APGD-CE and APGD-DLR, EOT over 20 draws) against R2S answering with a
+    member drawn per example; robust accuracy is the expectation over the defender's draw."""
+    members = {label: evaluator.model(run) for label, run in runs.items()}
+    shared_random_weights(list(members.values()))
+    device = resolve_device(evaluator.device)
+    dataset = next(iter(runs.values())).config.dataset
+    test = datasets.load(dataset, train=False, n=evaluator.n_test)
+    loader = datasets.BatchLoader(datasets.TensorData(test.images[:k], test.labels[:k]), evaluator.batch_size,
+                                  device, shuffle=False)
+    defence = R2S(list(members.values()), mode="sample", generator=torch.Generator().manual_seed(evaluator.seed)).eval()
+    attack = autoattack_fn(eps / 255, device, evaluator.seed, version="rand")
+    batches = craft(defence, loader, attack, evaluator.seed, evaluator.progress)
+    scores = {label: score(m, batches) for label, m in members.items()}
+    return {"acc": sum(r["acc"] for r in scores.values()) / len(scores), "images": k,
+            "per_member": {label: r["acc"] for label, r in scores.items()},
+            "per_member_correct": {label: r["correct"] for label, r in scores.items()}}

@@ -12,16 +12,17 @@ def profile_tables() -> dict[str, pd.DataFrame]:
     profiles = load_profiles()
     training, data, sections = [], [], []
     for name, p in profiles.items():
-        for variant in ("search", "dense", "finetune"):
-            s = dataclasses.asdict(getattr(p, variant))
-            training.append({"profile": name, "variant": variant, **s,
+        for variant, recipe in (("search", "search"), ("dense", "dense"), ("finetune", "finetune"), ("rtt", "search")):
+            s = dataclasses.asdict(getattr(p, recipe))
+            training.append({"profile": name, "variant": variant, "precision": p.precision.of(variant), **s,
                              "lr overrides": ", ".join(f"{k}: {v:g}" for k, v in p.lr_overrides.items()) or "-"})
         data.append({"profile": name, "datasets": ", ".join(p.datasets), "second task (Sec. 9)": p.second_task,
                      "networks (width)": ", ".join(f"{a} ({w:g})" for a, w in p.archs.items()),
                      "train images": p.n_train or "all", "test images": p.n_test or "all",
                      "attacked test images": p.eval_n_test or "all",
                      "PGD eval": f"eps {p.evaluation.eps:g}, step {p.evaluation.step:g}, {p.evaluation.steps} steps",
-                     "fast path": f"bf16 {p.fast.bf16}, channels_last {p.fast.channels_last}, compile {p.fast.compile}"})
+                     "evaluation precision": "fp32",
+                     "fast path": f"channels_last {p.fast.channels_last}, compile {p.fast.compile}"})
         for sec, knobs in p.sections.items():
             sections.append({"profile": name, "section": sec,
                              **{k: (str(v) if isinstance(v, list) else v) for k, v in knobs.items()}})

@@ -51,13 +51,21 @@ class CorruptCheckpoint(RuntimeError):
     """A checkpoint whose bytes do not match its recorded hash or that does not load."""
 
 
-def save_tensor_file(path: Path, obj: dict):
-    """torch.save atomically, with a sha256 sidecar written after the file is in place."""
+def save_tensor_file(path: Path, obj: dict) -> str:
+    """torch.save atomically, with a sha256 sidecar written after the file is in place; returns
+    the sha256."""
     buf = io.BytesIO()
     torch.save(obj, buf)
     data = buf.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
     atomic_write_bytes(path, data)
-    atomic_write_bytes(path.with_name(path.name + ".sha256"), hashlib.sha256(data).hexdigest().encode())
+    atomic_write_bytes(path.with_name(path.name + ".sha256"), digest.encode())
+    return digest
+
+
+def _remove_with_sidecar(path: Path):
+    path.unlink(missing_ok=True)
+    path.with_name(path.name + ".sha256").unlink(missing_ok=True)
 
 
 def load_tensor_file(path: Path, map_location="cpu") -> dict:
@@ -95,7 +103,31 @@ class RunDir:
         return self.path / "log.txt"
 
     def is_done(self) -> bool:
+        """Finished with its weights here (evaluations can run)."""
         return self.metrics_path.is_file() and self.model_path.is_file()
+
+    def has_results(self) -> bool:
+        """Finished: its metrics are here (committed results without weights included)."""
+        return self.metrics_path.is_file()
+
+    def write_config(self):
+        atomic_write_json(self.path / "config.json", self.config.to_dict())
+
+    def write_metrics(self, metrics: dict):
+        """Written last: its presence means 'done'."""
+        atomic_write_json(self.metrics_path, metrics)
+
+    def write_sparsity(self, report: dict):
+        atomic_write_json(self.path / "sparsity.json", report)
+
+    def save_model(self, state: dict) -> str:
+        """The finished model; returns its sha256 (recorded in metrics.json, so evaluations stay
+        addressable when the weights are not at hand)."""
+        return save_tensor_file(self.model_path, state)
+
+    def clear_checkpoints(self):
+        for old in self.checkpoints():
+            _remove_with_sidecar(old)
 
     def lock(self) -> FileLock:
         self.path.mkdir(parents=True, exist_ok=True)
@@ -114,8 +146,7 @@ class RunDir:
     def save_checkpoint(self, epoch: int, state: dict):
         save_tensor_file(self.path / f"ckpt-{epoch:04d}.pt", state)
         for old in self.checkpoints()[:-KEEP_CHECKPOINTS]:
-            old.unlink(missing_ok=True)
-            old.with_name(old.name + ".sha256").unlink(missing_ok=True)
+            _remove_with_sidecar(old)
 
     def latest_checkpoint(self, log: Callable[[str], None] = print) -> dict | None:
         """The newest checkpoint that verifies; damaged ones are reported and set aside."""
@@ -132,8 +163,15 @@ class RunDir:
 
     def model_digest(self) -> str:
         """sha256 of the finished model's file: evaluations are keyed on it, so a retrained model
-        that is not bit-identical is evaluated afresh instead of matching stale results."""
-        return self.model_path.with_name(self.model_path.name + ".sha256").read_text().strip()
+        that is not bit-identical is evaluated afresh instead of matching stale results. Read from
+        the weights' sidecar when they are here, else from metrics.json (committed results)."""
+        sidecar = self.model_path.with_name(self.model_path.name + ".sha256")
+        if self.model_path.is_file() and sidecar.is_file():
+            return sidecar.read_text().strip()
+        digest = self.metrics().get("model_sha256") if self.has_results() else None
+        if not digest:
+            raise FileNotFoundError(f"{self.path.name}: no model and no recorded model sha256; train it first")
+        return digest
 
     def load_model_state(self) -> dict:
         return load_tensor_file(self.model_path)
@@ -153,7 +191,12 @@ def _recorded_state(run_path: Path) -> str:
     p = run_path / "status.json"
     if not p.is_file():
         return "absent"
-    s = read_json(p)
+    try:
+        s = read_json(p)
+    except (OSError, ValueError):
+        return "damaged"
+    if not isinstance(s, dict) or "state" not in s:
+        return "damaged"
     if s["state"] == "running" and s.get("host") == socket.gethostname():
         try:
             os.kill(int(s["pid"]), 0)
@@ -165,30 +208,14 @@ def _recorded_state(run_path: Path) -> str:
 
 
 class RunStore:
-    """Maps run configs to directories; runs what is missing, returns what is there."""
+    """Maps run configs to directories and caches evaluations; persists only (training is
+    `rstlib.runner`'s job)."""
 
     def __init__(self, root: Path | str | None = None):
         self.root = Path(root) if root is not None else default_root()
 
     def dir(self, config: RunConfig) -> RunDir:
         return RunDir(self.root, config)
-
-    def get_or_run(self, config: RunConfig, device: torch.device | str = "auto",
-                   progress: bool = True, channels_last: bool = False, compile: bool = False) -> RunDir:
-        """The finished run for `config`: loaded if it is done, resumed if it was interrupted,
-        trained otherwise. Parents (the RST of a fine-tune, the dense net of an RTT) first."""
-        from rstlib.train import execute
-        run = self.dir(config)
-        if run.is_done():
-            return run
-        if config.parent is not None:
-            self.get_or_run(config.parent, device, progress, channels_last, compile)
-        with run.lock():
-            if run.is_done():  # another process finished it while we waited
-                return run
-            execute(config, run, self, device=device, progress=progress,
-                    channels_last=channels_last, compile=compile)
-        return run
 
     def _eval_path(self, run: RunDir | None, key: dict) -> Path:
         folder = run.path / "evals" if run is not None else self.root / "_evals"

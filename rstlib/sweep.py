@@ -8,6 +8,7 @@ checkpoint, and the next sweep (or submitit's requeue on timeout/preemption) res
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import time
@@ -16,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rstlib.config import ConfigError, Profile, RunConfig
-from rstlib.sections import SECTIONS, plan
+from rstlib.runner import model_run
+from rstlib.sections import PLANNABLE, SECTIONS, Context, headline, HEADLINE_SEEDS, plan
 from rstlib.store import RunStore
+from rstlib.train import RunOptions
 
 EXECUTORS = ("local", "slurm")
 
@@ -56,9 +59,9 @@ class TrainTask:
     """Train (or resume, or load) one run. submitit calls `checkpoint` on timeout/preemption:
     requeueing the same call resumes from the run's last checkpoint."""
 
-    def __call__(self, config: dict, store_root: str, device: str = "auto") -> dict:
+    def __call__(self, config: dict, store_root: str, options: dict | None = None) -> dict:
         cfg = RunConfig.from_dict(config)
-        run = RunStore(store_root).get_or_run(cfg, device=device, progress=False)
+        run = model_run(RunStore(store_root), cfg, RunOptions(**(options or {})))
         return {"run_id": cfg.run_id(), "natural_acc": run.metrics()["natural_acc"]}
 
     def checkpoint(self, *args, **kwargs):
@@ -71,8 +74,11 @@ class SectionTask:
 
     def __call__(self, section: str, profile: dict, store_root: str, seed: int = 0, device: str = "auto") -> dict:
         from rstlib.config import load_profile
-        from rstlib.sections import Context
         p = load_profile(profile["name"])
+        if section == "intro":
+            for s in HEADLINE_SEEDS:
+                headline(Context(p, RunStore(store_root), device=device, seed=s, progress=False))
+            return {"section": section, "claims": 3}
         result = SECTIONS[section](Context(p, RunStore(store_root), device=device, seed=seed, progress=False))
         return {"section": section, "claims": len(result.claims)}
 
@@ -96,15 +102,18 @@ class SweepReport:
     per_section: dict[str, int] = field(default_factory=dict)
     hours: float | None = None
     runs: dict[str, RunConfig] = field(default_factory=dict)  # the whole list, finished runs included
+    ahead: object | None = None  # rstlib.bill.WorkAhead: what is loaded, what is computed, priced here
 
 
 def sweep(profile: Profile, sections=None, executor: str = "local", max_parallel: int = 2,
           partition: str | None = None, gpus_per_job: int = 1, time_limit: str = "12h",
           dry_run: bool = False, store: RunStore | None = None, log_dir: str | Path | None = None,
           wait: bool = False, device: str = "auto", seed: int = 0, estimate_hours: bool = True,
-          runs: dict[str, RunConfig] | None = None) -> SweepReport:
+          runs: dict[str, RunConfig] | None = None, confirmed: bool = False,
+          say=print) -> SweepReport:
     """List the sections' runs (or the given `runs`), skip finished ones, run or submit the
-    rest, then the sections' evaluations; see the module doc."""
+    rest, then the sections' evaluations; see the module doc. More than `CONFIRM_HOURS` of new
+    work is refused (ConfigError) unless `confirmed`."""
     if executor not in EXECUTORS:
         raise ConfigError(f"unknown executor {executor!r}; choose one of {EXECUTORS}")
     if max_parallel < 1:
@@ -112,10 +121,10 @@ def sweep(profile: Profile, sections=None, executor: str = "local", max_parallel
     if gpus_per_job < 0:
         raise ConfigError(f"--gpus-per-job must be >= 0, got {gpus_per_job}")
     minutes = parse_time_limit(time_limit)
-    sections = [] if runs is not None and not sections else list(sections or SECTIONS)
-    unknown = [s for s in sections if s not in SECTIONS]
+    sections = [] if runs is not None and not sections else list(sections or PLANNABLE)
+    unknown = [s for s in sections if s not in PLANNABLE]
     if unknown:
-        raise ConfigError(f"unknown section(s) {unknown}; choose from {sorted(SECTIONS)}")
+        raise ConfigError(f"unknown section(s) {unknown}; choose from {sorted(PLANNABLE)}")
     if executor == "slurm" and not dry_run and shutil.which("sbatch") is None:
         raise ConfigError("--executor slurm needs SLURM's sbatch on PATH (not found); use --executor local "
                           "or run on a SLURM login node")
@@ -126,52 +135,74 @@ def sweep(profile: Profile, sections=None, executor: str = "local", max_parallel
         runs, _, per_section = planned
     else:
         per_section = {"(given)": len(runs)}
-    todo = {k: c for k, c in runs.items() if not store.dir(c).is_done()}
+    todo = {k: c for k, c in runs.items() if not store.dir(c).has_results()}
     report = SweepReport(total=len(runs), cached=len(runs) - len(todo), per_section=per_section, runs=runs)
     if estimate_hours and sections:
+        from rstlib.bill import work_ahead
         from rstlib.plan import project
         report.hours = project(profile, sections, planned=planned).total_hours
+        if executor == "local":  # priced on this device; SLURM nodes are elsewhere (FLOP-based figure above)
+            report.ahead = work_ahead(profile, store, sections, device=device, planned=planned)
     if dry_run:
         return report
+    from rstlib.bill import CONFIRM_HOURS
+    new_hours = report.ahead.hours if report.ahead is not None else (report.hours or 0.0) * len(todo) / max(len(runs), 1)
+    if new_hours > CONFIRM_HOURS and not confirmed:
+        raise ConfigError(f"about {new_hours:.1f} device-hours of new work; run again with --yes to start it "
+                          "(--dry-run lists it)")
     log_dir = Path(log_dir or store.root / "_sweep_logs")
     log_dir.mkdir(parents=True, exist_ok=True)
     report.log_dir = log_dir
     train_waves = waves(todo)
     if executor == "local":
-        _run_local(train_waves, sections, profile, store, max_parallel, device, seed, report)
+        _run_local(train_waves, sections, profile, store, max_parallel, device, seed, report, say)
     else:
         _submit_slurm(train_waves, sections, profile, store, max_parallel, partition, gpus_per_job, minutes,
                       log_dir, wait, seed, report)
     return report
 
 
-def _run_local(train_waves, sections, profile, store, max_parallel, device, seed, report):
+def _run_local(train_waves, sections, profile, store, max_parallel, device, seed, report, say=print):
+    """A process pool; prints each run's start and end and runs done / total with elapsed time."""
     import multiprocessing as mp
+
+    import torch
     ctx = mp.get_context("spawn")
     gpu_queue = None
-    try:
-        import torch
-        if torch.cuda.is_available():
-            gpu_queue = ctx.Manager().Queue()
-            for i in range(torch.cuda.device_count()):
-                gpu_queue.put(i)
-            max_parallel = min(max_parallel, torch.cuda.device_count())
-    except ImportError:
-        pass
+    if torch.cuda.is_available() and str(device) != "cpu":
+        gpu_queue = ctx.Manager().Queue()
+        for i in range(torch.cuda.device_count()):
+            gpu_queue.put(i)
+        max_parallel = min(max_parallel, torch.cuda.device_count())
+    options = dataclasses.asdict(RunOptions.of(profile, device=str(device), progress=False, announce=False))
+    total = sum(len(w) for w in train_waves)
+    done, t0 = 0, time.time()
+    say(f"local sweep: {total} runs to train in {len(train_waves)} waves on {max_parallel} workers, "
+        f"then {len(sections)} evaluation tasks", flush=True)
     with ProcessPoolExecutor(max_workers=max_parallel, mp_context=ctx, initializer=_worker_init,
                              initargs=(gpu_queue,)) as pool:
         for wave in train_waves:
             futures = {}
             for c in wave:
                 store.dir(c).set_status("queued", executor="local")
-                futures[pool.submit(TrainTask(), c.to_dict(), str(store.root), device)] = c
+                futures[pool.submit(TrainTask(), c.to_dict(), str(store.root), options)] = c
                 report.submitted.append(c.run_id())
+                say(f"[{_elapsed(t0)}] start {c.run_id()}", flush=True)
             for f in as_completed(futures):
-                f.result()
-        evals = [pool.submit(SectionTask(), s, {"name": profile.name}, str(store.root), seed, device)
-                 for s in sections]
-        for f in as_completed(evals):
+                result = f.result()
+                done += 1
+                say(f"[{_elapsed(t0)}] done  {result['run_id']} (natural {result['natural_acc']:.2f}%): "
+                    f"{done}/{total} runs", flush=True)
+        evals = {pool.submit(SectionTask(), s, {"name": profile.name}, str(store.root), seed, device): s
+                 for s in sections}
+        for i, f in enumerate(as_completed(evals), 1):
             f.result()
+            say(f"[{_elapsed(t0)}] evaluations of {evals[f]} done: {i}/{len(evals)} tasks", flush=True)
+
+
+def _elapsed(t0: float) -> str:
+    s = int(time.time() - t0)
+    return f"{s // 3600:d}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
 def _submit_slurm(train_waves, sections, profile, store, max_parallel, partition, gpus_per_job, minutes,
@@ -196,7 +227,9 @@ def _submit_slurm(train_waves, sections, profile, store, max_parallel, partition
             batch = ex.map_array(SectionTask(), sections, [{"name": profile.name}] * len(sections),
                                  [str(store.root)] * len(sections), [seed] * len(sections))
         else:
-            batch = ex.map_array(TrainTask(), [c.to_dict() for c in wave], [str(store.root)] * len(wave))
+            options = dataclasses.asdict(RunOptions.of(profile, progress=False, announce=False))
+            batch = ex.map_array(TrainTask(), [c.to_dict() for c in wave], [str(store.root)] * len(wave),
+                                 [options] * len(wave))
             for c, job in zip(wave, batch):
                 store.dir(c).set_status("queued", executor="slurm", job_id=job.job_id)
                 report.submitted.append(c.run_id())

@@ -11,7 +11,9 @@ import contextlib
 import json
 import logging
 import math
+import sys
 import time
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
@@ -20,14 +22,39 @@ from tqdm import tqdm
 
 from rstlib import data as datasets
 from rstlib.attacks import accuracy, training_attack
-from rstlib.config import RunConfig, TrainSettings
+from rstlib.config import Profile, RunConfig, TrainSettings
 from rstlib.inits import initialise, kaiming_normal
 from rstlib.masking import import_mask, masked_layers, set_remaining_ratio, sparsity_report
 from rstlib.models import Classifier, build_model
-from rstlib.platform import resolve_device
-from rstlib.store import RunDir, atomic_write_json, save_tensor_file
+from rstlib.platform import require_precision, resolve_device
+from rstlib.store import RunDir
 
 MASKED_KINDS = ("search", "finetune", "rtt")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run, not what: none of these enters a run's identity. The same object travels from
+    the CLI, the notebooks and a sweep, so all three train a run id on the same float path.
+
+    device: auto | cpu | cuda; progress: tqdm bars; announce: one line per run start/epoch/end
+    on stderr (what a papermill log or a sweep shows); channels_last / compile: the profile's
+    fast path."""
+    device: str = "auto"
+    progress: bool = True
+    announce: bool = True
+    channels_last: bool = False
+    compile: bool = False
+
+    @classmethod
+    def of(cls, profile: Profile, **kwargs) -> "RunOptions":
+        """The profile's fast path with the given device / progress settings."""
+        return cls(channels_last=profile.fast.channels_last, compile=profile.fast.compile, **kwargs)
+
+
+def announce(options: RunOptions, message: str):
+    if options.announce:
+        print(f"[rst {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def learning_rate(settings: TrainSettings, epoch_progress: float) -> float:
@@ -89,7 +116,7 @@ def _initial_model(config: RunConfig, store) -> Classifier:
     return model
 
 
-def _set_trainable(model: nn.Module, kind: str) -> list[nn.Parameter]:
+def trainable_parameters(model: nn.Module, kind: str) -> list[nn.Parameter]:
     """search/rtt: scores only; dense: weights; finetune: weights with the mask fixed."""
     trainable = []
     for name, p in model.named_parameters():
@@ -131,21 +158,28 @@ def train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor, optimizer: to
     return loss, logits
 
 
-def search_autocast(device: torch.device, bf16: bool):
-    """bf16 autocast for the mask search where asked for (never for evaluation attacks)."""
-    return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+def precision_autocast(device: torch.device, precision: str):
+    """The training step's arithmetic: bf16 autocast when the run's precision is bf16 (evaluation
+    attacks never use it)."""
+    return torch.autocast(device.type, dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
 
 
-def execute(config: RunConfig, run: RunDir, store, device="auto", progress: bool = True,
-            channels_last: bool = False, compile: bool = False) -> dict:
-    """Train `config` into `run` (resuming from its last good checkpoint); returns metrics."""
-    device = resolve_device(device)
+def execute(config: RunConfig, run: RunDir, store, options: RunOptions = RunOptions()) -> dict:
+    """Train `config` into `run` (resuming from its last good checkpoint); returns metrics.
+    Ctrl-C (or SIGTERM via KeyboardInterrupt) leaves the run `interrupted`; asking again resumes."""
+    device = resolve_device(options.device)
+    require_precision(config.precision, device, where=f"run {config.run_id()}")
     run.path.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(run.path / "config.json", config.to_dict())
+    run.write_config()
     log = _run_logger(run)
     run.set_status("running")
     try:
-        metrics = _train(config, run, store, device, progress, channels_last, compile, log)
+        metrics = _train(config, run, store, device, options, log)
+    except KeyboardInterrupt:
+        run.set_status("interrupted")
+        log.info("interrupted (resumes from its last checkpoint when asked again)")
+        announce(options, f"interrupted {run.path.name}; it resumes from its last checkpoint")
+        raise
     except BaseException as e:
         run.set_status("failed", error=f"{type(e).__name__}: {e}")
         log.info(f"failed: {type(e).__name__}: {e}")
@@ -157,15 +191,16 @@ def execute(config: RunConfig, run: RunDir, store, device="auto", progress: bool
     return metrics
 
 
-def _train(config, run, store, device, progress, channels_last, compile, log) -> dict:
+def _train(config, run, store, device, options: RunOptions, log) -> dict:
     s = config.train
+    channels_last, progress = options.channels_last, options.progress
     spec = datasets.dataset_spec(config.dataset)
     train_data = datasets.load(config.dataset, train=True, n=config.n_train)
     test_data = datasets.load(config.dataset, train=False, n=config.n_test)
     model = _initial_model(config, store).to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
-    params = _set_trainable(model, config.kind)
+    params = trainable_parameters(model, config.kind)
     optimizer = torch.optim.SGD(params, lr=s.lr, momentum=s.momentum, weight_decay=s.weight_decay)
     data_gen = torch.Generator().manual_seed(config.seed)
     attack_gen = torch.Generator().manual_seed(config.seed + 1)
@@ -173,8 +208,8 @@ def _train(config, run, store, device, progress, channels_last, compile, log) ->
                                   generator=data_gen, channels_last=channels_last)
     test_loader = datasets.BatchLoader(test_data, 512, device, shuffle=False, channels_last=channels_last)
     attack = training_attack(s.attack, s.eps, s.step, s.steps)
-    forward = torch.compile(model) if compile else model
-    autocast = search_autocast(device, config.bf16 and config.kind in ("search", "rtt"))
+    forward = torch.compile(model) if options.compile else model
+    autocast = precision_autocast(device, config.precision)
 
     start_epoch, history = 0, []
     ckpt = run.latest_checkpoint(log=lambda m: (log.info(m), print(m)))
@@ -185,8 +220,10 @@ def _train(config, run, store, device, progress, channels_last, compile, log) ->
         attack_gen.set_state(ckpt["attack_generator"])
         start_epoch, history = ckpt["epoch"] + 1, ckpt["history"]
         log.info(f"resumed after epoch {ckpt['epoch']}")
+        announce(options, f"resume {run.path.name} after epoch {ckpt['epoch'] + 1}/{s.epochs}")
     else:
         log.info(f"start {config.run_id()} on {device}: {json.dumps(config.to_dict(), default=str)}")
+        announce(options, f"train {run.path.name}: {s.epochs} epochs on {device} ({config.precision})")
 
     n_iter = len(loader)
     for epoch in range(start_epoch, s.epochs):
@@ -209,6 +246,8 @@ def _train(config, run, store, device, progress, channels_last, compile, log) ->
                         "test_natural_acc": test_acc, "lr": lr, "epoch_seconds": epoch_time})
         log.info(f"epoch {epoch + 1}/{s.epochs} loss {loss_sum / seen:.4f} train_acc {100 * correct / seen:.2f} "
                  f"test_acc {test_acc:.2f} lr {lr:.4g} time {epoch_time:.1f}s")
+        announce(options, f"  {run.path.name} epoch {epoch + 1}/{s.epochs}: loss {loss_sum / seen:.3f}, "
+                          f"test acc {test_acc:.2f}%, {epoch_time:.1f} s")
         run.save_checkpoint(epoch, {"epoch": epoch, "model": model.state_dict(),
                                     "optimizer": optimizer.state_dict(),
                                     "data_generator": data_gen.get_state(),
@@ -230,12 +269,19 @@ def _train(config, run, store, device, progress, channels_last, compile, log) ->
     if config.kind in MASKED_KINDS:
         report = sparsity_report(model)
         metrics["kept_fraction"] = sum(r["kept"] for r in report.values()) / sum(r["numel"] for r in report.values())
-        atomic_write_json(run.path / "sparsity.json", report)
-    save_tensor_file(run.model_path, final)
-    atomic_write_json(run.metrics_path, metrics)  # written last: its presence means "done"
+        run.write_sparsity(report)
+    recorded = run.metrics().get("model_sha256") if run.has_results() else None
+    metrics["model_sha256"] = run.save_model(final)
+    if recorded == metrics["model_sha256"]:
+        # weights of committed results, retrained bit-identically: the recorded metrics stay as they are
+        announce(options, f"done {run.path.name}: the same model (sha256) as its recorded results")
+    else:
+        if recorded is not None:
+            announce(options, f"note: {run.path.name} retrained to a different model than its recorded "
+                              "results (other hardware or library version); its results are replaced")
+        run.write_metrics(metrics)
+        announce(options, f"done {run.path.name}: natural accuracy {metrics['natural_acc']:.2f}%")
     run.set_status("done")
-    for old in run.checkpoints():
-        old.unlink(missing_ok=True)
-        old.with_name(old.name + ".sha256").unlink(missing_ok=True)
+    run.clear_checkpoints()
     log.info(f"done: natural_acc {metrics['natural_acc']:.2f}")
-    return metrics
+    return run.metrics()

@@ -23,7 +23,8 @@ from rstlib import book, plots, sections
 page = book.Page(profile, device, seed)
 check = sections.Context(page.profile, dry_run=True, seed=page.seed)   # validates the parameters, trains nothing
 {call_dry}
-display(Markdown(page.caveat()))'''
+display(Markdown(page.caveat()))
+display(Markdown(page.ahead(check)))   # what is loaded from the run store, what is computed (and how long)'''
 
 CLAIMS = '''display(Markdown("### Claims check\\n\\n" + book.claims_markdown(result)))
 page.record("{name}", result)
@@ -42,7 +43,11 @@ PAGES = {
     "sec2_settings": {
         "title": "Sec. 2: search and attack settings of every profile",
         "intro": "The supplement's Sec. 2 settings are the `paper` profile. The tables below are generated from "
-                 "`_config.yml`, the single source of every profile's settings, so they cannot drift from what ran.",
+                 "`_config.yml`, the single source of every profile's settings, so they cannot drift from what ran. "
+                 "Each profile states the arithmetic (precision) of every training kind; it is part of each run's "
+                 "identity and never detected from the machine, so a run means the same on every machine. Every "
+                 "profile trains every kind in fp32, like the original code, so the methods a table compares "
+                 "share one precision; evaluation attacks always run in fp32.",
         "params": "",
         "body": [
             ('code', '''from IPython.display import Markdown, display
@@ -57,7 +62,8 @@ display(tables["data"])
 display(Markdown("### Ratios and candidate sets per section"))
 display(tables["sections"])'''),
             ('md', "Differences from the paper's code that are deliberate: the input normalisation lives inside the "
-                   "model and attacks work in [0, 1] pixel space (equivalent); the mask keeps "
+                   "model and attacks work in [0, 1] pixel space (equivalent); `channels_last` memory layout where "
+                   "the profile's fast path sets it (the same fp32 arithmetic, another kernel order); the mask keeps "
                    "`floor(r * n + 1/2)` weights per layer (exact for every ratio the paper uses); Bandits runs "
                    "with the paper's L-inf settings and a data prior scaled to 32x32 images; the laptop and smoke "
                    "profiles replace CIFAR with Fashion-MNIST and ResNet-18 with a 4-layer CNN."),
@@ -115,7 +121,11 @@ ratios = None       # None: the profile's ratios for Fig. 4
 table2_ratios = None  # None: the profile's (paper: [3, 5, 7, 10, 15, 20, 40, 60])''',
         "call": "sections.sec5({ctx}, networks=networks, datasets=datasets, ratios=ratios, table2_ratios=table2_ratios)",
         "body": [
-            ('code', '''display(plots.heatmaps(result.figures["fig4"], "Fig. 4: PGD-20 transfer between RSTs (accuracy %)"))'''),
+            ('code', '''display(plots.heatmaps(result.figures["fig4"], "Fig. 4: PGD-20 transfer between RSTs (accuracy %)"))
+display(Markdown("### The diagonal (white-box) beside the strong figure (ours: per example, the worst of PGD-20 on "
+                 "the cross-entropy and on the CW margin loss, and APGD-T on the first "
+                 f"{page.profile.evaluation.apgd_t_images} attacked images)"))
+display(result.tables["fig4_diagonal"].round(2))'''),
             ('code', '''display(Markdown("### Table 2, ours (rows: attack source; columns: target)"))
 display(result.tables["table2"].round(2))
 display(Markdown("### Beside the paper"))
@@ -126,9 +136,11 @@ display(book.table2_beside_paper(result.tables["table2"]))'''),
         "title": "Sec. 6: R2S with more candidate RST sets (Table 3)",
         "intro": "Random RST Switch: the adversary attacks one RST drawn at random from the candidate set, R2S "
                  "answers with one drawn at random from the same set (the paper's protocol: the mean of the transfer "
-                 "matrix over the set). Beside it, our **adaptive** attack: PGD-20 on the expectation over the set "
-                 "(EOT of the loss, and of the logits), which the paper does not report. Stochastic defences often "
-                 "look stronger than they are under non-adaptive attacks; read both columns.",
+                 "matrix over the set). Beside it, our **adaptive** attacks, which the paper does not report: PGD-20 on "
+                 "the expectation over the set (EOT of the loss, and of the logits), on the cross-entropy and on the "
+                 "CW margin loss, AutoAttack's `rand` version (EOT over 20 draws) on a subset, and the **strong** "
+                 "figure: per example, the worst of all of them. Stochastic defences often look stronger than they "
+                 "are under non-adaptive attacks; read the paper's column beside the strong one.",
         "params": '''networks = None     # None: the profile's networks
 datasets = None     # None: the profile's datasets
 candidate_sets = None  # None: the profile's (paper: [[3,5,7,10], [3,5,7,10,15,20,30], [7,10,15,20,30]])
@@ -147,7 +159,9 @@ datasets = None     # None: the profile's datasets
 ratios = None       # None: the profile's ratios''',
         "call": "sections.sec7({ctx}, network=network, datasets=datasets, ratios=ratios)",
         "body": [
-            ('code', '''display(plots.heatmaps(result.figures["fig5"], "Fig. 5: PGD-20 transfer between adversarial RTTs (accuracy %)"))'''),
+            ('code', '''display(plots.heatmaps(result.figures["fig5"], "Fig. 5: PGD-20 transfer between adversarial RTTs (accuracy %)"))
+display(Markdown("### The diagonal (white-box) beside the strong figure (ours)"))
+display(result.tables["fig5_diagonal"].round(2))'''),
         ],
     },
     "sec8_r2s_rtt": {
@@ -176,7 +190,10 @@ ratios = None       # None: the profile's ratios''',
         "body": [
             ('code', '''display(plots.ratio_lines(result.figures["fig6"], "pgd20", "variant",
                           "Fig. 6: RSTs vs transferred adversarial RTTs", "PGD-20 accuracy (%)"))
-display(result.tables["fig6"].pivot_table(index=["panel", "variant"], columns="ratio", values="pgd20").round(2))'''),
+display(Markdown("### PGD-20 (the paper's column)"))
+display(result.tables["fig6"].pivot_table(index=["panel", "variant"], columns="ratio", values="pgd20").round(2))
+display(Markdown("### Strong figure (ours: per example, the worst of PGD-20 CE, PGD-20 margin and APGD-T on a subset)"))
+display(result.tables["fig6"].pivot_table(index=["panel", "variant"], columns="ratio", values="strong").round(2))'''),
         ],
     },
 }
@@ -206,9 +223,11 @@ page = book.Page(profile, device, seed)
 seeds = sections.parse_list(seeds, "seeds", int)
 display(Markdown(page.caveat()))'''),
              new_markdown_cell("## How each page ran\n\nWall time per page as measured when it was executed "
-                               "(training included when the run store was empty)."),
+                               "on this machine (training included where the run store did not hold the results; "
+                               "a few seconds each when it did)."),
              new_code_cell('''recs = book.records(page.ctx.store.root, page.profile.name)
-runs = pd.DataFrame([{"page": r["page"], "profile": r["profile"], "seed": r["seed"], "wall time (min)": round(r["seconds"] / 60, 1),
+runs = pd.DataFrame([{"page": r["page"], "profile": r["profile"], "seed": r["seed"],
+                      "wall time (min)": round(r["seconds"] / 60, 1) if r["seconds"] is not None else None,
                       "claims held": f"{sum(c['held'] is True for c in r['claims'])} / {len(r['claims'])}",
                       "git commit": r["git_commit"], "hardware": r["hardware"]} for r in recs])
 display(runs)
@@ -220,16 +239,22 @@ if len(runs):
 from rstlib.plan import project
 print(project(load_profile("paper")).report())'''),
              new_markdown_cell("## Headline claims over seeds\n\nC1 existence: the best RST at 5-30% minus the "
-                               "adversarially trained dense network (PGD-20; held if >= -3). C2 poor transfer: mean "
-                               "off-diagonal minus diagonal of the RST transfer matrix (held if >= 10). C3 R2S: paper-"
-                               "protocol R2S accuracy (candidate set = the Fig. 4 ratios) minus dense (held if >= 5)."),
-             new_code_cell('''rows = [sections.headline(sections.Context(page.profile, device=page.device, seed=s, progress=False)) for s in seeds]
+                               "adversarially trained dense network (>= -3 points). C2 poor transfer: mean "
+                               "off-diagonal minus diagonal of the RST transfer matrix (>= 10). C3 R2S: R2S accuracy "
+                               "(candidate set = the Fig. 4 ratios) minus dense (>= 5). Each is judged over the seeds: "
+                               "it **holds** when mean +- 2 standard errors lies above the threshold, **does not "
+                               "hold** when it lies below, and is **inconclusive** when the threshold falls inside. "
+                               "C1 and C3 are judged twice: under PGD-20 on the cross-entropy (the paper's attack) and "
+                               "under the **strong** figure (ours: per example, the worst of PGD-20 on the "
+                               "cross-entropy, PGD-20 on the CW margin loss and APGD-T on a subset; for R2S, the "
+                               "worst of the paper's protocol, the EOT attacks on both losses and AutoAttack rand)."),
+             new_code_cell('''from rstlib import verdicts
+rows = [sections.headline(sections.Context(page.profile, device=page.device, seed=s, progress=False)) for s in seeds]
 per_seed = pd.DataFrame(rows).set_index("seed")
 display(per_seed.round(2))
-summary = pd.DataFrame({"mean": per_seed.mean(), "std": per_seed.std()}).drop(index="dense_pgd20")
-summary["threshold"] = [-3.0, 10.0, 5.0]
-summary["held (mean)"] = ["held" if m >= t else "did not hold" for m, t in zip(summary["mean"], summary["threshold"])]
-display(summary.round(2))'''),
+summary = verdicts.headline_summary(per_seed)
+display(summary.round(2))
+display(Markdown("**Under a strong attack.** " + verdicts.strong_sentences(summary)))'''),
              new_markdown_cell("## Every claim of the supplement, as measured"),
              new_code_cell('''allc = pd.DataFrame([{"page": r["page"], "claim": c["claim"], "measured": c["measured"],
                       "held": {True: "held", False: "did not hold", None: "n/a"}[c["held"]]} for r in recs for c in r["claims"]])
@@ -243,8 +268,9 @@ def notebook(name: str, page: dict) -> nbformat.NotebookNode:
     params = COMMON_PARAMS + ("\n" + page["params"] if page["params"] else "")
     cells.append(new_code_cell(params, metadata={"tags": ["parameters"]}))
     if "call" in page:
-        cells.append(new_code_cell(SETUP.format(call_dry=page["call"].format(ctx="check"))))
-        cells.append(new_code_cell("result = " + page["call"].format(ctx="page.ctx")))
+        quiet = {"tags": ["remove-stderr"]}  # progress lines: in the papermill log, not on the page
+        cells.append(new_code_cell(SETUP.format(call_dry=page["call"].format(ctx="check")), metadata=quiet))
+        cells.append(new_code_cell("result = " + page["call"].format(ctx="page.ctx"), metadata=quiet))
     for kind, text in page["body"]:
         cells.append(new_code_cell(text) if kind == "code" else new_markdown_cell(text))
     if "call" in page:

@@ -1,6 +1,10 @@
 import pytest
 import torch
 
+from rstlib.runner import model_run
+from rstlib.train import RunOptions
+
+CPU = RunOptions(device="cpu", progress=False, announce=False)
 from rstlib import data as datasets
 from rstlib import experiments as ex
 from rstlib.bandits import Bandits, RandomNoise
@@ -15,7 +19,7 @@ EPS = 24  # the smoke profile's budget on Fashion-MNIST, in 1/255
 def trained(tmp_path_factory, smoke):
     """A smoke-profile RST and an evaluator on 128 Fashion-MNIST test images."""
     store = RunStore(tmp_path_factory.mktemp("eval") / "runs")
-    run = store.get_or_run(ex.search_config(smoke, "fashion_mnist", "cnn_small", 30), device="cpu", progress=False)
+    run = model_run(store, ex.search_config(smoke, "fashion_mnist", "cnn_small", 30), CPU)
     return run, Evaluator(store, n_test=128, batch_size=128, device="cpu")
 
 
@@ -48,7 +52,7 @@ def test_our_pgd20_is_at_least_as_strong_as_advertorch(trained):
     attack = advertorch().LinfPGDAttack(model, eps=EPS / 255, nb_iter=20, eps_iter=6 / 255, rand_init=True,
                                         clip_min=0.0, clip_max=1.0)
     torch.manual_seed(0)
-    loader = ev._loader("fashion_mnist")
+    loader = ev.loader("fashion_mnist")
     theirs = score(model, [(x, attack.perturb(x, y), y) for x, y in loader])["acc"]
     assert ours <= theirs + 1.0, (ours, theirs)
 
@@ -63,7 +67,7 @@ def test_autoattack_is_no_weaker_than_pgd20(trained):
 def test_bandits_beats_random_noise_of_the_same_budget(trained):
     run, ev = trained
     model = ev.model(run)
-    loader = ev._loader("fashion_mnist")
+    loader = ev.loader("fashion_mnist")
     bandits = score(model, craft(model, loader, Bandits(EPS / 255, max_queries=200)))["acc"]
     noise = score(model, craft(model, loader, RandomNoise(EPS / 255, max_queries=200)))["acc"]
     assert bandits < noise, (bandits, noise)
@@ -72,7 +76,7 @@ def test_bandits_beats_random_noise_of_the_same_budget(trained):
 def test_bandits_only_reads_outputs(trained):
     run, ev = trained
     model = ev.model(run)
-    x, y = next(iter(ev._loader("fashion_mnist")))
+    x, y = next(iter(ev.loader("fashion_mnist")))
     x = x.requires_grad_(True)
     out = Bandits(EPS / 255, max_queries=20)(model, x, y)
     assert not out.requires_grad and x.grad is None  # no gradient was ever taken

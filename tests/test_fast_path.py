@@ -11,7 +11,7 @@ from rstlib.attacks import PGD
 from rstlib.inits import initialise
 from rstlib.masking import export_mask, masked_layers, set_remaining_ratio
 from rstlib.models import build_model
-from rstlib.train import search_autocast, train_step
+from rstlib.train import precision_autocast, train_step
 
 sys.path.insert(0, str(ROOT))
 from benchmarks.reference_design import reference_search_step, to_reference  # noqa: E402
@@ -48,7 +48,7 @@ def test_fast_search_steps_equal_the_reference_design():
     attack = PGD(eps, step, steps)
     for x, y in batches:
         x = x.contiguous(memory_format=torch.channels_last) if channels_last else x
-        train_step(fast, x, y, fast_opt, attack, gen, search_autocast(torch.device("cpu"), False))
+        train_step(fast, x, y, fast_opt, attack, gen, precision_autocast(torch.device("cpu"), "fp32"))
 
     for name, layer in masked_layers(fast).items():
         ref_layer = dict(ref.named_modules())[name]

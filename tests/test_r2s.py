@@ -2,6 +2,10 @@ import pytest
 import torch
 
 from conftest import tiny_profile
+from rstlib.runner import model_run
+from rstlib.train import RunOptions
+
+CPU = RunOptions(device="cpu", progress=False, announce=False)
 from rstlib import experiments as ex
 from rstlib.evaluation import AttackSpec, Evaluator
 from rstlib.r2s import R2S, evaluate_r2s, shared_random_weights
@@ -11,8 +15,7 @@ from rstlib.r2s import R2S, evaluate_r2s, shared_random_weights
 def rsts(tmp_path_factory, smoke):
     from rstlib.store import RunStore
     store = RunStore(tmp_path_factory.mktemp("r2s") / "runs")
-    runs = {f"{r}%": store.get_or_run(ex.search_config(smoke, "fashion_mnist", "cnn_small", r), device="cpu",
-                                      progress=False) for r in (10, 30, 50)}
+    runs = {f"{r}%": model_run(store, ex.search_config(smoke, "fashion_mnist", "cnn_small", r), CPU) for r in (10, 30, 50)}
     return store, runs
 
 
@@ -46,8 +49,8 @@ def test_r2s_refuses_candidates_from_different_random_networks(smoke, tmp_path):
     from rstlib.store import RunStore
     store = RunStore(tmp_path / "runs")
     p = tiny_profile(smoke, epochs=1)
-    a = store.get_or_run(ex.search_config(p, "fashion_mnist", "cnn_small", 10, seed=0), device="cpu", progress=False)
-    b = store.get_or_run(ex.search_config(p, "fashion_mnist", "cnn_small", 10, seed=1), device="cpu", progress=False)
+    a = model_run(store, ex.search_config(p, "fashion_mnist", "cnn_small", 10, seed=0), CPU)
+    b = model_run(store, ex.search_config(p, "fashion_mnist", "cnn_small", 10, seed=1), CPU)
     ev = Evaluator(store, device="cpu")
     with pytest.raises(ValueError, match="share one set of weights"):
         shared_random_weights([ev.model(a), ev.model(b)])

@@ -10,6 +10,10 @@ import pytest
 import torch
 
 from conftest import ROOT, tiny_profile
+from rstlib.runner import model_run
+from rstlib.train import RunOptions
+
+CPU = RunOptions(device="cpu", progress=False, announce=False)
 from rstlib import experiments as ex
 from rstlib.store import CorruptCheckpoint, load_tensor_file
 from rstlib.train import learning_rate, load_run_model
@@ -23,7 +27,7 @@ def test_piecewise_schedule_decays_at_half_and_three_quarters(smoke):
 
 
 def test_smoke_search_learns_well_above_chance(smoke, store):
-    run = store.get_or_run(ex.search_config(smoke, "fashion_mnist", "cnn_small", 30), device="cpu", progress=False)
+    run = model_run(store, ex.search_config(smoke, "fashion_mnist", "cnn_small", 30), CPU)
     m = run.metrics()
     assert m["natural_acc"] > 30.0, m["history"]  # chance is 10%
     assert abs(m["kept_fraction"] - 0.30) < 1e-3
@@ -31,10 +35,10 @@ def test_smoke_search_learns_well_above_chance(smoke, store):
 
 def test_finished_run_is_loaded_not_retrained(smoke, store, monkeypatch):
     config = ex.search_config(tiny_profile(smoke, epochs=1), "fashion_mnist", "cnn_small", 10)
-    first = store.get_or_run(config, device="cpu", progress=False)
+    first = model_run(store, config, CPU)
     import rstlib.train
     monkeypatch.setattr(rstlib.train, "execute", lambda *a, **k: pytest.fail("trained again"))
-    second = store.get_or_run(config, device="cpu", progress=False)
+    second = model_run(store, config, CPU)
     assert second.path == first.path and second.metrics() == first.metrics()
     model = load_run_model(second)
     assert model(torch.rand(2, 1, 28, 28)).shape == (2, 10)
@@ -44,20 +48,19 @@ def test_committed_results_without_weights_retrain_to_the_same_model(smoke, stor
     """A fresh clone holds metrics.json but no model.pt: the run is retrained, bit-identically, so the
     committed evaluations (keyed by the model's sha256) are found again."""
     config = ex.search_config(tiny_profile(smoke, epochs=1), "fashion_mnist", "cnn_small", 10)
-    run = store.get_or_run(config, device="cpu", progress=False)
+    run = model_run(store, config, CPU)
     digest, metrics = run.model_digest(), run.metrics()
     for weights in run.path.glob("*.pt*"):
         weights.unlink()
     assert run.status() == "results-only" and not run.is_done()
-    again = store.get_or_run(config, device="cpu", progress=False)
+    again = model_run(store, config, CPU)
     assert again.status() == "done" and again.model_digest() == digest
     assert _comparable(again.metrics()) == _comparable(metrics)
 
 
 def test_finetune_trains_weights_under_the_fixed_mask(smoke, store):
     p = tiny_profile(smoke, epochs=1)
-    ft = store.get_or_run(ex.finetune_config(p, "fashion_mnist", "cnn_small", 10, "inherit"), device="cpu",
-                          progress=False)
+    ft = model_run(store, ex.finetune_config(p, "fashion_mnist", "cnn_small", 10, "inherit"), CPU)
     rst = store.dir(ft.config.parent)
     rst_state, ft_state = rst.load_model_state(), ft.load_model_state()
     for name, mask in rst_state["masks"].items():
@@ -68,8 +71,7 @@ def test_finetune_trains_weights_under_the_fixed_mask(smoke, store):
 
 def test_rtt_searches_a_mask_over_trained_dense_weights(smoke, store):
     p = tiny_profile(smoke, epochs=1)
-    rtt = store.get_or_run(ex.rtt_config(p, "fashion_mnist", "cnn_small", 20, "natural"), device="cpu",
-                           progress=False)
+    rtt = model_run(store, ex.rtt_config(p, "fashion_mnist", "cnn_small", 20, "natural"), CPU)
     dense = store.dir(rtt.config.parent).load_model_state()["model"]
     state = rtt.load_model_state()["model"]
     for k, v in dense.items():
@@ -78,8 +80,9 @@ def test_rtt_searches_a_mask_over_trained_dense_weights(smoke, store):
 
 
 WORKER = ("import json, sys; from rstlib.config import RunConfig; from rstlib.store import RunStore; "
-          "RunStore(sys.argv[2]).get_or_run(RunConfig.from_dict(json.load(open(sys.argv[1]))), "
-          "device='cpu', progress=False)")
+          "from rstlib.runner import model_run; from rstlib.train import RunOptions; "
+          "model_run(RunStore(sys.argv[2]), RunConfig.from_dict(json.load(open(sys.argv[1]))), "
+          "RunOptions(device='cpu', progress=False, announce=False))")
 
 
 def _worker(config_path, root) -> subprocess.Popen:
@@ -111,7 +114,7 @@ def test_killed_run_resumes_to_the_same_result(smoke, store, tmp_path):
     assert resumed.returncode == 0, out
     assert "resumed after epoch" in run.log_path.read_text()
     from rstlib.store import RunStore
-    reference = RunStore(tmp_path / "reference").get_or_run(config, device="cpu", progress=False)
+    reference = model_run(RunStore(tmp_path / "reference"), config, CPU)
     assert _comparable(run.metrics()) == _comparable(reference.metrics())
     assert torch.equal(run.load_model_state()["model"]["net.fc.scores"],
                        reference.load_model_state()["model"]["net.fc.scores"])

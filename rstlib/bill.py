@@ -1,0 +1,120 @@
+"""What a page, the book or a sweep will load from the run store and what it will compute, priced
+on this device before anything starts (no surprise bills).
+
+A planned run is *loaded* when its results are in the store (committed results without weights
+included); an evaluation is loaded when its cache file is there (keyed by the model's recorded
+sha256, so no weights are needed to find it). Everything else is computed: runs without results
+are trained, and runs whose weights are absent are retrained when an evaluation that is not cached
+needs them. The cost is measured here, quickly (a few timed optimiser steps per network).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from rstlib.config import Profile, RunConfig
+from rstlib.evaluation import Evaluator
+from rstlib.plan import format_hours, project
+from rstlib.platform import resolve_device
+from rstlib.r2s import aa_rand_key, eot_key
+from rstlib.sections import EvalRequest, plan
+from rstlib.store import RunStore
+
+CONFIRM_HOURS = 1.0  # above this much new work, `make book` and `rst sweep` ask for confirmation
+
+
+@dataclass
+class WorkAhead:
+    profile: str
+    device: str
+    runs: int
+    runs_loaded: int
+    to_train: list[str] = field(default_factory=list)  # no results in the store
+    to_retrain: list[str] = field(default_factory=list)  # results here, weights needed for a new evaluation
+    evals: int = 0
+    evals_loaded: int = 0
+    hours: float = 0.0
+    basis: str = ""
+
+    @property
+    def nothing_to_compute(self) -> bool:
+        return not self.to_train and not self.to_retrain and self.evals_loaded == self.evals
+
+    def needs_confirmation(self) -> bool:
+        return self.hours > CONFIRM_HOURS
+
+    def report(self, limit: int = 8) -> str:
+        lines = [f"profile {self.profile} on {self.device}: {self.runs_loaded} of {self.runs} training runs and "
+                 f"{self.evals_loaded} of {self.evals} evaluations are in the run store (loaded, not recomputed)"]
+        if self.nothing_to_compute:
+            lines.append("nothing to compute: every number is loaded from the store")
+            return "\n".join(lines)
+        for what, ids in (("to train", self.to_train), ("to retrain (weights not in the store)", self.to_retrain)):
+            if ids:
+                shown = ", ".join(ids[:limit]) + (f", ... ({len(ids) - limit} more)" if len(ids) > limit else "")
+                lines.append(f"{len(ids)} runs {what}: {shown}")
+        lines.append(f"{self.evals - self.evals_loaded} evaluations to compute")
+        lines.append(f"projected: about {format_hours(self.hours)} on this device ({self.basis})")
+        return "\n".join(lines)
+
+
+def _chain(config: RunConfig):
+    while config is not None:
+        yield config
+        config = config.parent
+
+
+def _eval_key(store: RunStore, profile: Profile, e: EvalRequest) -> dict | None:
+    """The cache key of a planned evaluation, or None when a run it needs has no results yet."""
+    needed = [c for _, c in e.members] or [e.target] + ([e.source] if e.source is not None else [])
+    if not all(store.dir(c).has_results() for c in needed):
+        return None
+    evaluator = Evaluator(store, n_test=e.n_test if e.n_test is not None else profile.eval_n_test,
+                          batch_size=profile.evaluation.batch_size, device="cpu")
+    if e.members:
+        runs = {label: store.dir(c) for label, c in e.members}
+        if e.eot_over == "rand":
+            return aa_rand_key(evaluator, runs, e.attack.eps, e.strong_images)
+        return eot_key(evaluator, runs, e.attack, e.eot_over, e.eot_loss)
+    if e.strong_images is not None:
+        return evaluator.strong_key(store.dir(e.target), e.attack, e.strong_images)
+    source = store.dir(e.source) if e.source is not None else None
+    return evaluator.key(store.dir(e.target), e.attack, source)
+
+
+def work_ahead(profile: Profile, store: RunStore, sections: Sequence[str] | None = None, device="auto",
+               planned: tuple | None = None) -> WorkAhead:
+    """What `sections` (default: every page) will load and compute at `profile`, priced here.
+    `planned`: a (runs, evals, ...) plan already made (e.g. a page's dry run)."""
+    runs, evals = (planned or plan(profile, sections))[:2]
+    device = resolve_device(device)
+    ahead = WorkAhead(profile.name, str(device), len(runs), 0)
+    untrained = {rid: c for rid, c in runs.items() if not store.dir(c).has_results()}
+    ahead.runs_loaded = len(runs) - len(untrained)
+    seen: dict[str, bool] = {}
+    uncached: list[EvalRequest] = []
+    weights_needed: dict[str, RunConfig] = {}
+    for e in evals:
+        key = _eval_key(store, profile, e)
+        ident = repr(key) if key is not None else repr((e.target.run_id(), e.attack, e.source and e.source.run_id(),
+                                                        e.n_test, e.eot_over, e.eot_loss, e.strong_images,
+                                                        [c.run_id() for _, c in e.members]))
+        if ident in seen:
+            continue
+        cached = key is not None and store.lookup_eval(None if e.members else store.dir(e.target), key) is not None
+        seen[ident] = cached
+        if not cached:
+            uncached.append(e)
+            for c in [c for _, c in e.members] or [e.target] + ([e.source] if e.source is not None else []):
+                for link in _chain(c):
+                    if not store.dir(link).is_done():
+                        weights_needed.setdefault(link.run_id(), link)
+    ahead.evals, ahead.evals_loaded = len(seen), sum(seen.values())
+    ahead.to_train = sorted(untrained)
+    retrain = {rid: c for rid, c in weights_needed.items() if rid not in untrained}
+    ahead.to_retrain = sorted(retrain)
+    if not ahead.nothing_to_compute:
+        price = project(profile, planned=({**untrained, **retrain}, uncached, {}), measure=True, device=device,
+                        quick=True)
+        ahead.hours, ahead.basis = price.total_hours, price.basis
+    return ahead

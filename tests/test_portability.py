@@ -1,0 +1,124 @@
+"""A run's identity and numerics never depend on the machine; committed results load without
+weights and without training; running a page writes nothing that git tracks."""
+import dataclasses
+import subprocess
+
+import pytest
+import torch
+
+from conftest import ROOT, tiny_profile
+from rstlib import experiments as ex
+from rstlib import platform
+from rstlib.config import ConfigError, Precision, load_profiles
+from rstlib.evaluation import AttackSpec
+from rstlib.runner import model_run
+from rstlib.sections import Context, plan
+from rstlib.train import RunOptions
+
+CPU = RunOptions(device="cpu", progress=False, announce=False)
+
+
+def _plan_ids(profile):
+    runs, evals, _ = plan(profile)
+    return sorted(runs), [(e.target.run_id(), e.attack, e.source and e.source.run_id(), e.eot_over, e.eot_loss)
+                          for e in evals]
+
+
+@pytest.mark.parametrize("name", ["paper", "laptop", "smoke"])
+def test_every_planned_run_id_is_the_same_with_and_without_bf16_hardware(name, monkeypatch):
+    profile = load_profiles()[name]
+    monkeypatch.setattr(platform, "bf16_supported", lambda device="auto": True)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    with_bf16 = _plan_ids(profile)
+    monkeypatch.setattr(platform, "bf16_supported", lambda device="auto": False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    without = _plan_ids(profile)
+    assert with_bf16 == without and len(with_bf16[0]) > 5
+    runs, _, _ = plan(profile)
+    for config in runs.values():  # the profile states the precision of every kind; it is what the run records
+        assert config.precision == profile.precision.of(config.kind)
+
+
+def test_every_profile_states_one_precision_for_the_kinds_its_tables_compare():
+    for name, profile in load_profiles().items():
+        assert profile.precision.uniform() is not None, name
+    assert load_profiles()["laptop"].precision.uniform() == "fp32"
+    assert load_profiles()["smoke"].precision.uniform() == "fp32"
+
+
+def test_precision_is_part_of_the_identity(smoke):
+    fp32 = ex.search_config(smoke, "fashion_mnist", "cnn_small", 10)
+    bf16 = ex.search_config(dataclasses.replace(smoke, precision=Precision("bf16", "bf16", "bf16", "bf16")),
+                            "fashion_mnist", "cnn_small", 10)
+    assert fp32.run_id() != bf16.run_id() and "-bf16-" in bf16.run_id()
+
+
+def test_bf16_on_hardware_without_it_is_refused_in_one_line(monkeypatch, capsys, tmp_path):
+    from rstlib.cli import main
+    monkeypatch.setattr(platform, "bf16_supported", lambda device="auto": False)
+    code = main(["search", "--profile", "smoke", "--ratio", "10", "--precision", "bf16", "--device", "cpu",
+                 "--runs", str(tmp_path / "runs")])
+    err = capsys.readouterr().err
+    assert code == 2 and "--precision bf16" in err and "no bf16" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_profile_without_a_precision_for_every_kind_is_refused(tmp_path):
+    text = (ROOT / "_config.yml").read_text().replace(
+        "    precision: {search: fp32, dense: fp32, finetune: fp32, rtt: fp32}\n", "", 1)
+    path = tmp_path / "config.yml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="state the precision of every training kind"):
+        load_profiles(path)
+
+
+def test_committed_results_without_weights_are_loaded_not_retrained(smoke, store, monkeypatch):
+    """A fresh clone holds metrics.json and the evaluations, no weights: reading them trains nothing."""
+    p = tiny_profile(smoke, epochs=1)
+    config = ex.search_config(p, "fashion_mnist", "cnn_small", 10)
+    ctx = Context(p, store, device="cpu", progress=False, announce=False)
+    natural, robust = ctx.natural(config), ctx.accuracy(config)
+    run = store.dir(config)
+    for weights in run.path.glob("*.pt*"):
+        weights.unlink()
+    import rstlib.train
+    monkeypatch.setattr(rstlib.train, "_train", lambda *a, **k: pytest.fail("trained again"))
+    again = Context(p, store, device="cpu", progress=False, announce=False)
+    assert again.natural(config) == natural and again.accuracy(config) == robust
+    check = Context(p, store, dry_run=True)
+    check.accuracy(config)
+    from rstlib.bill import work_ahead
+    ahead = work_ahead(p, store, planned=(check.planned_runs, check.planned_evals), device="cpu")
+    assert ahead.nothing_to_compute and "nothing to compute" in ahead.report()
+    # a new evaluation needs the weights: the bill says it will retrain them, and it does
+    check.accuracy(config, AttackSpec("pgd20", eps=12, step=3, steps=2))
+    ahead = work_ahead(p, store, planned=(check.planned_runs, check.planned_evals), device="cpu")
+    assert ahead.to_retrain == [config.run_id()] and ahead.hours > 0 and "projected" in ahead.report()
+
+
+def test_retraining_committed_results_keeps_the_recorded_metrics_byte_for_byte(smoke, store):
+    config = ex.search_config(tiny_profile(smoke, epochs=1), "fashion_mnist", "cnn_small", 10)
+    run = model_run(store, config, CPU)
+    before = run.metrics_path.read_bytes()
+    for weights in run.path.glob("*.pt*"):
+        weights.unlink()
+    model_run(store, config, CPU)
+    assert run.is_done() and run.metrics_path.read_bytes() == before
+
+
+def test_page_records_are_deterministic_and_volatile_state_is_ignored_by_git(smoke, store):
+    from rstlib.book import Page
+    from rstlib.sections import SectionResult
+    page = Page("smoke", "cpu")
+    page.ctx.store = store
+    page.record("secX", SectionResult())
+    first = (store.root / "book" / "secX-smoke.json").read_bytes()
+    page.record("secX", SectionResult())
+    assert (store.root / "book" / "secX-smoke.json").read_bytes() == first
+    assert (store.root / "book" / "secX-smoke.timing.json").is_file()
+    for path in ("runs/some-run/status.json", "runs/book/sec6_r2s-laptop.timing.json", "runs/some-run/model.pt",
+                 "runs/some-run/log.txt", "book/_build/src/intro.ipynb"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT)
+        assert ignored.returncode == 0, f"{path} is not ignored by git"
+    tracked = subprocess.run(["git", "ls-files", "runs"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert "status.json" not in tracked and ".timing.json" not in tracked
