@@ -12,18 +12,15 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from rstlib import reference
-from rstlib.config import ConfigError, Profile, default_profile_name, load_profile
-from rstlib.data import dataset_spec
+from rstlib.config import Profile, default_profile_name, load_profile
+from rstlib.data import SPECS
 from rstlib.models import LABELS as ARCH_LABELS
 from rstlib.platform import resolve_device
+from rstlib.bill import work_ahead
+from rstlib.claims import MARK, REGISTRY, claims_table
+from rstlib.plan import format_hours
 from rstlib.sections import Context, SectionResult
-
-# Which of the paper's networks / datasets each of ours stands for in the comparison tables.
-PAPER_NETWORK = {"resnet18": "ResNet18", "wrn34_10": "WideResNet32", "cnn_small": "ResNet18"}
-PAPER_NETWORK_KEY = {"ResNet18": "resnet18", "WideResNet32": "wrn32"}
-PAPER_DATASET = {"cifar10": "cifar10", "cifar100": "cifar100", "fashion_mnist": "cifar10", "svhn": "svhn",
-                 "digits": "svhn"}
+from rstlib.store import atomic_write_json
 
 NOT_COMPARABLE = (
     "**This page ran at the `{profile}` profile, not `paper`.** Its networks, data and budgets are smaller "
@@ -82,8 +79,6 @@ class Page:
     def ahead(self, check: Context) -> str:
         """What this page will load and compute (from its dry run `check`), priced here; also
         written to stderr so that a papermill log shows it before the work starts."""
-        from rstlib.bill import work_ahead
-        from rstlib.plan import format_hours
         ahead = work_ahead(self.profile, self.ctx.store, device=self.device,
                            planned=(check.planned_runs, check.planned_evals))
         print(ahead.report(), file=sys.stderr, flush=True)
@@ -103,11 +98,10 @@ class Page:
         """Write this page's claims to the run store (`runs/book/<page>-<profile>.json`, the same
         bytes whenever the numbers are the same) and its wall time and provenance beside them
         (`.timing.json`, not tracked), where the intro page collects them."""
-        from rstlib.store import atomic_write_json
         base = self.ctx.store.root / "book" / f"{name}-{self.profile.name}"
         atomic_write_json(base.with_name(base.name + ".json"), {
             "page": name, "profile": self.profile.name, "seed": self.seed,
-            "claims": [{"claim": c.claim, "measured": c.measured, "held": c.held} for c in result.claims]})
+            "claims": [c.record() for c in result.claims]})
         atomic_write_json(base.with_name(base.name + ".timing.json"), {
             "seconds": time.time() - self.started, "git_commit": git_commit(), "hardware": hardware(),
             "torch": torch.__version__})
@@ -133,87 +127,34 @@ def records(store_root, profile: str) -> list[dict]:
     return out
 
 
-# -- beside the paper -----------------------------------------------------------------------
-
-def _with_diff(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.copy()
-    df["diff"] = (df["ours"] - df["paper"]).round(2)
-    return df
-
-
-def table1_beside_paper(ours: pd.DataFrame, eps_list, arch_of: dict[str, str]) -> pd.DataFrame:
-    """Long table: network, model, ratio, attack, ours, paper, diff. Our eps list maps onto the
-    paper's n=8 / n=12 columns in order."""
-    ref = reference.table("table1")
-    paper_eps = [8, 12]
-    rows = []
-    for _, r in ours.iterrows():
-        paper_net = PAPER_NETWORK[arch_of[r["network"]]]
-        match = ref[(ref.network == paper_net) & (ref.model == r["model"]) &
-                    (ref.remaining_ratio_pct == r["remaining_ratio_pct"])]
-        for col in ours.columns:
-            if col in ("network", "model", "remaining_ratio_pct", "natural"):
-                continue
-            paper_col = col
-            for i, e in enumerate(eps_list[:2]):
-                paper_col = paper_col.replace(f"_eps{e:g}", f"_eps{paper_eps[i]}")
-            paper = float(match.iloc[0][paper_col]) if len(match) and paper_col in ref.columns else float("nan")
-            rows.append({"network": r["network"], "model": r["model"], "ratio": r["remaining_ratio_pct"],
-                         "attack": col, "ours": round(float(r[col]), 2), "paper": paper})
-    return _with_diff(pd.DataFrame(rows))
-
-
-def table2_beside_paper(ours: pd.DataFrame) -> pd.DataFrame:
-    ref = reference.table("table2").set_index("attack_source")
-    rows = []
-    for _, r in ours.iterrows():
-        for col in ours.columns[1:]:
-            src = r["attack_source"]
-            paper = float(ref.loc[src, col]) if src in ref.index and col in ref.columns and pd.notna(ref.loc[src, col]) else float("nan")
-            rows.append({"attack_source": src, "target": col, "ours": round(float(r[col]), 2), "paper": paper})
-    return _with_diff(pd.DataFrame(rows))
-
-
-def r2s_beside_paper(ours: pd.DataFrame, table: str, arch_of: dict[str, str], dataset_of: dict[str, str]) -> pd.DataFrame:
-    """Tables 3/4: our R2S rows with the paper's natural and PGD-20 for the same candidate set."""
-    ref = reference.table(table).set_index("candidate_set_pct")
-    rows = []
-    for _, r in ours.iterrows():
-        net = PAPER_NETWORK_KEY[PAPER_NETWORK[arch_of[r["network"]]]]
-        ds = PAPER_DATASET[dataset_of[r["dataset"]]]
-        key = "dense" if r["candidate_set"] == "dense" else reference.candidate_set_key(
-            float(x.strip().rstrip("%")) for x in r["candidate_set"].split(","))
-        out = {"dataset": r["dataset"], "network": r["network"], "candidate_set": r["candidate_set"]}
-        for ours_col, paper_suffix in (("natural", "natural"), ("pgd20_protocol", "pgd20")):
-            col = f"{ds}_{net}_{paper_suffix}"
-            paper = float(ref.loc[key, col]) if key in ref.index and col in ref.columns else float("nan")
-            out[f"{ours_col} (ours)"] = round(float(r[ours_col]), 2)
-            out[f"{ours_col} (paper)"] = paper
-            out[f"{ours_col} diff"] = round(float(r[ours_col]) - paper, 2)
-        for col in ("pgd20_eot_loss", "pgd20_eot_logits", "pgd20_eot_loss_margin", "pgd20_eot_logits_margin",
-                    "autoattack_rand", "strong"):
-            if col in r:
-                out[f"{col} (ours)"] = round(float(r[col]), 2) if r[col] is not None else float("nan")
-        rows.append(out)
-    return pd.DataFrame(rows)
-
-
-def arch_lookup(profile: Profile) -> dict[str, str]:
+def arch_lookup(profile: Profile | None = None) -> dict[str, str]:
     return {ARCH_LABELS[a]: a for a in ARCH_LABELS}
 
 
 def dataset_lookup() -> dict[str, str]:
-    from rstlib.data import SPECS
     return {s.label: name for name, s in SPECS.items()}
 
 
-def claims_markdown(result: SectionResult) -> str:
-    lines = ["| claim | measured | held? |", "| --- | --- | --- |"]
-    mark = {True: "held", False: "**did not hold**", None: "n/a"}
-    for c in result.claims:
-        lines.append(f"| {c.claim} | {c.measured} | {mark[c.held]} |")
-    return "\n".join(lines)
+def claims_check(result: SectionResult) -> pd.DataFrame:
+    """The page's claims as a table: the supplement's words, our rule, the numbers, the verdict."""
+    return claims_table(result.claims)
 
 
-__all__ = ["Page", "records", "table1_beside_paper", "table2_beside_paper", "r2s_beside_paper",
-           "arch_lookup", "dataset_lookup", "claims_markdown", "dataset_spec"]
+def claims_summary(store_root, profiles=("paper", "laptop", "smoke")) -> pd.DataFrame:
+    """Every registered claim with its verdict at each profile whose pages have run into this store."""
+    verdicts: dict[str, dict[str, str]] = {}
+    for profile in profiles:
+        for rec in records(store_root, profile):
+            for c in rec["claims"]:
+                verdicts.setdefault(c["id"], {})[profile] = MARK.get(c["verdict"], c["verdict"])
+    ran = [p for p in profiles if any(p in v for v in verdicts.values())]
+    rows = []
+    for spec in REGISTRY:
+        row = {"id": spec.id, "section": spec.section, "claim (the supplement's words)": spec.quote}
+        for p in ran:
+            row[p] = verdicts.get(spec.id, {}).get(p, "not run")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+__all__ = ["Page", "records", "arch_lookup", "dataset_lookup", "claims_check", "claims_summary"]

@@ -23,6 +23,10 @@ from pathlib import Path
 
 import yaml
 
+from rstlib.bill import work_ahead
+from rstlib.config import ConfigError, default_profile_name, load_profile
+from rstlib.store import RunStore
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -44,6 +48,8 @@ def execute(book_dir: Path, profile: str | None, out_dir: Path | None = None, on
     if out_dir != book_dir:
         for name in BOOK_FILES + tuple(f"{page}.ipynb" for page in pages(book_dir)):
             shutil.copy2(book_dir / name, out_dir / name)  # pages not executed now render as committed
+        if (book_dir / "_static").is_dir():
+            shutil.copytree(book_dir / "_static", out_dir / "_static", dirs_exist_ok=True)
     params = {"profile": profile} if profile else {}
     times = {}
     for page in pages(book_dir):
@@ -77,9 +83,6 @@ def render(book_dir: Path, output: Path | None = None) -> Path:
 
 def bill(profile_name: str | None, device: str = "auto"):
     """What executing every page will load and compute at the profile, priced here."""
-    from rstlib.bill import work_ahead
-    from rstlib.config import default_profile_name, load_profile
-    from rstlib.store import RunStore
     return work_ahead(load_profile(profile_name or default_profile_name()), RunStore(), device=device)
 
 
@@ -97,7 +100,6 @@ def main(argv=None) -> int:
     book_dir = Path(args.book)
     source = book_dir
     if args.execute:
-        from rstlib.config import ConfigError
         try:
             ahead = bill(args.profile)
         except ConfigError as e:

@@ -94,8 +94,8 @@ def compare_stores(reference: Path | str, candidate: Path | str, tolerance: floa
     for root in (reference, candidate):
         if not root.is_dir():
             raise FileNotFoundError(f"run store {root} does not exist")
-    if tolerance < 0:
-        raise ValueError(f"tolerance must be >= 0, got {tolerance}")
+    if not math.isfinite(tolerance) or tolerance < 0:
+        raise ValueError(f"tolerance must be a finite number >= 0, got {tolerance}")
     ref_files, cand_files = _result_files(reference), _result_files(candidate)
     report = StoreComparison(reference, candidate, tolerance,
                              missing=sorted(ref_files - cand_files), extra=sorted(cand_files - ref_files))

@@ -12,14 +12,16 @@ from typing import Any
 
 import yaml
 
+from rstlib import data, inits, models
+from rstlib.errors import ConfigError
+
+__all__ = ["ConfigError", "Profile", "RunConfig", "TrainSettings", "EvalSettings", "Precision", "FastPath",
+           "load_profile", "load_profiles", "check_ratio", "config_hash"]
+
 KINDS = ("search", "dense", "finetune", "rtt")
 PRECISIONS = ("fp32", "bf16")
 ATTACKS = ("none", "pgd", "fgsm-rs")
 SCHEDULES = ("piecewise", "cosine")
-
-
-class ConfigError(ValueError):
-    """A configuration or user input is invalid; the message says what to change."""
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,6 @@ class RunConfig:
     precision: str = "fp32"  # fp32 | bf16 (autocast of the whole training step); from the profile
 
     def __post_init__(self):
-        from rstlib import data, inits, models  # registries; imported late to avoid cycles
         if self.kind not in KINDS:
             raise ConfigError(f"unknown run kind {self.kind!r}; choose one of {KINDS}")
         data.check_dataset(self.dataset)

@@ -19,6 +19,7 @@ from typing import Iterator
 import numpy as np
 import torch
 import torch.nn.functional as F
+from rstlib.errors import ConfigError
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 FASHION_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
@@ -62,7 +63,6 @@ def canonical_name(name: str) -> str:
 
 
 def check_dataset(name: str):
-    from rstlib.config import ConfigError
     if name not in SPECS:
         raise ConfigError(f"unknown dataset {name!r}; choose one of {sorted(SPECS)}")
 

@@ -4,6 +4,7 @@ the attack and its budget, the test subset and the seed."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import dataclass
 from typing import Callable, Mapping
@@ -21,7 +22,8 @@ from rstlib.masking import frozen_parameters
 from rstlib.store import RunDir, RunStore
 from rstlib.platform import resolve_device
 from rstlib.runner import model_run
-from rstlib.train import RunOptions, load_run_model
+from rstlib.train import RunOptions, announce, load_run_model
+from rstlib.errors import ConfigError
 
 ATTACKS = ("clean", "pgd20", "pgd20-margin", "cw-l2", "cw-inf", "autoattack", "apgd-t", "bandits")
 LINF_ATTACKS = ("pgd20", "pgd20-margin", "cw-inf", "autoattack", "apgd-t", "bandits")
@@ -52,13 +54,13 @@ class AttackSpec:
     queries: int = 10_000
 
     def __post_init__(self):
-        from rstlib.config import ConfigError
         if self.name not in ATTACKS:
             raise ConfigError(f"unknown attack {self.name!r}; choose one of {ATTACKS}")
-        if self.eps < 0 or self.step < 0:
-            raise ConfigError(f"eps and step must be >= 0 (1/255 units), got eps={self.eps}, step={self.step}")
-        if self.steps < 1 or self.queries < 2:
-            raise ConfigError("steps must be >= 1 and queries >= 2")
+        for name, value in (("eps", self.eps), ("step", self.step)):
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ConfigError(f"{name} must be a finite number >= 0 (1/255 units), got {value!r}")
+        if int(self.steps) != self.steps or self.steps < 1 or int(self.queries) != self.queries or self.queries < 2:
+            raise ConfigError(f"steps must be a whole number >= 1 and queries >= 2, got {self.steps!r}, {self.queries!r}")
 
     @classmethod
     def pgd20(cls, settings, loss: str = "ce") -> "AttackSpec":
@@ -221,6 +223,10 @@ class Evaluator:
             return self._matrix_row(source or run, [run], spec)[0]
         return self.store.cached_eval(run, key, compute)
 
+    def announce(self, message: str):
+        """A progress line on stderr (when the run options announce)."""
+        announce(self.run_options or RunOptions(announce=False), message)
+
     def strong(self, run: RunDir, pgd: AttackSpec, apgd_images: int = 0) -> dict:
         """The strong figure: an example counts as robust only if it survives PGD-20 on the
         cross-entropy (the paper's), PGD-20 on the CW margin loss, and, on the first
@@ -259,15 +265,19 @@ class Evaluator:
         test = datasets.TensorData(test.images[:k], test.labels[:k])
         loader = datasets.BatchLoader(test, self.batch_size, device, shuffle=False)
         model = self.model(run)
+        self.announce(f"evaluate {spec.label()} on the first {k} images of {run.path.name}")
         return score(model, craft(model, loader, spec.build(num_classes, device, self.seed), self.seed, self.progress))
 
     def _matrix_row(self, source: RunDir, targets: list[RunDir], spec: AttackSpec) -> list[dict]:
         device = resolve_device(self.device)
         num_classes = datasets.dataset_spec(source.config.dataset).num_classes
         t0 = time.time()
-        batches = craft(self.model(source), self.loader(source.config.dataset),
+        model = self.model(source)
+        self.announce(f"evaluate {spec.label()} crafted on {source.path.name} ({len(targets)} target(s))")
+        batches = craft(model, self.loader(source.config.dataset),
                         spec.build(num_classes, device, self.seed), self.seed, self.progress)
         seconds = time.time() - t0
+        self.announce(f"  done in {seconds:.1f} s")
         results = []
         for target in targets:
             r = score(self.model(target), batches)

@@ -6,6 +6,8 @@ from typing import Callable
 
 import torch
 import torch.nn as nn
+from rstlib.errors import ConfigError
+from rstlib.masking import MaskedLayer
 
 RELU_GAIN = math.sqrt(2.0)
 
@@ -53,7 +55,6 @@ LABELS = {
 
 
 def check_init(name: str):
-    from rstlib.config import ConfigError
     if name not in INITS:
         raise ConfigError(f"unknown init {name!r}; choose one of {sorted(INITS)}")
 
@@ -64,7 +65,6 @@ def initialise(model: nn.Module, init: str, seed: int, scores_too: bool = True):
     layers with Kaiming uniform, a = sqrt(5)) from one generator seeded by `seed`, on CPU, so the
     same seed gives the same random network on every device and for every dataset of the same
     input/class shape."""
-    from rstlib.masking import MaskedLayer
     check_init(init)
     gen = torch.Generator().manual_seed(seed)
     fn = INITS[init]

@@ -11,6 +11,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from rstlib.masking import MaskedConv2d, MaskedLinear
+from rstlib.data import dataset_spec
+from rstlib.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -169,14 +171,12 @@ class Classifier(nn.Module):
 
 
 def check_arch(name: str):
-    from rstlib.config import ConfigError
     if name not in ARCHS:
         raise ConfigError(f"unknown arch {name!r}; choose one of {sorted(ARCHS)}")
 
 
 def build_model(arch: str, dataset: str, masked: bool, width: float = 1.0) -> Classifier:
     """The network `arch` for `dataset`'s input shape and classes, masked or dense."""
-    from rstlib.data import dataset_spec
     check_arch(arch)
     spec = dataset_spec(dataset)
     net = ARCHS[arch](Layers(masked), in_channels=spec.channels, num_classes=spec.num_classes, width=width)

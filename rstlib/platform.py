@@ -4,11 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from rstlib.errors import ConfigError
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """'auto' -> CUDA when present, else CPU."""
-    from rstlib.config import ConfigError
     if isinstance(device, torch.device):
         return device
     if device == "auto":
@@ -39,7 +39,6 @@ def bf16_supported(device: str | torch.device = "auto") -> bool:
 def require_precision(precision: str, device: str | torch.device = "auto", where: str = "the profile") -> None:
     """Refuse, in one line, a precision this machine cannot run (never silently run another)."""
     if precision == "bf16" and not bf16_supported(device):
-        from rstlib.config import ConfigError
         raise ConfigError(f"{where} asks for bf16 training, but this {resolve_device(device).type} has no bf16 "
                           "matmuls (AVX512-BF16/AMX or a bf16 GPU); use --precision fp32 (a different run) "
                           "or run on hardware with bf16")

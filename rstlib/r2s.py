@@ -215,6 +215,7 @@ def _eot_accuracy(evaluator, runs, spec, over, loss="ce") -> dict:
     members = {label: evaluator.model(run) for label, run in runs.items()}
     shared_random_weights(list(members.values()))
     model, attack = eot_attack(list(members.values()), spec, over, loss)
+    evaluator.announce(f"evaluate R2S {{{', '.join(runs)}}}: EOT over the {over}, {loss} loss")
     dataset = next(iter(runs.values())).config.dataset
     batches = craft(model, evaluator.loader(dataset), attack, evaluator.seed, evaluator.progress)
     scores = {label: score(m, batches) for label, m in members.items()}
@@ -235,6 +236,7 @@ def _aa_rand_accuracy(evaluator, runs, eps, k) -> dict:
                                   device, shuffle=False)
     defence = R2S(list(members.values()), mode="sample", generator=torch.Generator().manual_seed(evaluator.seed)).eval()
     attack = autoattack_fn(eps / 255, device, evaluator.seed, version="rand")
+    evaluator.announce(f"evaluate R2S {{{', '.join(runs)}}}: AutoAttack rand on {k} images")
     batches = craft(defence, loader, attack, evaluator.seed, evaluator.progress)
     scores = {label: score(m, batches) for label, m in members.items()}
     return {"acc": sum(r["acc"] for r in scores.values()) / len(scores), "images": k,

@@ -240,5 +240,14 @@ class RunStore:
         return result
 
     def all_runs(self) -> list[tuple[Path, dict, str]]:
-        """(directory, config dict, status) of every run in the store."""
-        return [(d.parent, read_json(d), run_state(d.parent)) for d in sorted(self.root.glob("*/config.json"))]
+        """(directory, config dict, status) of every run in the store; a run whose config.json does
+        not parse is listed as `damaged` with an empty config instead of hiding the others."""
+        out = []
+        for d in sorted(self.root.glob("*/config.json")):
+            try:
+                config = read_json(d)
+            except (OSError, ValueError):
+                out.append((d.parent, {}, "damaged"))
+                continue
+            out.append((d.parent, config, run_state(d.parent)))
+        return out

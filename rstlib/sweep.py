@@ -16,7 +16,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rstlib.config import ConfigError, Profile, RunConfig
+from rstlib.bill import CONFIRM_HOURS, work_ahead
+from rstlib.config import ConfigError, Profile, RunConfig, load_profile
+from rstlib.plan import project
 from rstlib.runner import model_run
 from rstlib.sections import PLANNABLE, SECTIONS, Context, headline, HEADLINE_SEEDS, plan
 from rstlib.store import RunStore
@@ -73,7 +75,6 @@ class SectionTask:
     """Compute a section's evaluations (its training runs are done by then)."""
 
     def __call__(self, section: str, profile: dict, store_root: str, seed: int = 0, device: str = "auto") -> dict:
-        from rstlib.config import load_profile
         p = load_profile(profile["name"])
         if section == "intro":
             for s in HEADLINE_SEEDS:
@@ -138,14 +139,11 @@ def sweep(profile: Profile, sections=None, executor: str = "local", max_parallel
     todo = {k: c for k, c in runs.items() if not store.dir(c).has_results()}
     report = SweepReport(total=len(runs), cached=len(runs) - len(todo), per_section=per_section, runs=runs)
     if estimate_hours and sections:
-        from rstlib.bill import work_ahead
-        from rstlib.plan import project
         report.hours = project(profile, sections, planned=planned).total_hours
         if executor == "local":  # priced on this device; SLURM nodes are elsewhere (FLOP-based figure above)
             report.ahead = work_ahead(profile, store, sections, device=device, planned=planned)
     if dry_run:
         return report
-    from rstlib.bill import CONFIRM_HOURS
     new_hours = report.ahead.hours if report.ahead is not None else (report.hours or 0.0) * len(todo) / max(len(runs), 1)
     if new_hours > CONFIRM_HOURS and not confirmed:
         raise ConfigError(f"about {new_hours:.1f} device-hours of new work; run again with --yes to start it "

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-HOLDS, FAILS, INCONCLUSIVE = "holds", "does not hold", "inconclusive"
+HOLDS, FAILS, INCONCLUSIVE, NOT_TESTABLE = "holds", "does not hold", "inconclusive", "not testable"
 
 
 @dataclass(frozen=True)
@@ -77,3 +77,59 @@ def strong_sentences(summary: pd.DataFrame) -> str:
                    f"PGD-20 (*{p['verdict']}*) against {s['mean']:+.2f} +- {s['std. error']:.2f} under the strong "
                    f"figure (*{s['verdict']}*).")
     return " ".join(out)
+
+
+# -- test-sample noise of one seed's numbers ------------------------------------------------
+
+# -- noise ------------------------------------------------------------------------------------
+
+def se(acc: float, n: int) -> float:
+    """Binomial standard error (points) of an accuracy (%) measured on n images."""
+    p = min(max(acc / 100.0, 0.0), 1.0)
+    return 100.0 * math.sqrt(max(p * (1 - p), 0.25 / n) / n) if n else math.nan
+
+
+def se_diff(a: float, b: float, n_a: int, n_b: int | None = None) -> float:
+    return math.hypot(se(a, n_a), se(b, n_b or n_a))
+
+
+def band(value: float, error: float, threshold: float) -> str:
+    """holds / does not hold / inconclusive for `value >= threshold` with +- 2 `error`."""
+    if value is None or math.isnan(value):
+        return INCONCLUSIVE
+    if value - 2 * error >= threshold:
+        return HOLDS
+    if value + 2 * error < threshold:
+        return FAILS
+    return INCONCLUSIVE
+
+
+def majority(signs: list[str]) -> str:
+    """A 'mostly' claim over points, each judged holds / does not hold / inconclusive: holds when
+    clear wins are more than half, fails when clear losses are at least half."""
+    if not signs:
+        return INCONCLUSIVE
+    wins, losses = signs.count(HOLDS), signs.count(FAILS)
+    if wins > len(signs) / 2:
+        return HOLDS
+    if losses >= len(signs) / 2:
+        return FAILS
+    return INCONCLUSIVE
+
+
+def every(signs: list[str]) -> str:
+    """An 'every / consistently' claim: holds when every point clearly holds, fails when one
+    clearly fails."""
+    if not signs:
+        return INCONCLUSIVE
+    if FAILS in signs:
+        return FAILS
+    return HOLDS if all(s == HOLDS for s in signs) else INCONCLUSIVE
+
+
+def fmt_gap(x: float) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:+.2f}"
+
+
+def fmt_band(x: float, e: float) -> str:
+    return f"{fmt_gap(x)} +- {2 * e:.2f}"

@@ -19,24 +19,27 @@ device = "auto"     # auto | cpu | cuda
 seed = 0            # seed of the random network (and of the data order)'''
 
 SETUP = '''from IPython.display import Markdown, display
-from rstlib import book, plots, sections
+from rstlib import book, layout, plots, sections
 page = book.Page(profile, device, seed)
 check = sections.Context(page.profile, dry_run=True, seed=page.seed)   # validates the parameters, trains nothing
 {call_dry}
 display(Markdown(page.caveat()))
 display(Markdown(page.ahead(check)))   # what is loaded from the run store, what is computed (and how long)'''
 
-CLAIMS = '''display(Markdown("### Claims check\\n\\n" + book.claims_markdown(result)))
+CLAIMS = '''display(Markdown("### Claims check\\n\\nEach claim of this section of the supplement, in its words, "
+                 "judged by the stated rule: ✅ holds, ❌ does not hold, ❔ inconclusive (the threshold lies within "
+                 "+- 2 standard errors of test-sample noise), ➖ not testable at this profile (with the reason)."))
+display(book.claims_check(result))
 page.record("{name}", result)
 display(Markdown(page.footer()))'''
 
 def r2s_body(title: str, reference_table: str) -> str:
-    """Tables 3 and 4: our R2S table, then the same rows beside the paper's."""
+    """Tables 3 and 4 in the paper's layout, then the cells the paper prints beside ours."""
     return (f'display(Markdown("### {title}"))\n'
-            'display(result.tables["r2s"].round(2))\n'
-            'display(Markdown("### Beside the paper"))\n'
-            f'display(book.r2s_beside_paper(result.tables["r2s"], "{reference_table}", '
-            'book.arch_lookup(page.profile), book.dataset_lookup()))')
+            'display(layout.r2s_table(result.tables["r2s"]))\n'
+            'display(Markdown("### Beside the paper: ours (paper, difference)"))\n'
+            f'display(layout.r2s_beside_paper(result.tables["r2s"], "{reference_table}", '
+            'book.arch_lookup(), book.dataset_lookup()))')
 
 
 PAGES = {
@@ -60,7 +63,9 @@ display(tables["training"])
 display(Markdown("### Data, networks and evaluation"))
 display(tables["data"])
 display(Markdown("### Ratios and candidate sets per section"))
-display(tables["sections"])'''),
+display(tables["sections"])
+display(Markdown("### Evaluation attacks"))
+display(tables["attacks"])'''),
             ('md', "Differences from the paper's code that are deliberate: the input normalisation lives inside the "
                    "model and attacks work in [0, 1] pixel space (equivalent); `channels_last` memory layout where "
                    "the profile's fast path sets it (the same fp32 arithmetic, another kernel order); the mask keeps "
@@ -85,11 +90,11 @@ bandits_queries = None''',
         "call": "sections.sec3({ctx}, networks=networks, dataset=dataset, ratios=ratios, eps=eps, n_test=n_test, bandits_queries=bandits_queries)",
         "body": [
             ('code', '''ours = result.tables["table1"]
-display(Markdown("### Table 1, ours (accuracy %, n = attacked test images)"))
-display(ours.round(2))
+display(Markdown("### Table 1, ours (accuracy %; the paper's columns, then natural, PGD-20 and the strong figure)"))
+display(layout.table1(ours))
 eps_used = sections.parse_list(eps if eps is not None else page.profile.sections["sec3"]["eps"], "eps", float)
-display(Markdown("### Beside the paper (our eps pair maps onto the paper's n=8 / n=12 columns)"))
-display(book.table1_beside_paper(ours, eps_used, book.arch_lookup(page.profile)))'''),
+display(Markdown("### Beside the paper: ours (paper, difference); our eps pair maps onto the paper's n=8 / n=12"))
+display(layout.table1_beside_paper(ours, eps_used, book.arch_lookup()))'''),
         ],
     },
     "sec4_natural_accuracy": {
@@ -103,11 +108,13 @@ ratios = None       # None: the profile's remaining ratios in %
 inits = None        # None: all four (signed_kaiming_constant, kaiming_normal, kaiming_uniform, xavier_normal)''',
         "call": "sections.sec4({ctx}, networks=networks, datasets=datasets, ratios=ratios, inits=inits)",
         "body": [
-            ('code', '''for name, hue, title in (("fig1", "init", "Fig. 1: natural accuracy of RSTs by initialisation"),
-                         ("fig2", "variant", "Fig. 2: RSTs vs fine-tuned RSTs"),
-                         ("fig3", "variant", "Fig. 3: RSTs vs natural / adversarial RTTs")):
-    display(plots.ratio_lines(result.figures[name], "natural", hue, title, "natural accuracy (%)"))
-    display(result.tables[name].pivot_table(index=["panel", hue], columns="ratio", values="natural").round(2))'''),
+            ('code', '''for name, hue, title, zoom in (("fig1", "init", "Fig. 1: natural accuracy of RSTs by initialisation", None),
+                               ("fig2", "variant", "Fig. 2: RSTs vs fine-tuned RSTs", 20),
+                               ("fig3", "variant", "Fig. 3: RSTs vs natural / adversarial RTTs", 20)):
+    display(plots.ratio_lines(result.figures[name], "natural", hue, title, "natural accuracy (%)", zoom_below=zoom))
+    display(result.tables[name].pivot_table(index=["panel", hue], columns="ratio", values="natural").round(2))
+display(Markdown("### Fig. 1's initialisations under PGD-20 (ours: the robust ranking the supplement compares with)"))
+display(result.tables["fig1"].pivot_table(index=["panel", "init"], columns="ratio", values="pgd20").round(2))'''),
         ],
     },
     "sec5_transferability": {
@@ -126,10 +133,8 @@ display(Markdown("### The diagonal (white-box) beside the strong figure (ours: p
                  "the cross-entropy and on the CW margin loss, and APGD-T on the first "
                  f"{page.profile.evaluation.apgd_t_images} attacked images)"))
 display(result.tables["fig4_diagonal"].round(2))'''),
-            ('code', '''display(Markdown("### Table 2, ours (rows: attack source; columns: target)"))
-display(result.tables["table2"].round(2))
-display(Markdown("### Beside the paper"))
-display(book.table2_beside_paper(result.tables["table2"]))'''),
+            ('code', '''display(Markdown("### Table 2: ours (paper, difference); rows: attack source, columns: target"))
+display(layout.table2_beside_paper(result.tables["table2"]))'''),
         ],
     },
     "sec6_r2s": {
@@ -206,6 +211,9 @@ INTRO = {
 
 
 def _notebook(cells) -> nbformat.NotebookNode:
+    for c in cells:  # code collapsed on the page (the parameters cell stays open), chatter to the log
+        if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", []):
+            c.metadata["tags"] = list(dict.fromkeys(c.metadata.get("tags", []) + ["hide-input", "remove-stderr"]))
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
@@ -228,7 +236,7 @@ display(Markdown(page.caveat()))'''),
              new_code_cell('''recs = book.records(page.ctx.store.root, page.profile.name)
 runs = pd.DataFrame([{"page": r["page"], "profile": r["profile"], "seed": r["seed"],
                       "wall time (min)": round(r["seconds"] / 60, 1) if r["seconds"] is not None else None,
-                      "claims held": f"{sum(c['held'] is True for c in r['claims'])} / {len(r['claims'])}",
+                      "claims that hold": f"{sum(c['verdict'] == 'holds' for c in r['claims'])} / {len(r['claims'])}",
                       "git commit": r["git_commit"], "hardware": r["hardware"]} for r in recs])
 display(runs)
 if len(runs):
@@ -255,10 +263,15 @@ display(per_seed.round(2))
 summary = verdicts.headline_summary(per_seed)
 display(summary.round(2))
 display(Markdown("**Under a strong attack.** " + verdicts.strong_sentences(summary)))'''),
-             new_markdown_cell("## Every claim of the supplement, as measured"),
-             new_code_cell('''allc = pd.DataFrame([{"page": r["page"], "claim": c["claim"], "measured": c["measured"],
-                      "held": {True: "held", False: "did not hold", None: "n/a"}[c["held"]]} for r in recs for c in r["claims"]])
-display(allc)
+             new_markdown_cell("## Every claim of the supplement, as measured\n\nGenerated from the claims registry "
+                               "(`rstlib/claims.py`) and the pages' records: one row per claim sentence of Secs. 3-9 "
+                               "(compound sentences split), one column per profile that has run."),
+             new_code_cell('''summary_all = book.claims_summary(page.ctx.store.root)
+counts = summary_all.drop(columns=["id", "section", "claim (the supplement's words)"]).apply(lambda c: c.value_counts()).fillna(0).astype(int)
+display(Markdown(f"{len(summary_all)} claims of Secs. 3-9, each judged on its section's page (the rule and the numbers "
+                 "are in each page's claims check). Verdict counts per profile:"))
+display(counts)
+display(summary_all)
 display(Markdown(page.footer()))''')]
     return _notebook(cells)
 

@@ -5,7 +5,6 @@ from rstlib.runner import model_run
 from rstlib.train import RunOptions
 
 CPU = RunOptions(device="cpu", progress=False, announce=False)
-from rstlib import data as datasets
 from rstlib import experiments as ex
 from rstlib.bandits import Bandits, RandomNoise
 from rstlib.compat import advertorch

@@ -2,7 +2,6 @@
 channels_last) must not change results: with bf16 off it matches the original code's design."""
 import sys
 
-import pytest
 import torch
 
 from conftest import ROOT

@@ -1,6 +1,5 @@
 """Sweeps: the run list, the local executor, bad input; and, where SLURM runs (after
 `bash scripts/slurm_single_node.sh`), a real sweep through submitit (`pytest -m slurm`)."""
-import dataclasses
 import shutil
 import subprocess
 import time

@@ -1,0 +1,348 @@
+"""The rules that judge each claim of the registry (`rstlib.claims`) from a section's tables:
+one function per claim, returning what was measured and the verdict (see `rstlib.verdicts` for
+the noise band)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from rstlib.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE, band, every, fmt_gap, fmt_band, majority, se_diff
+
+
+@dataclass(frozen=True)
+class Judged:
+    measured: str
+    verdict: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a section measured: its tables and the image counts behind them."""
+    tables: dict
+    figures: dict
+    n_natural: int
+    n_robust: int
+    networks: int  # networks the profile compared
+    datasets: int
+
+
+# Sec. 3 ----------------------------------------------------------------------------------------
+
+def _table1(f: Facts):
+    t = f.tables["table1"]
+    attack_cols = [c for c in t.columns if c not in ("network", "model", "remaining_ratio_pct", "natural", "pgd20",
+                                                     "strong (ours)")]
+    return t, attack_cols
+
+
+def s3_robust_to_all(f: Facts) -> Judged:
+    t, cols = _table1(f)
+    parts, signs = [], []
+    for net, g in t.groupby("network", sort=False):
+        dense, rst = g[g.model == "dense_adv_trained"].iloc[0], g[g.model == "rst"]
+        for c in cols:
+            best = rst[c].astype(float).max()
+            gap = best - float(dense[c])
+            e = se_diff(best, float(dense[c]), f.n_robust)
+            signs.append(band(gap, e, -3.0))
+            parts.append(f"{net} {c}: {fmt_band(gap, e)}")
+    return Judged("best RST minus dense: " + "; ".join(parts), every(signs))
+
+
+def s3_wrn_vs_dense_wrn(f: Facts) -> Judged:
+    t, _ = _table1(f)
+    nets = list(t.network.unique())
+    if len(nets) < 2:
+        return Judged("the profile runs one network (the paper's claim is about WideResNet)", NOT_TESTABLE)
+    g = t[t.network == nets[-1]]
+    rst5 = g[(g.model == "rst") & (g.remaining_ratio_pct == 5)]
+    if rst5.empty:
+        return Judged("no RST at 5% in this profile's Table 1", NOT_TESTABLE)
+    dense = g[g.model == "dense_adv_trained"].iloc[0]
+    cols = [c for c in t.columns if c.startswith("autoattack")]
+    gaps = [(float(rst5.iloc[0][c]) - float(dense[c]), se_diff(float(rst5.iloc[0][c]), float(dense[c]), f.n_robust))
+            for c in cols]
+    return Judged(", ".join(f"{c}: {fmt_band(g_, e)}" for c, (g_, e) in zip(cols, gaps)) + " (paper: -0.76 / -0.21)",
+                  every([band(g_, e, -3.0) for g_, e in gaps]))
+
+
+def s3_wrn_vs_dense_resnet(f: Facts) -> Judged:
+    t, _ = _table1(f)
+    nets = list(t.network.unique())
+    if len(nets) < 2:
+        return Judged("the profile runs one network: the claim compares WideResNet's RST with dense ResNet18",
+                      NOT_TESTABLE)
+    big, small = t[t.network == nets[-1]], t[t.network == nets[0]]
+    rst5 = big[(big.model == "rst") & (big.remaining_ratio_pct == 5)]
+    if rst5.empty:
+        return Judged("no RST at 5% in this profile's Table 1", NOT_TESTABLE)
+    dense = small[small.model == "dense_adv_trained"].iloc[0]
+    cols = [c for c in t.columns if c.startswith("autoattack")]
+    gaps = [(float(rst5.iloc[0][c]) - float(dense[c]), se_diff(float(rst5.iloc[0][c]), float(dense[c]), f.n_robust))
+            for c in cols]
+    return Judged(", ".join(f"{c}: {fmt_band(g_, e)}" for c, (g_, e) in zip(cols, gaps)) + " (paper: +2.51 / +3.63)",
+                  every([band(g_, e, 0.0) for g_, e in gaps]))
+
+
+def s3_not_overfit(f: Facts) -> Judged:
+    """The RST-vs-dense ordering under PGD-20 (the search attack) carries over to every other attack."""
+    t, cols = _table1(f)
+    parts, signs = [], []
+    for net, g in t.groupby("network", sort=False):
+        dense, rst = g[g.model == "dense_adv_trained"].iloc[0], g[g.model == "rst"]
+        pgd_gap = float(rst["pgd20"].max()) - float(dense["pgd20"])
+        for c in cols:
+            gap = float(rst[c].max()) - float(dense[c])
+            e = se_diff(float(rst[c].max()), float(dense[c]), f.n_robust)
+            # no overfitting to PGD: under another attack the RST loses no more than 3 points more than under PGD-20
+            signs.append(band(gap - pgd_gap, e, -3.0))
+            parts.append(f"{c} {fmt_gap(gap - pgd_gap)}")
+    return Judged("(best RST - dense) under each attack minus the same under PGD-20: " + ", ".join(parts),
+                  every(signs))
+
+
+# Sec. 4 ----------------------------------------------------------------------------------------
+
+def s4_skc_best(f: Facts) -> Judged:
+    t = f.tables["fig1"]
+    signs, wins, points = [], 0, 0
+    for (panel, ratio), g in t.groupby(["panel", "ratio"]):
+        g = g.set_index("init")["natural"].astype(float)
+        skc = g.get("Signed Kaiming Constant")
+        other = g.drop("Signed Kaiming Constant").max()
+        e = se_diff(skc, other, f.n_natural)
+        signs.append(band(skc - other, e, 0.0))
+        wins += skc >= other
+        points += 1
+    return Judged(f"Signed Kaiming Constant best at {wins} of {points} (panel, ratio) points; clearly ahead "
+                  f"(beyond +- 2 SE) at {signs.count(HOLDS)}, clearly behind at {signs.count(FAILS)}", every(signs))
+
+
+def _kendall(a: list[float], b: list[float]) -> float:
+    pairs = list(combinations(range(len(a)), 2))
+    s = sum(np.sign(a[i] - a[j]) * np.sign(b[i] - b[j]) for i, j in pairs)
+    return float(s / len(pairs)) if pairs else math.nan
+
+
+def s4_rank_matches_robust(f: Facts) -> Judged:
+    t = f.tables["fig1"]
+    if "pgd20" not in t:
+        return Judged("no robust evaluation of the initialisation variants", NOT_TESTABLE)
+    m = t.groupby("init")[["natural", "pgd20"]].mean()
+    tau = _kendall(list(m["natural"]), list(m["pgd20"]))
+    order_nat = " > ".join(m["natural"].sort_values(ascending=False).index)
+    order_rob = " > ".join(m["pgd20"].sort_values(ascending=False).index)
+    verdict = HOLDS if tau >= 1 / 3 else FAILS if tau <= 0 else INCONCLUSIVE
+    return Judged(f"natural: {order_nat}; PGD-20: {order_rob}; Kendall tau {tau:+.2f}", verdict)
+
+
+def _pivot(t: pd.DataFrame) -> pd.DataFrame:
+    return t.pivot_table(index=["panel", "ratio"], columns="variant", values="natural")
+
+
+def comparable(f: Facts, table: str, a: str, others: list[str], threshold: float = -3.0) -> Judged:
+    piv = _pivot(f.tables[table])
+    parts, signs = [], []
+    for o in others:
+        gap = float((piv[a] - piv[o]).mean())
+        e = se_diff(float(piv[a].mean()), float(piv[o].mean()), f.n_natural) / math.sqrt(len(piv))
+        signs.append(band(gap, e, threshold))
+        parts.append(f"{a} minus {o}, mean over {len(piv)} points: {fmt_band(gap, e)}")
+    return Judged("; ".join(parts), every(signs))
+
+
+def s4_inherit_mostly_best(f: Facts) -> Judged:
+    piv = _pivot(f.tables["fig2"])
+    low = piv[piv.index.get_level_values("ratio") <= 20]
+    signs = []
+    for _, row in low.iterrows():
+        best_other = max(row["RST"], row["FT_RST_Reinit"])
+        signs.append(band(row["FT_RST_Inherit"] - best_other, se_diff(row["FT_RST_Inherit"], best_other, f.n_natural), 0.0))
+    wins = int((low["FT_RST_Inherit"] >= low[["RST", "FT_RST_Reinit"]].max(axis=1)).sum())
+    return Judged(f"inherited weights best at {wins} of {len(low)} points at 1-20%; clearly best at "
+                  f"{signs.count(HOLDS)}, clearly not at {signs.count(FAILS)}", majority(signs))
+
+
+def s4_resnet_rst_vs_reinit(f: Facts) -> Judged:
+    t = f.tables["fig2"]
+    first = t.panel.iloc[0].split(" @ ")[0]
+    sub = t[t.panel.str.startswith(first)]
+    piv = _pivot(sub)
+    gap = float((piv["RST"] - piv["FT_RST_Reinit"]).mean())
+    e = se_diff(float(piv["RST"].mean()), float(piv["FT_RST_Reinit"].mean()), f.n_natural) / math.sqrt(len(piv))
+    inside = abs(gap) - 2 * e
+    verdict = HOLDS if abs(gap) + 2 * e <= 3 else FAILS if inside > 3 else INCONCLUSIVE
+    return Judged(f"{first}: RST minus re-initialised fine-tune, mean {fmt_band(gap, e)} (comparable: within 3 points)", verdict)
+
+
+def s4_wrn_reinit_better(f: Facts) -> Judged:
+    if f.networks < 2:
+        return Judged("the profile runs one network (the claim is about WideResNet32)", NOT_TESTABLE)
+    t = f.tables["fig2"]
+    last = t.panel.iloc[-1].split(" @ ")[0]
+    piv = _pivot(t[t.panel.str.startswith(last)])
+    gap = float((piv["FT_RST_Reinit"] - piv["RST"]).mean())
+    e = se_diff(float(piv["RST"].mean()), float(piv["FT_RST_Reinit"].mean()), f.n_natural) / math.sqrt(len(piv))
+    return Judged(f"{last}: re-initialised fine-tune minus RST, mean {fmt_band(gap, e)}", band(gap, e, 0.0))
+
+
+def s4_adv_rtt_best(f: Facts) -> Judged:
+    piv = _pivot(f.tables["fig3"])
+    signs = []
+    for _, row in piv.iterrows():
+        other = max(row["RST"], row["Natural_RTT"])
+        signs.append(band(row["Adv_RTT"] - other, se_diff(row["Adv_RTT"], other, f.n_natural), 0.0))
+    wins = int((piv["Adv_RTT"] >= piv[["RST", "Natural_RTT"]].max(axis=1)).sum())
+    return Judged(f"adversarial RTT best at {wins} of {len(piv)} points; clearly best at {signs.count(HOLDS)}, "
+                  f"clearly not at {signs.count(FAILS)}", majority(signs))
+
+
+# Sec. 5 / 7: transfer ----------------------------------------------------------------------------
+
+def poor_transfer(figure: str) -> Callable[[Facts], Judged]:
+    def judge(f: Facts) -> Judged:
+        parts, signs = [], []
+        for panel, m in f.figures[figure].items():
+            a = m.to_numpy(dtype=float)
+            if a.shape[0] < 2:
+                return Judged("fewer than two ratios: no off-diagonal", NOT_TESTABLE)
+            diag, off = float(np.mean(np.diag(a))), float(np.mean(a[~np.eye(len(a), dtype=bool)]))
+            e = se_diff(diag, off, f.n_robust) / math.sqrt(len(a))
+            signs.append(band(off - diag, e, 10.0))
+            parts.append(f"{panel}: off-diagonal {off:.2f} minus diagonal {diag:.2f} = {fmt_band(off - diag, e)}")
+        return Judged("; ".join(parts), every(signs))
+    return judge
+
+
+def table2_transfer(row: int) -> Callable[[Facts], Judged]:
+    def judge(f: Facts) -> Judged:
+        t = f.tables["table2"]
+        cols = [c for c in t.columns if c.startswith("rst_")]
+        white = t.iloc[3][cols].astype(float)
+        gaps = t.iloc[row][cols].astype(float) - white
+        gap = float(gaps.mean())
+        e = se_diff(float(t.iloc[row][cols].astype(float).mean()), float(white.mean()), f.n_robust) / math.sqrt(len(cols))
+        return Judged(f"RST accuracy under the transferred attack minus white-box, mean over {len(cols)} ratios: "
+                      f"{fmt_band(gap, e)}", band(gap, e, 10.0))
+    return judge
+
+
+# Sec. 6 / 8: R2S ---------------------------------------------------------------------------------
+
+def _r2s_groups(f: Facts):
+    t = f.tables["r2s"]
+    for (d, net), g in t.groupby(["dataset", "network"], sort=False):
+        yield f"{net} @ {d}", g[g.candidate_set == "dense"].iloc[0], g[g.candidate_set != "dense"]
+
+
+def r2s_gain(threshold: float, column: str = "pgd20_protocol") -> Callable[[Facts], Judged]:
+    def judge(f: Facts) -> Judged:
+        parts, signs = [], []
+        for label, dense, sets in _r2s_groups(f):
+            for _, r in sets.iterrows():
+                gap = float(r[column]) - float(dense[column])
+                e = se_diff(float(r[column]), float(dense[column]), f.n_robust)
+                signs.append(band(gap, e, threshold))
+                parts.append(f"{label} {{{r.candidate_set}}}: {fmt_band(gap, e)}")
+        return Judged("R2S minus dense: " + "; ".join(parts), every(signs))
+    return judge
+
+
+def s6_up_to(f: Facts) -> Judged:
+    parts, signs = [], []
+    for label, dense, sets in _r2s_groups(f):
+        gaps = sets["pgd20_protocol"].astype(float) - float(dense["pgd20_protocol"])
+        best = float(gaps.max())
+        e = se_diff(float(sets["pgd20_protocol"].max()), float(dense["pgd20_protocol"]), f.n_robust)
+        signs.append(band(best, e, 5.0))
+        parts.append(f"{label}: largest gain {fmt_band(best, e)}")
+    return Judged("; ".join(parts) + " (paper: up to +13.83 / +15.59 / +13.62 / +13.70)", every(signs))
+
+
+def _widest(sets: pd.DataFrame) -> int:
+    spans = [max(float(x.strip().rstrip("%")) for x in s.split(",")) - min(float(x.strip().rstrip("%"))
+             for x in s.split(",")) for s in sets.candidate_set]
+    return int(np.argmax(spans))
+
+
+def s6_wider_more_robust(f: Facts) -> Judged:
+    parts, signs = [], []
+    for label, _, sets in _r2s_groups(f):
+        if len(sets) < 2:
+            return Judged("one candidate set: nothing to compare", NOT_TESTABLE)
+        w = _widest(sets)
+        wide = float(sets.iloc[w]["pgd20_protocol"])
+        rest = sets.drop(sets.index[w])["pgd20_protocol"].astype(float)
+        gap = wide - float(rest.max())
+        e = se_diff(wide, float(rest.max()), f.n_robust)
+        signs.append(band(gap, e, 0.0))
+        parts.append(f"{label}: widest set {{{sets.iloc[w].candidate_set}}} minus the best other {fmt_band(gap, e)}")
+    return Judged("; ".join(parts), every(signs))
+
+
+def s6_extremes_cost_natural(f: Facts) -> Judged:
+    parts, signs = [], []
+    for label, _, sets in _r2s_groups(f):
+        if len(sets) < 2:
+            return Judged("one candidate set: nothing to compare", NOT_TESTABLE)
+        lows = [min(float(x.strip().rstrip("%")) for x in s.split(",")) for s in sets.candidate_set]
+        mid = int(np.argmax(lows))  # the set without the lowest ratios (the paper's last row)
+        nat = float(sets.iloc[mid]["natural"])
+        rest = sets.drop(sets.index[mid])["natural"].astype(float)
+        gap = nat - float(rest.max())
+        e = se_diff(nat, float(rest.max()), f.n_natural)
+        signs.append(band(gap, e, 0.0))
+        parts.append(f"{label}: {{{sets.iloc[mid].candidate_set}}} natural minus the best other set {fmt_band(gap, e)}")
+    return Judged("; ".join(parts), every(signs))
+
+
+def s8_comparable_natural(f: Facts) -> Judged:
+    parts, signs = [], []
+    for label, dense, sets in _r2s_groups(f):
+        best = float(sets["natural"].astype(float).max())
+        gap = best - float(dense["natural"])
+        e = se_diff(best, float(dense["natural"]), f.n_natural)
+        signs.append(band(gap, e, -3.0))
+        parts.append(f"{label}: best set's natural accuracy minus dense {fmt_band(gap, e)}")
+    return Judged("; ".join(parts) + " (comparable: within 3 points)", every(signs))
+
+
+# Sec. 9 ----------------------------------------------------------------------------------------
+
+def _s9_panels(f: Facts):
+    t = f.tables["fig6"]
+    for panel, g in t.groupby("panel", sort=False):
+        piv = g.pivot_table(index="ratio", columns="variant", values="pgd20")
+        rtt = [c for c in piv.columns if c != "RST"][0]
+        yield panel, piv["RST"], piv[rtt]
+
+
+def s9_consistent(index: int) -> Callable[[Facts], Judged]:
+    def judge(f: Facts) -> Judged:
+        panels = list(_s9_panels(f))
+        if index >= len(panels):
+            return Judged("panel absent", NOT_TESTABLE)
+        panel, rst, rtt = panels[index]
+        signs = [band(a - b, se_diff(a, b, f.n_robust), 0.0) for a, b in zip(rst, rtt)]
+        wins = int((rst > rtt).sum())
+        return Judged(f"{panel}: RST ahead at {wins} of {len(rst)} ratios, clearly ahead at {signs.count(HOLDS)}, "
+                      f"clearly behind at {signs.count(FAILS)}; gaps " +
+                      ", ".join(f"{r:g}%: {fmt_gap(a - b)}" for r, a, b in zip(rst.index, rst, rtt)), every(signs))
+    return judge
+
+
+def s9_up_to(f: Facts) -> Judged:
+    panels = list(_s9_panels(f))
+    panel, rst, rtt = panels[0]  # the second task's panel comes first, as the paper's (a) SVHN-specific
+    gaps = rst - rtt
+    i = int(np.argmax(gaps.to_numpy()))
+    e = se_diff(float(rst.iloc[i]), float(rtt.iloc[i]), f.n_robust)
+    return Judged(f"{panel}: largest RST advantage {fmt_band(float(gaps.iloc[i]), e)} at {gaps.index[i]:g}% "
+                  "(paper: up to +2.75 on SVHN)", band(float(gaps.iloc[i]), e, 0.0))
+
+
