@@ -204,6 +204,64 @@ display(result.tables["fig6"].pivot_table(index=["panel", "variant"], columns="r
 }
 
 
+EXPLORE_MD = """# Explore: the results as a table, your own figure, your own R2S set
+
+Every run and every cached evaluation of the run store is one tidy table, `rstlib.results()`: it reads
+the JSON files only, so on a fresh clone it needs no weights and trains nothing. Below: the table, a
+figure the paper does not draw (robust accuracy against remaining ratio for every variant in one
+plot), and an R2S candidate set of your choosing (`-p ratios "[5,10,30]"` with papermill), evaluated
+from the cached RSTs (new sets compute only the cells that are missing)."""
+
+EXPLORE_GPU = """## The same on a GPU at the paper profile
+
+```python
+import rstlib
+profile = rstlib.load_profile("paper")            # CIFAR-10/100, ResNet-18 and WRN-34-10, 160 epochs
+ctx = rstlib.Context(profile, device="cuda")
+rsts = {f"{r}%": rstlib.search_config(profile, "cifar10", "resnet18", r) for r in (5, 7, 10, 15, 20, 30)}
+ctx.r2s(rsts)                                     # trains what the store lacks (one run at a time), then evaluates
+rstlib.results()                                  # the table above, now with the paper-profile rows
+```
+
+Train many runs at once with `rst sweep --profile paper --sections sec6 --executor slurm` (or `--executor
+local` on a multi-GPU node); `rst sweep --profile paper --dry-run` prints what it would cost first."""
+
+EXPLORE_CODE = '''import pandas as pd
+from IPython.display import Markdown, display
+import rstlib
+from rstlib import book, plots, sections
+page = book.Page(profile, device, seed)
+p = page.profile
+df = rstlib.results(page.ctx.store)
+display(Markdown(f"`rstlib.results()`: **{len(df)} rows** (runs x measurements), {df.run_id.nunique()} runs, "
+                 f"columns: {', '.join(df.columns)}"))
+display(df.head(8))'''
+
+EXPLORE_FIGURE = '''from rstlib.data import dataset_spec
+d = p.datasets[0]
+n_eval = min(p.eval_n_test or 10**9, dataset_spec(d).test_size)
+mine = df[(df.measure == "pgd20") & df.source.isna() & (df.dataset == d) & (df.eps == p.evaluation.eps)
+          & (df.n_test == n_eval) & (df.kind != "dense") & (df.seed == page.seed)]
+mine = mine.assign(panel=f"{d} (PGD-20, eps {p.evaluation.eps:g}/255)",
+                   variant=[f"{k}" + (f" ({v})" if v not in ("-", None) else "") + (f", {i}" if k == "search" and i != "signed_kaiming_constant" else "")
+                            for k, v, i in zip(mine.kind, mine.variant, mine.init)])
+display(plots.ratio_lines(mine, "acc", "variant", "Robust accuracy against remaining ratio, every variant (ours)",
+                          "PGD-20 accuracy (%)"))
+display(mine.pivot_table(index="variant", columns="ratio", values="acc").round(2))'''
+
+EXPLORE_R2S = '''chosen = sections.parse_ratios(ratios) if ratios is not None else sections.parse_ratios(p.sections["sec5"]["ratios"])
+arch = next(iter(p.archs))
+members = {f"{r:g}%": rstlib.search_config(p, d, arch, r, page.seed) for r in chosen}
+check = sections.Context(p, dry_run=True, seed=page.seed)
+check.r2s(members)
+display(Markdown(page.ahead(check)))
+row = page.ctx.r2s(members)
+dense = rstlib.dense_config(p, d, arch, True, page.seed)
+display(Markdown(f"### R2S over {{{', '.join(members)}}}"))
+display(pd.DataFrame([{**{k: v for k, v in row.items() if k != "matrix"}, "dense PGD-20": page.ctx.accuracy(dense),
+                       "dense strong": page.ctx.strong(dense)}]).round(2))
+display(row["matrix"].round(2))'''
+
 INTRO = {
     "title": "Robust Scratch Tickets: the supplement, reproduced",
     "params": '''seeds = [0, 1, 2]   # seeds of the C1-C3 summary''',
@@ -276,6 +334,16 @@ display(Markdown(page.footer()))''')]
     return _notebook(cells)
 
 
+def explore_notebook() -> nbformat.NotebookNode:
+    params = COMMON_PARAMS + '''
+ratios = None       # an R2S candidate set of your choosing, e.g. [5, 10, 30]; None: the profile's Fig. 4 ratios'''
+    return _notebook([new_markdown_cell(EXPLORE_MD), new_code_cell(params, metadata={"tags": ["parameters"]}),
+                      new_code_cell(EXPLORE_CODE), new_markdown_cell("## Robust accuracy against remaining ratio"),
+                      new_code_cell(EXPLORE_FIGURE), new_markdown_cell("## An R2S set of your choosing"),
+                      new_code_cell(EXPLORE_R2S), new_markdown_cell(EXPLORE_GPU),
+                      new_code_cell("display(Markdown(page.footer()))")])
+
+
 def notebook(name: str, page: dict) -> nbformat.NotebookNode:
     cells = [new_markdown_cell(f"# {page['title']}\n\n{page['intro']}")]
     params = COMMON_PARAMS + ("\n" + page["params"] if page["params"] else "")
@@ -311,7 +379,8 @@ def main():
     parser.add_argument("--text-only", action="store_true", help="update markdown cells only, keep every output")
     args = parser.parse_args()
     BOOK.mkdir(exist_ok=True)
-    pages = {name: notebook(name, page) for name, page in PAGES.items()} | {"intro": intro_notebook()}
+    pages = {name: notebook(name, page) for name, page in PAGES.items()} | {"intro": intro_notebook(),
+                                                                             "explore": explore_notebook()}
     for name, nb in pages.items():
         path = BOOK / f"{name}.ipynb"
         nbformat.write(refresh_text(nb, path) if args.text_only else nb, path)

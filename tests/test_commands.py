@@ -86,12 +86,18 @@ def test_r2s_adaptive_prints_the_matrix_the_baseline_and_every_attack(runs):
     assert "EOT logits" in text
 
 
-def test_runs_lists_every_run_with_its_state(runs):
+def test_runs_lists_every_run_as_a_table_with_filters_and_json(runs):
     root, _ = runs
     out = rst("runs", runs=root)
-    for prefix in ("search-fashion_mnist-cnn_small-r10", "dense-fashion_mnist-cnn_small-adv",
-                   "finetune-fashion_mnist-cnn_small-r10-reinit", "rtt-fashion_mnist-cnn_small-r10-from-adv"):
-        assert any(line.startswith("done") and prefix in line for line in out.stdout.splitlines()), out.stdout
+    lines = out.stdout.splitlines()
+    assert lines[0].split()[:4] == ["kind", "variant", "dataset", "arch"] and "precision" in lines[0]
+    for kind, variant in (("search", "-"), ("dense", "adv"), ("finetune", "reinit"), ("rtt", "from adv")):
+        assert any(line.split()[0] == kind and variant in line and " done " in line for line in lines[1:]), out.stdout
+    only = rst("runs", "--kind", "rtt", runs=root).stdout.splitlines()
+    assert len(only) == 3 and only[1].split()[0] == "rtt"  # header, the one RTT, the count line
+    records = [json.loads(line) for line in rst("runs", "--json", runs=root).stdout.splitlines()]
+    assert {r["kind"] for r in records} == {"search", "dense", "finetune", "rtt"}
+    assert all(r["precision"] == "fp32" and r["state"] == "done" for r in records)
 
 
 def test_plan_prints_a_nonzero_projection_for_the_laptop():
