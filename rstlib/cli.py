@@ -343,20 +343,32 @@ COMMANDS = {"search": _train_command, "train": _train_command, "finetune": _trai
             "runs": _runs_command, "compare": _compare_command}
 
 
+def _sigterm_as_interrupt(signum, frame):
+    raise KeyboardInterrupt  # a run stopped by SIGTERM is left `interrupted`, like Ctrl-C
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
     parser = build_parser()
     args = parser.parse_args(argv)
+    if argv is None:
+        signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:
         return COMMANDS[args.command](args)
     except (ConfigError, ValueError, FileNotFoundError, RuntimeError) as e:
         print(f"rst {args.command}: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"rst {args.command}: interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:  # `rst runs | head`
         sys.stderr.close()
         return 0
+    except OSError as e:  # read-only store, full disk, permission denied
+        hint = {28: "free some space", 13: "use a writable --runs folder", 30: "use a writable --runs folder"}
+        print(f"rst {args.command}: error: {e.strerror or e} ({e.filename or 'the run store'}); "
+              f"{hint.get(e.errno, 'check the path')}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"rst {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -234,8 +234,17 @@ def load_profiles(path: Path | None = None) -> dict[str, Profile]:
     path = path or find_config_file()
     if not path.is_file():
         raise ConfigError(f"no profile file at {path}; set RST_CONFIG to the project's _config.yml")
-    raw = yaml.safe_load(path.read_text())["profiles"]
-    return {name: _profile_from_dict(name, spec) for name, spec in raw.items()}
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path} is not valid YAML{where}: {getattr(e, 'problem', None) or e}") from None
+    except OSError as e:
+        raise ConfigError(f"cannot read {path}: {e.strerror}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("profiles"), dict):
+        raise ConfigError(f"{path} has no 'profiles:' mapping; see the project's _config.yml")
+    return {name: _profile_from_dict(name, spec, path) for name, spec in doc["profiles"].items()}
 
 
 def load_profile(name: str, path: Path | None = None) -> Profile:
@@ -259,7 +268,7 @@ def _precision(name: str, spec: dict[str, Any]) -> Precision:
     return Precision(**given)
 
 
-def _profile_from_dict(name: str, spec: dict[str, Any]) -> Profile:
+def _profile_from_dict(name: str, spec: dict[str, Any], path: Path | str = "_config.yml") -> Profile:
     try:
         return Profile(
             name=name,
@@ -280,5 +289,5 @@ def _profile_from_dict(name: str, spec: dict[str, Any]) -> Profile:
             sections=spec.get("sections", {}),
         )
     except (KeyError, TypeError) as e:
-        raise ConfigError(f"profile {name!r} in _config.yml is malformed: {e}") from None
+        raise ConfigError(f"profile {name!r} in {path} is malformed: {type(e).__name__} {e}") from None
 

@@ -79,8 +79,9 @@ def load_tensor_file(path: Path, map_location="cpu") -> dict:
         raise CorruptCheckpoint(f"{path.name}: content does not match its sha256 (truncated or damaged)")
     try:
         return torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
-    except Exception as e:
-        raise CorruptCheckpoint(f"{path.name}: does not load ({e})") from None
+    except Exception as e:  # PyTorch's message runs to many lines: keep its first
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CorruptCheckpoint(f"{path.name}: does not load ({first[:200]})") from None
 
 
 class RunDir:
@@ -150,13 +151,22 @@ class RunDir:
 
     def latest_checkpoint(self, log: Callable[[str], None] = print) -> dict | None:
         """The newest checkpoint that verifies; damaged ones are reported and set aside."""
-        for path in reversed(self.checkpoints()):
+        candidates = list(reversed(self.checkpoints()))
+        for i, path in enumerate(candidates):
             try:
                 return load_tensor_file(path)
             except CorruptCheckpoint as e:
-                log(f"corrupt checkpoint detected, falling back to the previous one: {e}")
+                then = "falling back to the previous one" if i + 1 < len(candidates) else "no earlier one: starting afresh"
+                log(f"corrupt checkpoint detected, {then}: {e}")
                 path.rename(path.with_name(path.name + ".corrupt"))
         return None
+
+    def clean_stale_temporaries(self) -> list[Path]:
+        """Remove half-written temporary files left by a killed process (call it holding the lock)."""
+        stale = [p for p in self.path.glob(".*.tmp*") if p.is_file()]
+        for p in stale:
+            p.unlink(missing_ok=True)
+        return stale
 
     def metrics(self) -> dict:
         return read_json(self.metrics_path)

@@ -170,6 +170,7 @@ def execute(config: RunConfig, run: RunDir, store, options: RunOptions = RunOpti
     device = resolve_device(options.device)
     require_precision(config.precision, device, where=f"run {config.run_id()}")
     run.path.mkdir(parents=True, exist_ok=True)
+    run.clean_stale_temporaries()  # the caller holds the run's lock: nothing else is writing here
     run.write_config()
     log = _run_logger(run)
     run.set_status("running")
