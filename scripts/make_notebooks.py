@@ -133,7 +133,7 @@ display(Markdown("### The diagonal (white-box) beside the strong figure (ours: p
                  "the cross-entropy and on the CW margin loss, and APGD-T on the first "
                  f"{page.profile.evaluation.apgd_t_images} attacked images)"))
 display(result.tables["fig4_diagonal"].round(2))'''),
-            ('code', '''display(Markdown("### Table 2: ours (paper, difference); rows: attack source, columns: target"))
+            ('code', '''display(Markdown("### Beside the paper: Table 2, ours (paper, difference); rows: attack source, columns: target"))
 display(layout.table2_beside_paper(result.tables["table2"]))'''),
         ],
     },
