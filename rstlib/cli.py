@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rstlib.config import ConfigError, check_ratio, default_profile_name, load_profile
+from rstlib.config import ConfigError, default_profile_name, load_profile
+from rstlib.params import check_ratio
 
 
 def _add_common(p: argparse.ArgumentParser, ratio: bool = True):
@@ -229,7 +230,7 @@ def _r2s_command(args) -> int:
     from rstlib import experiments as ex
     from rstlib.evaluation import AttackSpec
     from rstlib.r2s import evaluate_r2s
-    from rstlib.sections import parse_ratios
+    from rstlib.params import parse_ratios
     profile, dataset, arch = _resolve(args)
     ratios = parse_ratios(args.ratios, "--ratios")
     evaluator = _evaluator(args, profile)
@@ -252,7 +253,7 @@ def _r2s_command(args) -> int:
 
 
 def _section_names(args) -> list[str] | None:
-    from rstlib.sections import parse_list
+    from rstlib.params import parse_list
     return parse_list(args.sections, "sections")
 
 

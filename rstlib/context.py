@@ -5,11 +5,11 @@ shared by the notebooks, the CLI and `_config.yml`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
 
 import pandas as pd
 
-from rstlib.config import ConfigError, Profile, RunConfig, check_ratio
+from rstlib.config import ConfigError, Profile, RunConfig
+from rstlib.params import parse_list
 from rstlib.data import canonical_name, check_dataset, dataset_spec
 from rstlib.models import LABELS as ARCH_LABELS
 from rstlib.models import check_arch
@@ -139,61 +139,7 @@ class Context:
         return {**result.row(), "matrix": result.matrix}
 
 
-# -- list parameters ----------------------------------------------------------------------
-
-def parse_list(value, name: str, item: Callable[[Any], Any] = str) -> list | None:
-    """A list parameter given as a list, as the string '[7,10,15]' (papermill's -p), or '7,10,15'."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("[") and text.endswith("]"):
-            text = text[1:-1]
-        parts = [p.strip().strip("'\"") for p in text.split(",")]
-        if len(parts) > 1 and not all(parts):
-            raise ConfigError(f"parameter {name!r} has an empty entry: {value!r}")
-        value = [p for p in parts if p]
-    elif not isinstance(value, (list, tuple)):
-        value = [value]
-    if not value:
-        raise ConfigError(f"parameter {name!r} is empty")
-    try:
-        return [item(v) for v in value]
-    except (TypeError, ValueError) as e:
-        raise ConfigError(f"parameter {name!r} has a bad entry: {e}") from None
-
-
-def parse_ratios(value, name: str = "ratios") -> list[float] | None:
-    ratios = parse_list(value, name, check_ratio)
-    if ratios is not None and len(set(ratios)) != len(ratios):
-        raise ConfigError(f"parameter {name!r} repeats a ratio: {ratios}")
-    return ratios
-
-
-def parse_candidate_sets(value, name: str = "candidate_sets") -> list[list[float]] | None:
-    """[[3,5],[7,10]] or '[[3,5],[7,10]]' or '3,5;7,10'."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("[["):
-            groups = [g for g in text[1:-1].replace("],", "];").split(";")]
-        else:
-            groups = text.split(";")
-        return [parse_ratios(g, name) for g in groups if g.strip()]
-    return [parse_ratios(g, name) for g in value]
-
-
 # -- section knobs ------------------------------------------------------------------------
-
-def knob(profile: Profile, section: str, name: str, given):
-    if given is not None:
-        return given
-    settings = profile.sections.get(section, {})
-    if name not in settings:
-        raise ConfigError(f"profile {profile.name!r} sets no {section}.{name} in _config.yml")
-    return settings[name]
-
 
 def networks_of(profile: Profile, networks) -> list[str]:
     archs = parse_list(networks, "networks") or list(profile.archs)

@@ -2,7 +2,6 @@
 load without any weights and without training)."""
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 

@@ -18,8 +18,8 @@ from rstlib import experiments as ex
 from rstlib.claims import Claim, Facts, claims_table
 from rstlib.claims import judge as judge_claims
 from rstlib.config import ConfigError, Profile, RunConfig
-from rstlib.context import (NAN, R2S_COLUMNS, Context, EvalRequest, datasets_of, knob, panel_label,  # noqa: F401
-                            networks_of, parse_candidate_sets, parse_list, parse_ratios, pct)
+from rstlib.context import NAN, R2S_COLUMNS, Context, EvalRequest, datasets_of, networks_of, panel_label, pct  # noqa: F401
+from rstlib.params import check_ratio, parse_candidate_sets, parse_list, parse_ratios  # noqa: F401
 from rstlib.data import dataset_spec
 from rstlib.evaluation import CW_ITERATIONS, AttackSpec
 from rstlib.inits import LABELS as INIT_LABELS
@@ -90,12 +90,12 @@ def sec3(ctx: Context, networks=None, dataset=None, ratios=None, eps=None, n_tes
     p = ctx.profile
     archs = networks_of(p, networks)
     dataset = datasets_of(p, dataset)[0]
-    ratios = parse_ratios(knob(p, "sec3", "ratios", ratios))
-    eps_list = parse_list(knob(p, "sec3", "eps", eps), "eps", float)
+    ratios = parse_ratios(ratios) or list(p.sections.sec3.ratios)
+    eps_list = parse_list(eps, "eps", float) or list(p.sections.sec3.eps)
     if any(e < 0 for e in eps_list):
         raise ConfigError(f"eps must be >= 0 (1/255 units), got {eps_list}")
-    n_test = n_test if n_test is not None else p.sections.get("sec3", {}).get("n_test")
-    queries = int(knob(p, "sec3", "bandits_queries", bandits_queries))
+    n_test = n_test if n_test is not None else p.sections.sec3.n_test
+    queries = int(bandits_queries if bandits_queries is not None else p.sections.sec3.bandits_queries)
     attacks = sec3_attacks(p, eps_list, queries)
     rows = []
     for arch in archs:
@@ -120,8 +120,8 @@ def sec3(ctx: Context, networks=None, dataset=None, ratios=None, eps=None, n_tes
 def sec4(ctx: Context, networks=None, datasets=None, ratios=None, inits=None) -> SectionResult:
     p = ctx.profile
     archs, names = networks_of(p, networks), datasets_of(p, datasets)
-    ratios = parse_ratios(knob(p, "sec4", "ratios", ratios))
-    inits = parse_list(knob(p, "sec4", "inits", inits), "inits")
+    ratios = parse_ratios(ratios) or list(p.sections.sec4.ratios)
+    inits = parse_list(inits, "inits") or list(p.sections.sec4.inits)
     for i in inits:
         check_init(i)
     fig1, fig2, fig3 = [], [], []
@@ -154,8 +154,8 @@ def sec4(ctx: Context, networks=None, datasets=None, ratios=None, inits=None) ->
 def sec5(ctx: Context, networks=None, datasets=None, ratios=None, table2_ratios=None) -> SectionResult:
     p = ctx.profile
     archs, names = networks_of(p, networks), datasets_of(p, datasets)
-    ratios = parse_ratios(knob(p, "sec5", "ratios", ratios))
-    t2_ratios = parse_ratios(knob(p, "sec5", "table2_ratios", table2_ratios))
+    ratios = parse_ratios(ratios) or list(p.sections.sec5.ratios)
+    t2_ratios = parse_ratios(table2_ratios, "table2_ratios") or list(p.sections.sec5.table2_ratios)
     result = SectionResult()
     matrices = {}
     diagonal = []
@@ -217,8 +217,8 @@ def _r2s_table(ctx: Context, section: str, candidate_sets, archs, names, member:
 def sec6(ctx: Context, networks=None, datasets=None, candidate_sets=None, ratios=None) -> SectionResult:
     """Table 3. `ratios` (one candidate set) overrides `candidate_sets`."""
     p = ctx.profile
-    sets = [parse_ratios(ratios)] if ratios is not None else parse_candidate_sets(
-        knob(p, "sec6", "candidate_sets", candidate_sets))
+    sets = [parse_ratios(ratios)] if ratios is not None else (
+        parse_candidate_sets(candidate_sets) or [list(s) for s in p.sections.sec6.candidate_sets])
     return _r2s_table(ctx, "sec6", sets, networks_of(p, networks), datasets_of(p, datasets),
                       lambda d, arch, r: ex.search_config(p, d, arch, r, ctx.seed))
 
@@ -226,8 +226,8 @@ def sec6(ctx: Context, networks=None, datasets=None, candidate_sets=None, ratios
 def sec8(ctx: Context, network=None, datasets=None, candidate_sets=None, ratios=None) -> SectionResult:
     """Table 4: R2S over adversarial RTTs (all drawn from one adversarially trained network)."""
     p = ctx.profile
-    sets = [parse_ratios(ratios)] if ratios is not None else parse_candidate_sets(
-        knob(p, "sec8", "candidate_sets", candidate_sets))
+    sets = [parse_ratios(ratios)] if ratios is not None else (
+        parse_candidate_sets(candidate_sets) or [list(s) for s in p.sections.sec8.candidate_sets])
     return _r2s_table(ctx, "sec8", sets, networks_of(p, network)[:1], datasets_of(p, datasets),
                       lambda d, arch, r: ex.rtt_config(p, d, arch, r, "adversarial", ctx.seed))
 
@@ -237,7 +237,7 @@ def sec8(ctx: Context, network=None, datasets=None, candidate_sets=None, ratios=
 def sec7(ctx: Context, network=None, datasets=None, ratios=None) -> SectionResult:
     p = ctx.profile
     arch = networks_of(p, network)[0]
-    ratios = parse_ratios(knob(p, "sec7", "ratios", ratios))
+    ratios = parse_ratios(ratios) or list(p.sections.sec7.ratios)
     result = SectionResult()
     matrices = {}
     diagonal = []
@@ -260,7 +260,7 @@ def sec9(ctx: Context, network=None, task_a=None, task_b=None, ratios=None) -> S
     b = datasets_of(p, task_b or p.second_task)[0]
     if dataset_spec(a).channels != dataset_spec(b).channels or dataset_spec(a).num_classes != dataset_spec(b).num_classes:
         raise ConfigError(f"tasks {a} and {b} must share input channels and class count to share one network")
-    ratios = parse_ratios(knob(p, "sec9", "ratios", ratios))
+    ratios = parse_ratios(ratios) or list(p.sections.sec9.ratios)
     rows = []
     for task, other in ((b, a), (a, b)):  # (a) task B-specific, (b) task A-specific, as in Fig. 6
         for r in ratios:
@@ -327,7 +327,7 @@ def headline(ctx: Context, ratios=None, dataset=None, network=None) -> dict:
     p = ctx.profile
     arch = networks_of(p, network)[0]
     d = datasets_of(p, dataset)[0]
-    ratios = parse_ratios(knob(p, "sec5", "ratios", ratios))
+    ratios = parse_ratios(ratios) or list(p.sections.sec5.ratios)
     dense = ex.dense_config(p, d, arch, True, ctx.seed)
     dense_acc = ctx.accuracy(dense)
     members = {pct(r): ex.search_config(p, d, arch, r, ctx.seed) for r in ratios}

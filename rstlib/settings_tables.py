@@ -27,7 +27,7 @@ def profile_tables() -> dict[str, pd.DataFrame]:
                      "fast path": f"channels_last {p.fast.channels_last}, compile {p.fast.compile}"})
         for sec, knobs in p.sections.items():
             sections.append({"profile": name, "section": sec,
-                             **{k: (str(v) if isinstance(v, list) else v) for k, v in knobs.items()}})
+                             **{k: (str(list(v)) if isinstance(v, (list, tuple)) else v) for k, v in knobs.items()}})
     return {"training": pd.DataFrame(training), "data": pd.DataFrame(data),
             "sections": pd.DataFrame(sections).fillna(""), "attacks": attack_table(profiles)}
 
@@ -39,8 +39,8 @@ def attack_table(profiles) -> pd.DataFrame:
     rows = []
     for name, p in profiles.items():
         e = p.evaluation
-        eps = ", ".join(f"{x:g}" for x in p.sections.get("sec3", {}).get("eps", [e.eps]))
-        queries = p.sections.get("sec3", {}).get("bandits_queries", "-")
+        eps = ", ".join(f"{x:g}" for x in p.sections.sec3.eps)
+        queries = p.sections.sec3.bandits_queries
         rows += [
             {"profile": name, "attack": "PGD-20 (the paper's)", "settings": f"eps {e.eps:g}, step {e.step:g}, "
              f"{e.steps} steps, 1 random start, cross-entropy; per-example early stop, highest-loss iterate kept",

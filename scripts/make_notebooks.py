@@ -92,7 +92,7 @@ bandits_queries = None''',
             ('code', '''ours = result.tables["table1"]
 display(Markdown("### Table 1, ours (accuracy %; the paper's columns, then natural, PGD-20 and the strong figure)"))
 display(layout.table1(ours))
-eps_used = sections.parse_list(eps if eps is not None else page.profile.sections["sec3"]["eps"], "eps", float)
+eps_used = sections.parse_list(eps, "eps", float) or list(page.profile.sections.sec3.eps)
 display(Markdown("### Beside the paper: ours (paper, difference); our eps pair maps onto the paper's n=8 / n=12"))
 display(layout.table1_beside_paper(ours, eps_used, book.arch_lookup()))'''),
         ],
@@ -249,7 +249,7 @@ display(plots.ratio_lines(mine, "acc", "variant", "Robust accuracy against remai
                           "PGD-20 accuracy (%)"))
 display(mine.pivot_table(index="variant", columns="ratio", values="acc").round(2))'''
 
-EXPLORE_R2S = '''chosen = sections.parse_ratios(ratios) if ratios is not None else sections.parse_ratios(p.sections["sec5"]["ratios"])
+EXPLORE_R2S = '''chosen = sections.parse_ratios(ratios) or list(p.sections.sec5.ratios)
 arch = next(iter(p.archs))
 members = {f"{r:g}%": rstlib.search_config(p, d, arch, r, page.seed) for r in chosen}
 check = sections.Context(p, dry_run=True, seed=page.seed)

@@ -1,0 +1,64 @@
+"""Numbers and lists that users type (CLI flags, papermill parameters, `_config.yml`), checked
+and parsed in one place: remaining ratios, ratio lists, candidate sets."""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+from rstlib.errors import ConfigError
+
+
+def check_ratio(ratio_pct: float) -> float:
+    """A remaining ratio in percent must lie in (0, 100]."""
+    try:
+        r = float(ratio_pct)
+        if not math.isfinite(r):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ConfigError(f"remaining ratio must be a number in (0, 100], got {ratio_pct!r}") from None
+    if not 0 < r <= 100:
+        raise ConfigError(f"remaining ratio must be in (0, 100] percent, got {ratio_pct}")
+    return r
+
+
+def parse_list(value, name: str, item: Callable[[Any], Any] = str) -> list | None:
+    """A list parameter given as a list, as the string '[7,10,15]' (papermill's -p), or '7,10,15'."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("[") and text.endswith("]"):
+            text = text[1:-1]
+        parts = [p.strip().strip("'\"") for p in text.split(",")]
+        if len(parts) > 1 and not all(parts):
+            raise ConfigError(f"parameter {name!r} has an empty entry: {value!r}")
+        value = [p for p in parts if p]
+    elif not isinstance(value, (list, tuple)):
+        value = [value]
+    if not value:
+        raise ConfigError(f"parameter {name!r} is empty")
+    try:
+        return [item(v) for v in value]
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"parameter {name!r} has a bad entry: {e}") from None
+
+
+def parse_ratios(value, name: str = "ratios") -> list[float] | None:
+    ratios = parse_list(value, name, check_ratio)
+    if ratios is not None and len(set(ratios)) != len(ratios):
+        raise ConfigError(f"parameter {name!r} repeats a ratio: {ratios}")
+    return ratios
+
+
+def parse_candidate_sets(value, name: str = "candidate_sets") -> list[list[float]] | None:
+    """[[3,5],[7,10]] or '[[3,5],[7,10]]' or '3,5;7,10'."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("[["):
+            groups = [g for g in text[1:-1].replace("],", "];").split(";")]
+        else:
+            groups = text.split(";")
+        return [parse_ratios(g, name) for g in groups if g.strip()]
+    return [parse_ratios(g, name) for g in value]
