@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import gzip
 import os
+import pickle
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,20 +111,57 @@ def _load_full(name: str, train: bool) -> TensorData:
     return loader(name, train, root)
 
 
+CIFAR_FOLDERS = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}
+CIFAR_FILES = {("cifar10", True): [f"data_batch_{i}" for i in range(1, 6)], ("cifar10", False): ["test_batch"],
+               ("cifar100", True): ["train"], ("cifar100", False): ["test"]}
+
+
+def _cifar_files_present(name: str, root: Path) -> bool:
+    return all((root / CIFAR_FOLDERS[name] / f).is_file() for t in (True, False) for f in CIFAR_FILES[(name, t)])
+
+
 def _torchvision_cifar(name, train, root):
-    import torchvision
-    cls = torchvision.datasets.CIFAR10 if name == "cifar10" else torchvision.datasets.CIFAR100
-    ds = _download_or_explain(lambda dl: cls(root, train=train, download=dl), name, root)
-    images = torch.from_numpy(np.ascontiguousarray(ds.data)).permute(0, 3, 1, 2).contiguous()
-    return TensorData(images, torch.tensor(ds.targets, dtype=torch.int64))
+    """CIFAR-10/100 from torchvision's on-disk format (the pickled batches of
+    `cifar-10-batches-py/` or `cifar-100-python/` under RST_DATA), read here; torchvision is asked
+    only to download them when they are absent."""
+    if not _cifar_files_present(name, root):
+        import torchvision
+        cls = torchvision.datasets.CIFAR10 if name == "cifar10" else torchvision.datasets.CIFAR100
+        _download_or_explain(lambda dl: cls(root, train=train, download=dl), name, root)
+    return read_cifar(root / CIFAR_FOLDERS[name], CIFAR_FILES[(name, train)], name)
+
+
+def read_cifar(folder: Path, files: list[str], name: str = "cifar10") -> TensorData:
+    """Concatenate CIFAR pickled batches: `data` (N x 3072 uint8, channel-major) and `labels`
+    (CIFAR-10) or `fine_labels` (CIFAR-100)."""
+    images, labels = [], []
+    for f in files:
+        with open(folder / f, "rb") as fh:
+            batch = pickle.load(fh, encoding="latin1")
+        images.append(np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
+        labels.extend(batch["labels"] if "labels" in batch else batch["fine_labels"])
+    return TensorData(torch.from_numpy(np.concatenate(images)).contiguous(), torch.tensor(labels, dtype=torch.int64))
 
 
 def _torchvision_svhn(name, train, root):
-    import torchvision
+    """SVHN from torchvision's on-disk format (`svhn/{train,test}_32x32.mat` under RST_DATA), read
+    here with scipy; torchvision is asked only to download it when it is absent."""
     split = "train" if train else "test"
-    ds = _download_or_explain(lambda dl: torchvision.datasets.SVHN(root / "svhn", split=split, download=dl),
-                              name, root)
-    return TensorData(torch.from_numpy(ds.data).contiguous(), torch.from_numpy(ds.labels).long())
+    path = root / "svhn" / f"{split}_32x32.mat"
+    if not path.is_file():
+        import torchvision
+        _download_or_explain(lambda dl: torchvision.datasets.SVHN(root / "svhn", split=split, download=dl),
+                             name, root)
+    return read_svhn(path)
+
+
+def read_svhn(path: Path) -> TensorData:
+    """An SVHN .mat file: X (32, 32, 3, N) uint8 and y (N, 1) with the digit 0 stored as 10."""
+    import scipy.io
+    mat = scipy.io.loadmat(str(path))
+    images = torch.from_numpy(np.transpose(mat["X"], (3, 2, 0, 1)).copy())
+    labels = torch.from_numpy(mat["y"].astype(np.int64).reshape(-1) % 10)
+    return TensorData(images.contiguous(), labels)
 
 
 def _download_or_explain(make, name, root):
@@ -136,8 +174,8 @@ def _download_or_explain(make, name, root):
     except Exception as e:  # no internet, proxy, disk: one clear message
         raise DatasetUnavailable(
             f"{SPECS[name].label} is not under {root} and could not be downloaded ({type(e).__name__}: {e}). "
-            f"On a machine with internet run `rst data {name}` (or any command that uses it), "
-            f"or set RST_DATA to a folder holding torchvision's files.") from None
+            f"On a machine with internet, any command that uses it downloads it there (torchvision); or set "
+            f"RST_DATA to a folder holding torchvision's files.") from None
 
 
 def ensure_fashion_mnist(root: Path) -> Path:

@@ -28,7 +28,9 @@ def profile_tables() -> dict[str, pd.DataFrame]:
         for sec, knobs in p.sections.items():
             sections.append({"profile": name, "section": sec,
                              **{k: (str(list(v)) if isinstance(v, (list, tuple)) else v) for k, v in knobs.items()}})
-    return {"training": pd.DataFrame(training), "data": pd.DataFrame(data),
+    overview = pd.DataFrame([{"profile": name, "what it is, and how it differs from the supplement": p.description}
+                             for name, p in profiles.items()])
+    return {"profiles": overview, "training": pd.DataFrame(training), "data": pd.DataFrame(data),
             "sections": pd.DataFrame(sections).fillna(""), "attacks": attack_table(profiles)}
 
 

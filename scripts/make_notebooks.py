@@ -58,6 +58,8 @@ from rstlib import book
 from rstlib.settings_tables import profile_tables
 page = book.Page(profile, device, seed)
 tables = profile_tables()
+display(Markdown("### The profiles"))
+display(tables["profiles"])
 display(Markdown("### Training recipes (eps and steps in 1/255 pixel units)"))
 display(tables["training"])
 display(Markdown("### Data, networks and evaluation"))

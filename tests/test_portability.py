@@ -24,7 +24,7 @@ def _plan_ids(profile):
                           for e in evals]
 
 
-@pytest.mark.parametrize("name", ["paper", "laptop", "smoke"])
+@pytest.mark.parametrize("name", ["paper", "gpu-night", "laptop", "smoke"])
 def test_every_planned_run_id_is_the_same_with_and_without_bf16_hardware(name, monkeypatch):
     profile = load_profiles()[name]
     monkeypatch.setattr(platform, "bf16_supported", lambda device="auto": True)
