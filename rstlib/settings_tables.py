@@ -61,7 +61,9 @@ def attack_table(profiles) -> pd.DataFrame:
             {"profile": name, "attack": "AutoAttack", "settings": f"standard version (APGD-CE, APGD-T, FAB-T, Square "
              f"5,000 queries), eps {eps}", "source": "official defaults (pyautoattack)"},
             {"profile": name, "attack": "AutoAttack rand on R2S (ours)", "settings": "rand version (APGD-CE, APGD-DLR, "
-             f"EOT over 20 draws) on the first {e.aa_rand_images} attacked images of each candidate set",
+             f"EOT over 20 draws) on the first {e.aa_rand_images} attacked images of each candidate set"
+             if e.aa_rand_images else "not run at this profile (on 2 CPU cores it costs about a minute per 10 images "
+             "and candidate set); the strong R2S figure is the worst of the protocol and the four EOT attacks",
              "source": "official defaults for randomised defences"},
             {"profile": name, "attack": "Bandits-TD", "settings": f"L-inf, {queries} queries, eps {eps}; fd eta "
              f"{b.fd_eta:g}, online lr {b.online_lr:g}, exploration {b.exploration:g}, image lr {b.image_lr:g}, "
