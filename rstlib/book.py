@@ -59,6 +59,8 @@ class Page:
     def __init__(self, profile: str | None = None, device: str = "auto", seed: int = 0, progress: bool = False):
         """Load the profile, pick the device, print the provenance line; `progress`: tqdm bars
         (per-run progress lines always go to stderr)."""
+        pd.set_option("display.max_colwidth", None)  # claims and settings are sentences: never cut them
+        pd.set_option("display.max_columns", None)
         name = profile or default_profile_name()
         self.profile: Profile = load_profile(name)
         self.device = resolve_device(device)
@@ -154,7 +156,7 @@ def claims_summary(store_root, profiles=("paper", "laptop", "smoke")) -> pd.Data
         for p in ran:
             row[p] = verdicts.get(spec.id, {}).get(p, "not run")
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).set_index("id")
 
 
 __all__ = ["Page", "records", "arch_lookup", "dataset_lookup", "claims_check", "claims_summary"]

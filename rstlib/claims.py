@@ -29,7 +29,7 @@ from rstlib.judges import (Facts, Judged, comparable, r2s_gain, s3_not_overfit, 
 from rstlib.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE
 
 VERDICTS = (HOLDS, FAILS, INCONCLUSIVE, NOT_TESTABLE)
-MARK = {HOLDS: "✅ holds", FAILS: "❌ does not hold", INCONCLUSIVE: "❔ inconclusive", NOT_TESTABLE: "➖ not testable"}
+MARK = {HOLDS: "✓ holds", FAILS: "✗ does not hold", INCONCLUSIVE: "? inconclusive", NOT_TESTABLE: "– not testable"}
 
 
 @dataclass(frozen=True)
@@ -155,4 +155,4 @@ def judge(section: str, facts: Facts) -> list[Claim]:
 
 def claims_table(claims: list[Claim]) -> pd.DataFrame:
     return pd.DataFrame([{"id": c.id, "claim (the supplement's words)": c.quote, "rule": c.rule,
-                          "measured": c.measured, "verdict": MARK[c.verdict]} for c in claims])
+                          "measured": c.measured, "verdict": MARK[c.verdict]} for c in claims]).set_index("id")

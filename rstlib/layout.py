@@ -88,7 +88,8 @@ def r2s_table(ours: pd.DataFrame) -> pd.DataFrame:
     wide = wide.loc[sets]
     wide.index.name = "candidate set"
     wide.columns.names = ["dataset", "network", ""]
-    return wide.astype(float).round(2)
+    wide = wide.astype(float).round(2)
+    return wide.astype(object).where(wide.notna(), "–")  # the dense baseline has no R2S columns
 
 
 def r2s_beside_paper(ours: pd.DataFrame, table: str, arch_of: dict[str, str], dataset_of: dict[str, str]) -> pd.DataFrame:

@@ -27,8 +27,8 @@ display(Markdown(page.caveat()))
 display(Markdown(page.ahead(check)))   # what is loaded from the run store, what is computed (and how long)'''
 
 CLAIMS = '''display(Markdown("### Claims check\\n\\nEach claim of this section of the supplement, in its words, "
-                 "judged by the stated rule: ✅ holds, ❌ does not hold, ❔ inconclusive (the threshold lies within "
-                 "+- 2 standard errors of test-sample noise), ➖ not testable at this profile (with the reason)."))
+                 "judged by the stated rule: ✓ holds, ✗ does not hold, ? inconclusive (the threshold lies within "
+                 "+- 2 standard errors of test-sample noise), – not testable at this profile (with the reason)."))
 display(book.claims_check(result))
 page.record("{name}", result)
 display(Markdown(page.footer()))'''
@@ -327,7 +327,7 @@ display(Markdown("**Under a strong attack.** " + verdicts.strong_sentences(summa
                                "(`rstlib/claims.py`) and the pages' records: one row per claim sentence of Secs. 3-9 "
                                "(compound sentences split), one column per profile that has run."),
              new_code_cell('''summary_all = book.claims_summary(page.ctx.store.root)
-counts = summary_all.drop(columns=["id", "section", "claim (the supplement's words)"]).apply(lambda c: c.value_counts()).fillna(0).astype(int)
+counts = summary_all.drop(columns=["section", "claim (the supplement's words)"]).apply(lambda c: c.value_counts()).fillna(0).astype(int)
 display(Markdown(f"{len(summary_all)} claims of Secs. 3-9, each judged on its section's page (the rule and the numbers "
                  "are in each page's claims check). Verdict counts per profile:"))
 display(counts)
