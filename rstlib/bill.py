@@ -18,7 +18,7 @@ from rstlib.plan import format_hours, project
 from rstlib.platform import resolve_device
 from rstlib.r2s import aa_rand_key, eot_key
 from rstlib.context import EvalRequest
-from rstlib.sections import plan
+from rstlib.pages import plan
 from rstlib.store import RunStore
 
 CONFIRM_HOURS = 1.0  # above this much new work, `make book` and `rst sweep` ask for confirmation

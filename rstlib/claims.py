@@ -21,11 +21,11 @@ from typing import Callable
 
 import pandas as pd
 
-from rstlib.judges import (Facts, Judged, comparable, r2s_gain, s3_not_overfit, s3_robust_to_all,
-                           s3_wrn_vs_dense_resnet, s3_wrn_vs_dense_wrn, s4_adv_rtt_best, s4_inherit_mostly_best,
-                           s4_rank_matches_robust, s4_resnet_rst_vs_reinit, s4_skc_best, s4_wrn_reinit_better,
-                           s6_extremes_cost_natural, s6_up_to, s6_wider_more_robust, s8_comparable_natural,
-                           s9_consistent, s9_up_to, table2_transfer, poor_transfer)
+from rstlib.judges import (Facts, Judged, comparable, s3_not_overfit, s3_robust_to_all, s3_wrn_vs_dense_resnet,
+                           s3_wrn_vs_dense_wrn, s4_adv_rtt_best, s4_inherit_mostly_best, s4_rank_matches_robust,
+                           s4_resnet_rst_vs_reinit, s4_skc_best, s4_wrn_reinit_better)
+from rstlib.judges_transfer import (poor_transfer, r2s_gain, s6_extremes_cost_natural, s6_up_to, s6_wider_more_robust,
+                                    s8_comparable_natural, s9_consistent, s9_up_to, table2_transfer)
 from rstlib.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE
 
 VERDICTS = (HOLDS, FAILS, INCONCLUSIVE, NOT_TESTABLE)

@@ -27,7 +27,7 @@ from rstlib.attacks import training_attack
 from rstlib.config import Profile, RunConfig
 from rstlib.models import build_model
 from rstlib.platform import bf16_supported, resolve_device
-from rstlib.sections import plan as section_plan
+from rstlib.pages import plan as section_plan
 from rstlib.train import build_run_model, precision_autocast, train_step, trainable_parameters
 
 EVAL_FORWARDS = {"clean": 1, "pgd20": 41, "pgd20-margin": 41, "cw-l2": 300, "cw-inf": 201, "autoattack": 4400,

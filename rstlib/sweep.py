@@ -20,7 +20,9 @@ from rstlib.bill import CONFIRM_HOURS, work_ahead
 from rstlib.config import ConfigError, Profile, RunConfig, load_profile
 from rstlib.plan import project
 from rstlib.runner import model_run
-from rstlib.sections import PLANNABLE, SECTIONS, Context, headline, HEADLINE_SEEDS, plan
+from rstlib.context import Context
+from rstlib.pages import HEADLINE_SEEDS, PLANNABLE, headline, plan
+from rstlib.sections import SECTIONS
 from rstlib.store import RunStore
 from rstlib.train import RunOptions
 

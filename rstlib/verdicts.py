@@ -13,7 +13,7 @@ HOLDS, FAILS, INCONCLUSIVE, NOT_TESTABLE = "holds", "does not hold", "inconclusi
 
 @dataclass(frozen=True)
 class Headline:
-    column: str  # the column of `sections.headline`'s per-seed record
+    column: str  # the column of `pages.headline`'s per-seed record
     claim: str
     threshold: float  # the measured gap must be >= this
     attack: str  # "PGD-20" (the paper's) or "strong" (ours)
@@ -51,7 +51,7 @@ def verdict(values, threshold: float) -> tuple[float, float, str]:
 
 def headline_summary(per_seed: pd.DataFrame) -> pd.DataFrame:
     """One row per headline claim and attack: mean, standard error over the seeds, the rule and
-    the verdict. `per_seed`: one `sections.headline` record per seed (index: seed)."""
+    the verdict. `per_seed`: one `pages.headline` record per seed (index: seed)."""
     rows = []
     for h in HEADLINES:
         if h.column not in per_seed:

@@ -286,7 +286,7 @@ def intro_notebook() -> nbformat.NotebookNode:
              new_code_cell(COMMON_PARAMS + "\n" + INTRO["params"], metadata={"tags": ["parameters"]}),
              new_code_cell('''import pandas as pd
 from IPython.display import Markdown, display
-from rstlib import book, sections
+from rstlib import book, pages, sections
 page = book.Page(profile, device, seed)
 seeds = sections.parse_list(seeds, "seeds", int)
 display(Markdown(page.caveat()))'''),
@@ -317,7 +317,7 @@ print(project(load_profile("paper")).report())'''),
                                "cross-entropy, PGD-20 on the CW margin loss and APGD-T on a subset; for R2S, the "
                                "worst of the paper's protocol, the EOT attacks on both losses and AutoAttack rand)."),
              new_code_cell('''from rstlib import verdicts
-rows = [sections.headline(sections.Context(page.profile, device=page.device, seed=s, progress=False)) for s in seeds]
+rows = [pages.headline(sections.Context(page.profile, device=page.device, seed=s, progress=False)) for s in seeds]
 per_seed = pd.DataFrame(rows).set_index("seed")
 display(per_seed.round(2))
 summary = verdicts.headline_summary(per_seed)

@@ -12,7 +12,8 @@ from rstlib import platform
 from rstlib.config import ConfigError, Precision, load_profiles
 from rstlib.evaluation import AttackSpec
 from rstlib.runner import model_run
-from rstlib.sections import Context, plan
+from rstlib.pages import plan
+from rstlib.sections import Context
 from rstlib.train import RunOptions
 
 CPU = RunOptions(device="cpu", progress=False, announce=False)

@@ -9,7 +9,7 @@ import pytest
 from conftest import tiny_profile
 from rstlib import experiments as ex
 from rstlib.config import ConfigError
-from rstlib.sections import plan
+from rstlib.pages import plan
 from rstlib.store import RunStore
 from rstlib.sweep import parse_time_limit, sweep, waves
 

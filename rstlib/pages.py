@@ -1,0 +1,70 @@
+"""What the book's pages ask for: the plan of every page (every run and evaluation, from the
+sections' dry runs; what `rst plan`, `rst sweep` and the bill of work read) and the intro's headline
+claims C1-C3 at one seed."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from rstlib import experiments as ex
+from rstlib.config import ConfigError, Profile, RunConfig
+from rstlib.context import NAN, Context, EvalRequest, datasets_of, networks_of, pct
+from rstlib.params import parse_ratios
+from rstlib.sections import SECTIONS, diag_gap
+
+
+HEADLINE_SEEDS = (0, 1, 2)  # the intro's C1-C3 over seeds
+PLANNABLE = (*SECTIONS, "intro")
+
+
+def plan(profile: Profile, sections: Sequence[str] | None = None, seed: int = 0) -> tuple[dict[str, RunConfig], list[EvalRequest], dict[str, int]]:
+    """Every run and evaluation the given sections need at `profile` (default knobs). `intro` is
+    the intro page's headline claims over `HEADLINE_SEEDS`; no sections given = every page."""
+    sections = list(sections or PLANNABLE)
+    for s in sections:
+        if s not in PLANNABLE:
+            raise ConfigError(f"unknown section {s!r}; choose from {sorted(PLANNABLE)}")
+    runs: dict[str, RunConfig] = {}
+    evals: list[EvalRequest] = []
+    per_section = {}
+    for s in sections:
+        ctx = Context(profile, dry_run=True, seed=seed)
+        if s == "intro":
+            for headline_seed in HEADLINE_SEEDS:
+                ctx.seed = headline_seed
+                headline(ctx)
+        else:
+            SECTIONS[s](ctx)
+        per_section[s] = len(ctx.planned_runs)
+        runs.update(ctx.planned_runs)
+        evals += ctx.planned_evals
+    return runs, evals, per_section
+
+
+def headline(ctx: Context, ratios=None, dataset=None, network=None) -> dict:
+    """C1-C3 at one seed (ctx.seed) on the first network and dataset:
+    C1: best RST at 5-30% minus dense adversarial PGD-20 accuracy;
+    C2: mean off-diagonal minus diagonal of the RST transfer matrix;
+    C3: R2S (paper protocol, candidate set = `ratios`) minus dense PGD-20 accuracy."""
+    p = ctx.profile
+    arch = networks_of(p, network)[0]
+    d = datasets_of(p, dataset)[0]
+    ratios = parse_ratios(ratios) or list(p.sections.sec5.ratios)
+    dense = ex.dense_config(p, d, arch, True, ctx.seed)
+    dense_acc = ctx.accuracy(dense)
+    members = {pct(r): ex.search_config(p, d, arch, r, ctx.seed) for r in ratios}
+    matrix = ctx.matrix(members)
+    diag = np.diag(matrix.to_numpy(dtype=float))
+    low = [v for r, v in zip(ratios, diag) if 5 <= r <= 30]
+    c1 = float(max(low)) - dense_acc if low else NAN
+    _, _, c2 = diag_gap(matrix)
+    c3 = float(matrix.to_numpy(dtype=float).mean()) - dense_acc
+    # the same C1 and C3 under the strong figure (ours): worst attack per example
+    dense_strong = ctx.strong(dense)
+    low_strong = [ctx.strong(c) for r, c in zip(ratios, members.values()) if 5 <= r <= 30]
+    c1_strong = float(max(low_strong)) - dense_strong if low_strong else NAN
+    c3_strong = ctx.r2s(members)["strong"] - dense_strong
+    return {"seed": ctx.seed, "dense_pgd20": dense_acc, "dense_strong": dense_strong,
+            "C1_best_rst_minus_dense": c1, "C2_offdiag_minus_diag": c2, "C3_r2s_minus_dense": c3,
+            "C1_strong": c1_strong, "C3_strong": c3_strong}
