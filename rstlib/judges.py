@@ -53,39 +53,34 @@ def s3_robust_to_all(f: Facts) -> Judged:
     return Judged("best RST minus dense: " + "; ".join(parts), every(signs))
 
 
-def s3_wrn_vs_dense_wrn(f: Facts) -> Judged:
+def _second_rst5_vs_dense(f: Facts, dense_of: int, threshold: float, paper: str, one_network: str) -> Judged:
+    """AutoAttack: the second network's RST at 5% minus the dense model of network `dense_of`
+    (-1: the same second network, 0: the first), judged against `threshold` at every budget."""
     t, _ = _table1(f)
     nets = list(t.network.unique())
     if len(nets) < 2:
-        return Judged("the profile runs one network (the paper's claim is about WideResNet)", NOT_TESTABLE)
-    g = t[t.network == nets[-1]]
-    rst5 = g[(g.model == "rst") & (g.remaining_ratio_pct == 5)]
-    if rst5.empty:
-        return Judged("no RST at 5% in this profile's Table 1", NOT_TESTABLE)
-    dense = g[g.model == "dense_adv_trained"].iloc[0]
-    cols = [c for c in t.columns if c.startswith("autoattack")]
-    gaps = [(float(rst5.iloc[0][c]) - float(dense[c]), se_diff(float(rst5.iloc[0][c]), float(dense[c]), f.n_robust))
-            for c in cols]
-    return Judged(", ".join(f"{c}: {fmt_band(g_, e)}" for c, (g_, e) in zip(cols, gaps)) + " (paper: -0.76 / -0.21)",
-                  every([band(g_, e, -3.0) for g_, e in gaps]))
-
-
-def s3_wrn_vs_dense_resnet(f: Facts) -> Judged:
-    t, _ = _table1(f)
-    nets = list(t.network.unique())
-    if len(nets) < 2:
-        return Judged("the profile runs one network: the claim compares WideResNet's RST with dense ResNet18",
-                      NOT_TESTABLE)
-    big, small = t[t.network == nets[-1]], t[t.network == nets[0]]
+        return Judged(one_network, NOT_TESTABLE)
+    big = t[t.network == nets[-1]]
     rst5 = big[(big.model == "rst") & (big.remaining_ratio_pct == 5)]
     if rst5.empty:
         return Judged("no RST at 5% in this profile's Table 1", NOT_TESTABLE)
-    dense = small[small.model == "dense_adv_trained"].iloc[0]
+    base = t[t.network == nets[dense_of]]
+    dense = base[base.model == "dense_adv_trained"].iloc[0]
     cols = [c for c in t.columns if c.startswith("autoattack")]
     gaps = [(float(rst5.iloc[0][c]) - float(dense[c]), se_diff(float(rst5.iloc[0][c]), float(dense[c]), f.n_robust))
             for c in cols]
-    return Judged(", ".join(f"{c}: {fmt_band(g_, e)}" for c, (g_, e) in zip(cols, gaps)) + " (paper: +2.51 / +3.63)",
-                  every([band(g_, e, 0.0) for g_, e in gaps]))
+    return Judged(", ".join(f"{c}: {fmt_band(g_, e)}" for c, (g_, e) in zip(cols, gaps)) + f" (paper: {paper})",
+                  every([band(g_, e, threshold) for g_, e in gaps]))
+
+
+def s3_wrn_vs_dense_wrn(f: Facts) -> Judged:
+    return _second_rst5_vs_dense(f, -1, -3.0, "-0.76 / -0.21",
+                                 "the profile runs one network (the paper's claim is about WideResNet)")
+
+
+def s3_wrn_vs_dense_resnet(f: Facts) -> Judged:
+    return _second_rst5_vs_dense(f, 0, 0.0, "+2.51 / +3.63",
+                                 "the profile runs one network: the claim compares WideResNet's RST with dense ResNet18")
 
 
 def s3_not_overfit(f: Facts) -> Judged:

@@ -79,35 +79,33 @@ def _widest(sets: pd.DataFrame) -> int:
     return int(np.argmax(spans))
 
 
-def s6_wider_more_robust(f: Facts) -> Judged:
+def _one_set_vs_the_rest(f: Facts, pick, column: str, n: int, what: str) -> Judged:
+    """The candidate set chosen by `pick(sets)` minus the best other set on `column` (> 0, +- 2 SE)."""
     parts, signs = [], []
     for label, _, sets in _r2s_groups(f):
         if len(sets) < 2:
             return Judged("one candidate set: nothing to compare", NOT_TESTABLE)
-        w = _widest(sets)
-        wide = float(sets.iloc[w]["pgd20_protocol"])
-        rest = sets.drop(sets.index[w])["pgd20_protocol"].astype(float)
-        gap = wide - float(rest.max())
-        e = se_diff(wide, float(rest.max()), f.n_robust)
-        signs.append(band(gap, e, 0.0))
-        parts.append(f"{label}: widest set {{{sets.iloc[w].candidate_set}}} minus the best other {fmt_band(gap, e)}")
+        i = pick(sets)
+        mine = float(sets.iloc[i][column])
+        best_other = float(sets.drop(sets.index[i])[column].astype(float).max())
+        e = se_diff(mine, best_other, n)
+        signs.append(band(mine - best_other, e, 0.0))
+        parts.append(f"{label}: {what} {{{sets.iloc[i].candidate_set}}} minus the best other set "
+                     f"{fmt_band(mine - best_other, e)}")
     return Judged("; ".join(parts), every(signs))
+
+
+def _without_the_lowest(sets: pd.DataFrame) -> int:
+    """The set without the lowest ratios (the paper's recommended last row)."""
+    return int(np.argmax([min(float(x.strip().rstrip("%")) for x in s.split(",")) for s in sets.candidate_set]))
+
+
+def s6_wider_more_robust(f: Facts) -> Judged:
+    return _one_set_vs_the_rest(f, _widest, "pgd20_protocol", f.n_robust, "PGD-20 of the widest set")
 
 
 def s6_extremes_cost_natural(f: Facts) -> Judged:
-    parts, signs = [], []
-    for label, _, sets in _r2s_groups(f):
-        if len(sets) < 2:
-            return Judged("one candidate set: nothing to compare", NOT_TESTABLE)
-        lows = [min(float(x.strip().rstrip("%")) for x in s.split(",")) for s in sets.candidate_set]
-        mid = int(np.argmax(lows))  # the set without the lowest ratios (the paper's last row)
-        nat = float(sets.iloc[mid]["natural"])
-        rest = sets.drop(sets.index[mid])["natural"].astype(float)
-        gap = nat - float(rest.max())
-        e = se_diff(nat, float(rest.max()), f.n_natural)
-        signs.append(band(gap, e, 0.0))
-        parts.append(f"{label}: {{{sets.iloc[mid].candidate_set}}} natural minus the best other set {fmt_band(gap, e)}")
-    return Judged("; ".join(parts), every(signs))
+    return _one_set_vs_the_rest(f, _without_the_lowest, "natural", f.n_natural, "natural accuracy of")
 
 
 def s8_comparable_natural(f: Facts) -> Judged:
