@@ -100,7 +100,10 @@ class Page:
         """Write this page's claims to the run store (`runs/book/<page>-<profile>.json`, the same
         bytes whenever the numbers are the same) and its wall time and provenance beside them
         (`.timing.json`, not tracked), where the intro page collects them."""
-        base = self.ctx.store.root / "book" / f"{name}-{self.profile.name}"
+        # `make book` records the pages it runs; a page run by hand (papermill with other parameters,
+        # Jupyter) keeps its record beside them, untracked, so it never changes a committed file
+        local = "" if os.environ.get("RST_BOOK_BUILD") == "1" else ".local"
+        base = self.ctx.store.root / "book" / f"{name}-{self.profile.name}{local}"
         atomic_write_json(base.with_name(base.name + ".json"), {
             "page": name, "profile": self.profile.name, "seed": self.seed,
             "claims": [c.record() for c in result.claims]})
@@ -120,7 +123,7 @@ def records(store_root, profile: str) -> list[dict]:
     import json
     out = []
     for p in sorted(Path(store_root, "book").glob(f"*-{profile}.json")):
-        if p.name.endswith(".timing.json"):
+        if p.name.endswith((".timing.json", ".local.json")):
             continue
         timing = p.with_name(p.name[:-len(".json")] + ".timing.json")
         extra = json.loads(timing.read_text()) if timing.is_file() else {

@@ -43,6 +43,7 @@ def execute(book_dir: Path, profile: str | None, out_dir: Path | None = None, on
     """Run every page of `book_dir` with papermill into `out_dir` (default: in place); returns
     the wall time of each, in seconds. The pages' stderr (progress lines) streams to ours."""
     import papermill
+    os.environ["RST_BOOK_BUILD"] = "1"  # the pages' kernels write the book's records (see Page.record)
     out_dir = out_dir or book_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     if out_dir != book_dir:

@@ -107,17 +107,23 @@ def test_retraining_committed_results_keeps_the_recorded_metrics_byte_for_byte(s
     assert run.is_done() and run.metrics_path.read_bytes() == before
 
 
-def test_page_records_are_deterministic_and_volatile_state_is_ignored_by_git(smoke, store):
+def test_page_records_are_deterministic_and_volatile_state_is_ignored_by_git(smoke, store, monkeypatch):
     from rstlib.book import Page
     from rstlib.sections import SectionResult
     page = Page("smoke", "cpu")
     page.ctx.store = store
+    monkeypatch.delenv("RST_BOOK_BUILD", raising=False)  # a page run by hand: an untracked record
+    page.record("secX", SectionResult())
+    assert (store.root / "book" / "secX-smoke.local.json").is_file()
+    assert not (store.root / "book" / "secX-smoke.json").exists()
+    monkeypatch.setenv("RST_BOOK_BUILD", "1")  # as `make book` runs it
     page.record("secX", SectionResult())
     first = (store.root / "book" / "secX-smoke.json").read_bytes()
     page.record("secX", SectionResult())
     assert (store.root / "book" / "secX-smoke.json").read_bytes() == first
     assert (store.root / "book" / "secX-smoke.timing.json").is_file()
     for path in ("runs/some-run/status.json", "runs/book/sec6_r2s-laptop.timing.json", "runs/some-run/model.pt",
+                 "runs/book/sec6_r2s-laptop.local.json",
                  "runs/some-run/log.txt", "book/_build/src/intro.ipynb"):
         ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT)
         assert ignored.returncode == 0, f"{path} is not ignored by git"
