@@ -59,12 +59,14 @@ def test_a_changed_accuracy_is_reported_unless_within_tolerance(stores, capsys):
 
 def test_a_changed_claim_and_a_missing_result_are_reported(stores):
     reference, candidate = stores
-    record = next((candidate / "book").glob("*.json"))
-    _edit(record, lambda r: r["claims"][0].update(held=not r["claims"][0]["held"]))
+    record = sorted((candidate / "book").glob("*-laptop.json"))[0]
+    verdict = json.loads(record.read_text())["claims"][0]["verdict"]
+    other = "inconclusive" if verdict != "inconclusive" else "holds"
+    _edit(record, lambda r: r["claims"][0].update(verdict=other))
     missing = next(candidate.glob("*/evals/*.json"))
     missing.unlink()
     report = compare_stores(reference, candidate, tolerance=100)
-    assert [d.field for d in report.differences] == ["claims[0].held"]
+    assert [d.field for d in report.differences] == ["claims[0].verdict"]
     assert report.missing == [missing.relative_to(candidate).as_posix()]
     assert not report.reproduced
 
