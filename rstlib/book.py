@@ -18,6 +18,7 @@ from rstlib.models import LABELS as ARCH_LABELS
 from rstlib.platform import resolve_device
 from rstlib.bill import work_ahead
 from rstlib.claims import MARK, REGISTRY, claims_table
+from rstlib.params import check_number
 from rstlib.plan import format_hours
 from rstlib.sections import Context, SectionResult
 from rstlib.store import atomic_write_json
@@ -64,7 +65,7 @@ class Page:
         name = profile or default_profile_name()
         self.profile: Profile = load_profile(name)
         self.device = resolve_device(device)
-        self.seed = int(seed)
+        self.seed = check_number(seed, "seed", minimum=0, whole=True)
         self.ctx = Context(self.profile, device=self.device, seed=self.seed, progress=progress)
         self.started = time.time()
         chosen = "given" if profile else "chosen automatically: " + ("CUDA found" if name == "paper" else "no CUDA")

@@ -5,7 +5,7 @@ import sys
 
 from rstlib.config import ConfigError, default_profile_name, load_profile
 from rstlib.cli_parser import build_parser
-from rstlib.params import check_ratio
+from rstlib.params import check_number, check_ratio
 
 
 def _store(args):
@@ -88,8 +88,8 @@ def _eval_spec(args, profile):
 def _evaluator(args, profile):
     from rstlib.evaluation import Evaluator
     n_test = args.n_test if args.n_test is not None else profile.eval_n_test
-    if n_test is not None and n_test < 1:
-        raise ConfigError(f"--n-test must be >= 1, got {n_test}")
+    if n_test is not None:
+        check_number(n_test, "--n-test", minimum=1, whole=True)
     return Evaluator(_store(args), n_test=n_test, batch_size=profile.evaluation.batch_size,
                      device=args.device, progress=not args.no_progress, run_options=_options(args, profile))
 
@@ -204,6 +204,12 @@ def _runs_command(args) -> int:
 
     from rstlib.results import runs_table
     store = _store(args)
+    if args.repair:
+        actions = store.repair()
+        for line in actions:
+            print(line)
+        print(f"repaired {store.root}: {len(actions)} change(s)" if actions else f"nothing to repair in {store.root}")
+        return 0
     t = runs_table(store)
     if args.kind:
         t = t[t.kind == args.kind]
@@ -219,15 +225,20 @@ def _runs_command(args) -> int:
         print(f"no runs in {store.root}" + (" matching the filters" if len(runs_table(store)) else ""))
         return 0
     show = t.assign(ratio=t.ratio.map(lambda r: f"{r:g}" if r == r and r is not None else "-"),
-                    epochs=[f"{d}/{e}" for d, e in zip(t.epochs_done, t.epochs)],
+                    epochs=[f"{d}/{e if e == e and e is not None else '-'}" for d, e in zip(t.epochs_done, t.epochs)],
                     natural=t.natural.map(lambda x: f"{x:.2f}" if x == x and x is not None else "-"),
                     pgd20=t.pgd20.map(lambda x: f"{x:.2f}" if x == x and x is not None else "-"),
                     age=t.age_h.map(lambda h: f"{h:.1f}h" if h < 48 else f"{h / 24:.0f}d"),
                     id=t.run_id.str[-12:])
     cols = ["kind", "variant", "dataset", "arch", "ratio", "init", "seed", "precision", "state", "epochs", "natural",
             "pgd20", "age", "id"]
-    print(show[cols].fillna("-").to_string(index=False))
-    print(f"{len(t)} runs in {store.root}; `rst runs --json` for every field")
+    print(show[cols].astype(object).fillna("-").to_string(index=False))
+    damaged = t[t.state == "damaged"]
+    for run_id, problem in zip(damaged.run_id, damaged.problem):
+        print(f"damaged {run_id}: {problem}")
+    print(f"{len(t)} runs in {store.root}; `rst runs --json` for every field"
+          + (f"; {len(damaged)} damaged: `rst runs --repair` moves what is damaged to "
+             f"{store.root / '_quarantine'}" if len(damaged) else ""))
     return 0
 
 
@@ -245,6 +256,26 @@ def _compare_command(args) -> int:
 COMMANDS = {"search": _train_command, "train": _train_command, "finetune": _train_command,
             "rtt": _train_command, "eval": _eval_command, "r2s": _r2s_command, "plan": _plan_command, "sweep": _sweep_command,
             "runs": _runs_command, "compare": _compare_command}
+
+
+def _filesystem_hint(args, error: OSError) -> str:
+    """What to do about a filesystem error, by where it happened."""
+    import errno
+    from pathlib import Path
+
+    from rstlib.store import default_root
+    if error.errno == errno.ENOSPC:
+        return "free some space (nothing half-written was kept; the run resumes from its last checkpoint)"
+    if error.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "check the path"
+    root = Path(getattr(args, "runs", None) or default_root()).resolve()
+    where = Path(error.filename).resolve() if error.filename else root
+    if root != where and root not in where.parents:
+        return "check that folder's permissions"
+    if args.command in ("eval", "r2s"):
+        return ("the store is read-only: its results and models can be read, but a new evaluation is cached in it; "
+                "copy the store to a writable folder and pass --runs")
+    return "the store is read-only: use a writable --runs folder (or a copy of this one)"
 
 
 def _sigterm_as_interrupt(signum, frame):
@@ -266,9 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except OSError as e:  # read-only store, full disk, permission denied
-        hint = {28: "free some space", 13: "use a writable --runs folder", 30: "use a writable --runs folder"}
         print(f"rst {args.command}: error: {e.strerror or e} ({e.filename or 'the run store'}); "
-              f"{hint.get(e.errno, 'check the path')}", file=sys.stderr)
+              f"{_filesystem_hint(args, e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"rst {args.command}: interrupted", file=sys.stderr)

@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--state", default=None,
                    help="only this state: done, results-only, running, queued, interrupted, failed, damaged")
     p.add_argument("--json", action="store_true", help="one JSON object per run, for scripts")
+    p.add_argument("--repair", action="store_true",
+                   help="move damaged files and runs (checksums of weights verified) to <runs>/_quarantine and "
+                        "remove temporary files left by killed processes; deletes nothing else")
     p = sub.add_parser("compare", help="check that a store reproduces a reference store's results (exit 1 if not)")
     p.add_argument("reference", help="the reference run store, e.g. a clone's committed runs/")
     p.add_argument("--runs", default=None, help="the store to check (default: $RST_RUNS or ./runs)")

@@ -6,11 +6,13 @@ fast something ran (wall times, host, pid, git commit) are ignored; numbers may 
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from rstlib.params import check_number
+from rstlib.store import QUARANTINE, read_json
 
 VOLATILE_KEYS = frozenset({"epoch_seconds", "seconds", "seconds_crafting", "seconds_per_epoch",
                            "time", "host", "pid", "git_commit"})
@@ -85,7 +87,8 @@ VOLATILE_FILES = ("status.json", ".timing.json")  # run state and page wall time
 
 def _result_files(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*.json")
-            if p.is_file() and not p.name.endswith(VOLATILE_FILES) and "_sweep_logs" not in p.parts}
+            if p.is_file() and not p.name.endswith(VOLATILE_FILES)
+            and "_sweep_logs" not in p.parts and QUARANTINE not in p.parts}
 
 
 def compare_stores(reference: Path | str, candidate: Path | str, tolerance: float = 0.0) -> StoreComparison:
@@ -94,14 +97,13 @@ def compare_stores(reference: Path | str, candidate: Path | str, tolerance: floa
     for root in (reference, candidate):
         if not root.is_dir():
             raise FileNotFoundError(f"run store {root} does not exist")
-    if not math.isfinite(tolerance) or tolerance < 0:
-        raise ValueError(f"tolerance must be a finite number >= 0, got {tolerance}")
+    check_number(tolerance, "tolerance", minimum=0)
     ref_files, cand_files = _result_files(reference), _result_files(candidate)
     report = StoreComparison(reference, candidate, tolerance,
                              missing=sorted(ref_files - cand_files), extra=sorted(cand_files - ref_files))
     for name in sorted(ref_files & cand_files):
         found: list[tuple[str, Any, Any]] = []
-        ref_obj, cand_obj = (json.loads((root / name).read_text()) for root in (reference, candidate))
+        ref_obj, cand_obj = (read_json(root / name) for root in (reference, candidate))  # DamagedFile names it
         _compare(ref_obj, cand_obj, "", tolerance, found)
         report.matched += 1
         report.identical += not found

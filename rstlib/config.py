@@ -15,7 +15,7 @@ import yaml
 from rstlib import data, inits, models
 from rstlib.errors import ConfigError
 from rstlib.knobs import SectionKnobs, section_knobs
-from rstlib.params import check_ratio
+from rstlib.params import check_number, check_ratio
 
 __all__ = ["ConfigError", "Profile", "RunConfig", "TrainSettings", "EvalSettings", "Precision", "FastPath",
            "load_profile", "load_profiles", "check_ratio", "config_hash"]
@@ -45,10 +45,14 @@ class TrainSettings:
             raise ConfigError(f"unknown schedule {self.schedule!r}; choose one of {SCHEDULES}")
         if self.attack not in ATTACKS:
             raise ConfigError(f"unknown training attack {self.attack!r}; choose one of {ATTACKS}")
-        if self.eps < 0 or self.step < 0:
-            raise ConfigError(f"eps and step must be >= 0, got eps={self.eps}, step={self.step}")
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ConfigError("epochs and batch_size must be >= 1")
+        for name in ("epochs", "batch_size"):
+            check_number(getattr(self, name), f"training {name}", minimum=1, whole=True)
+        check_number(self.steps, "training attack steps", minimum=0, whole=True)
+        check_number(self.lr, "learning rate lr", above=0)
+        check_number(self.momentum, "momentum", minimum=0, maximum=1)
+        check_number(self.weight_decay, "weight_decay", minimum=0)
+        check_number(self.eps, "training eps (1/255 units)", minimum=0)
+        check_number(self.step, "training attack step (1/255 units)", minimum=0)
 
 
 @dataclass(frozen=True)
@@ -64,10 +68,12 @@ class EvalSettings:
     aa_rand_images: int = 0
 
     def __post_init__(self):
-        if not (self.eps >= 0 and self.step >= 0):
-            raise ConfigError(f"evaluation eps and step must be >= 0, got eps={self.eps}, step={self.step}")
-        if self.steps < 1 or self.batch_size < 1 or self.apgd_t_images < 0 or self.aa_rand_images < 0:
-            raise ConfigError("evaluation steps and batch_size must be >= 1, the strong subsets >= 0")
+        check_number(self.eps, "evaluation eps (1/255 units)", minimum=0)
+        check_number(self.step, "evaluation step (1/255 units)", minimum=0)
+        check_number(self.steps, "evaluation steps", minimum=1, whole=True)
+        check_number(self.batch_size, "evaluation batch_size", minimum=1, whole=True)
+        check_number(self.apgd_t_images, "evaluation apgd_t_images", minimum=0, whole=True)
+        check_number(self.aa_rand_images, "evaluation aa_rand_images", minimum=0, whole=True)
 
 
 @dataclass(frozen=True)
@@ -164,8 +170,11 @@ class RunConfig:
         inits.check_init(self.init)
         check_ratio(self.ratio)
         check_precision(self.precision)
-        if self.width <= 0:
-            raise ConfigError(f"width multiplier must be > 0, got {self.width}")
+        check_number(self.width, "width multiplier", above=0)
+        check_number(self.seed, "seed", minimum=0, whole=True)
+        for name in ("n_train", "n_test"):
+            if getattr(self, name) is not None:
+                check_number(getattr(self, name), name, minimum=1, whole=True)
         if self.kind == "finetune":
             if self.finetune_weights not in ("inherit", "reinit"):
                 raise ConfigError("finetune needs finetune_weights = 'inherit' or 'reinit'")
@@ -266,19 +275,29 @@ def _profile_from_dict(name: str, spec: dict[str, Any], path: Path | str = "_con
             description=spec.get("description", ""),
             datasets=tuple(spec["datasets"]),
             second_task=spec["second_task"],
-            archs={k: float(v) for k, v in spec["archs"].items()},
-            n_train=spec.get("n_train"),
-            n_test=spec.get("n_test"),
-            eval_n_test=spec.get("eval_n_test"),
+            archs={k: check_number(v, f"archs.{k} (width)", above=0) for k, v in spec["archs"].items()},
+            n_train=_optional_count(spec.get("n_train"), "n_train"),
+            n_test=_optional_count(spec.get("n_test"), "n_test"),
+            eval_n_test=_optional_count(spec.get("eval_n_test"), "eval_n_test"),
             search=TrainSettings(**spec["search"]),
             dense=TrainSettings(**spec["dense"]),
             finetune=TrainSettings(**spec["finetune"]),
-            lr_overrides={k: float(v) for k, v in (spec.get("lr_overrides") or {}).items()},
+            lr_overrides={k: check_number(v, f"lr_overrides.{k}", above=0)
+                          for k, v in (spec.get("lr_overrides") or {}).items()},
             evaluation=EvalSettings(**spec["evaluation"]),
             precision=_precision(name, spec),
             fast=FastPath(**spec.get("fast", {})),
             sections=section_knobs(name, spec.get("sections"), path),
         )
-    except (KeyError, TypeError) as e:
+    except (KeyError, TypeError, AttributeError) as e:
         raise ConfigError(f"profile {name!r} in {path} is malformed: {type(e).__name__} {e}") from None
+    except ConfigError as e:
+        message = str(e)
+        if "profile" not in message:
+            message = f"profile {name!r} in {path}: {message}"
+        raise ConfigError(message) from None
+
+
+def _optional_count(value: Any, name: str) -> int | None:
+    return None if value is None else check_number(value, name, minimum=1, whole=True)
 

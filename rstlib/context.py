@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from rstlib.config import ConfigError, Profile, RunConfig
-from rstlib.params import parse_list
+from rstlib.params import check_number, parse_list
 from rstlib.data import canonical_name, check_dataset, dataset_spec
 from rstlib.models import LABELS as ARCH_LABELS
 from rstlib.models import check_arch
@@ -47,6 +47,7 @@ class Context:
     def __init__(self, profile: Profile, store: RunStore | None = None, device="auto", seed: int = 0,
                  progress: bool = True, dry_run: bool = False, announce: bool = True):
         self.profile = profile
+        check_number(seed, "seed", minimum=0, whole=True)
         self.store = store or RunStore()
         self.device = device
         self.seed = seed

@@ -4,7 +4,6 @@ the attack and its budget, the test subset and the seed."""
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from dataclasses import dataclass
 from typing import Callable, Mapping
@@ -24,6 +23,7 @@ from rstlib.platform import resolve_device
 from rstlib.runner import model_run
 from rstlib.train import RunOptions, announce, load_run_model
 from rstlib.errors import ConfigError
+from rstlib.params import check_number
 
 ATTACKS = ("clean", "pgd20", "pgd20-margin", "cw-l2", "cw-inf", "autoattack", "apgd-t", "bandits")
 LINF_ATTACKS = ("pgd20", "pgd20-margin", "cw-inf", "autoattack", "apgd-t", "bandits")
@@ -56,11 +56,10 @@ class AttackSpec:
     def __post_init__(self):
         if self.name not in ATTACKS:
             raise ConfigError(f"unknown attack {self.name!r}; choose one of {ATTACKS}")
-        for name, value in (("eps", self.eps), ("step", self.step)):
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ConfigError(f"{name} must be a finite number >= 0 (1/255 units), got {value!r}")
-        if int(self.steps) != self.steps or self.steps < 1 or int(self.queries) != self.queries or self.queries < 2:
-            raise ConfigError(f"steps must be a whole number >= 1 and queries >= 2, got {self.steps!r}, {self.queries!r}")
+        check_number(self.eps, "eps (1/255 units)", minimum=0)
+        check_number(self.step, "step (1/255 units)", minimum=0)
+        check_number(self.steps, "steps", minimum=1, whole=True)
+        check_number(self.queries, "queries", minimum=2, whole=True)
 
     @classmethod
     def pgd20(cls, settings, loss: str = "ce") -> "AttackSpec":
@@ -194,6 +193,12 @@ class Evaluator:
     seed: int = 0
     progress: bool = False
     run_options: RunOptions | None = None  # how to train a model whose weights are absent
+
+    def __post_init__(self):
+        if self.n_test is not None:
+            check_number(self.n_test, "n_test (test images to attack)", minimum=1, whole=True)
+        check_number(self.batch_size, "evaluation batch_size", minimum=1, whole=True)
+        check_number(self.seed, "seed", minimum=0, whole=True)
 
     def loader(self, dataset: str):
         """The attacked test subset of `dataset`, in batches."""

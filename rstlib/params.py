@@ -3,9 +3,30 @@ and parsed in one place: remaining ratios, ratio lists, candidate sets."""
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Callable
 
 from rstlib.errors import ConfigError
+
+
+def check_number(value: Any, name: str, *, minimum: float | None = None, above: float | None = None,
+                 maximum: float | None = None, whole: bool = False) -> float | int:
+    """`value` as a finite number (a whole one with `whole`) with `minimum <= value`,
+    `above < value`, `value <= maximum`; ConfigError naming `name` otherwise. NaN, infinities,
+    booleans and strings are refused: nothing invalid reaches a run's identity or a cache key."""
+    kind = "a whole number" if whole else "a finite number"
+    bounds = [f">= {minimum:g}" if minimum is not None else "", f"> {above:g}" if above is not None else "",
+              f"<= {maximum:g}" if maximum is not None else ""]
+    wanted = " ".join([kind, *[b for b in bounds if b]])
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and whole:
+        ok = float(value).is_integer()
+    if ok:
+        ok = ((minimum is None or value >= minimum) and (above is None or value > above)
+              and (maximum is None or value <= maximum))
+    if not ok:
+        raise ConfigError(f"{name} must be {wanted}, got {value!r}")
+    return int(value) if whole else value
 
 
 def check_ratio(ratio_pct: float) -> float:

@@ -41,7 +41,7 @@ def _run_row(path: Path, config: dict, state: str) -> dict:
 
 def runs_table(store: RunStore | None = None) -> pd.DataFrame:
     """One row per run: its configuration, state, epochs done, natural and PGD-20 accuracy where
-    known, and the age of its last file."""
+    known, the age of its last file, and for a `damaged` run what is damaged (`problem`)."""
     store = store or RunStore()
     rows = []
     for path, config, state in store.all_runs():
@@ -55,8 +55,9 @@ def runs_table(store: RunStore | None = None) -> pd.DataFrame:
         row["pgd20"] = pgd[0]["result"]["acc"] if pgd else None
         newest = max((p.stat().st_mtime for p in path.iterdir()), default=time.time())
         row["age_h"] = (time.time() - newest) / 3600
+        row["problem"] = "; ".join(f"{p.relative_to(path)}: {why}" for p, why in store.problems(path)) or None
         rows.append(row)
-    return pd.DataFrame(rows, columns=RUN_COLUMNS + ["epochs_done", "natural", "pgd20", "age_h"])
+    return pd.DataFrame(rows, columns=RUN_COLUMNS + ["epochs_done", "natural", "pgd20", "age_h", "problem"])
 
 
 def results(store: RunStore | str | Path | None = None) -> pd.DataFrame:

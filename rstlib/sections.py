@@ -19,7 +19,7 @@ from rstlib.claims import Claim, Facts, claims_table
 from rstlib.claims import judge as judge_claims
 from rstlib.config import ConfigError, Profile, RunConfig
 from rstlib.context import NAN, R2S_COLUMNS, Context, EvalRequest, datasets_of, networks_of, panel_label, pct  # noqa: F401
-from rstlib.params import check_ratio, parse_candidate_sets, parse_list, parse_ratios  # noqa: F401
+from rstlib.params import check_number, check_ratio, parse_candidate_sets, parse_list, parse_ratios  # noqa: F401
 from rstlib.data import dataset_spec
 from rstlib.evaluation import CW_ITERATIONS, AttackSpec
 from rstlib.inits import LABELS as INIT_LABELS
@@ -91,11 +91,13 @@ def sec3(ctx: Context, networks=None, dataset=None, ratios=None, eps=None, n_tes
     archs = networks_of(p, networks)
     dataset = datasets_of(p, dataset)[0]
     ratios = parse_ratios(ratios) or list(p.sections.sec3.ratios)
-    eps_list = parse_list(eps, "eps", float) or list(p.sections.sec3.eps)
-    if any(e < 0 for e in eps_list):
-        raise ConfigError(f"eps must be >= 0 (1/255 units), got {eps_list}")
+    eps_list = [check_number(e, "eps (1/255 units)", minimum=0)
+                for e in parse_list(eps, "eps", float) or list(p.sections.sec3.eps)]
     n_test = n_test if n_test is not None else p.sections.sec3.n_test
-    queries = int(bandits_queries if bandits_queries is not None else p.sections.sec3.bandits_queries)
+    if n_test is not None:
+        n_test = check_number(n_test, "n_test", minimum=1, whole=True)
+    queries = check_number(bandits_queries if bandits_queries is not None else p.sections.sec3.bandits_queries,
+                           "bandits_queries", minimum=2, whole=True)
     attacks = sec3_attacks(p, eps_list, queries)
     rows = []
     for arch in archs:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import socket
 import time
@@ -18,33 +19,73 @@ from pathlib import Path
 from typing import Any, Callable
 
 import torch
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from rstlib.config import RunConfig, config_hash
 
+log = logging.getLogger(__name__)
 KEEP_CHECKPOINTS = 2
+METRICS_FIELDS = ("natural_acc", "history")  # what every finished run's metrics.json holds
+QUARANTINE = "_quarantine"  # where `rst runs --repair` moves damaged entries (nothing is deleted)
 
 
 def default_root() -> Path:
     return Path(os.environ.get("RST_RUNS", Path.cwd() / "runs")).expanduser()
 
 
+TEMPORARY = ".{name}.tmp{pid}"  # a file being written; renamed into place when complete
+
+
 def atomic_write_bytes(path: Path, data: bytes):
+    """Write `data` to `path` so that `path` is either its old content or the new one, never a
+    part: a temporary file, fsync'd, then renamed. On failure (a full disk, a kill by
+    KeyboardInterrupt) the temporary file is removed and the error raised."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    tmp = path.with_name(TEMPORARY.format(name=path.name, pid=os.getpid()))
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as e:
+        tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError) and e.filename is None:
+            e.filename = str(path)  # a full disk says which file it could not write
+        raise
 
 
 def atomic_write_json(path: Path, obj: Any):
     atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode())
 
 
+class DamagedFile(ValueError):
+    """A file of the store that does not parse or does not belong where it is."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"{path} is damaged ({reason}); `rst runs --repair` sets it aside")
+        self.path, self.reason = path, reason
+
+
 def read_json(path: Path) -> Any:
-    return json.loads(path.read_text())
+    """The JSON content of a store file; a truncated or garbage file raises DamagedFile naming it."""
+    try:
+        return json.loads(path.read_bytes().decode())
+    except UnicodeDecodeError:
+        raise DamagedFile(path, "not text") from None
+    except json.JSONDecodeError as e:
+        raise DamagedFile(path, f"not valid JSON: {e.msg} at line {e.lineno}") from None
+
+
+def read_record(path: Path, *fields: str) -> dict:
+    """A JSON object with `fields` (a metrics, status or evaluation file); DamagedFile otherwise."""
+    obj = read_json(path)
+    if not isinstance(obj, dict):
+        raise DamagedFile(path, "not a JSON object")
+    missing = [f for f in fields if f not in obj]
+    if missing:
+        raise DamagedFile(path, f"no {', '.join(repr(m) for m in missing)}")
+    return obj
 
 
 class CorruptCheckpoint(RuntimeError):
@@ -169,7 +210,7 @@ class RunDir:
         return stale
 
     def metrics(self) -> dict:
-        return read_json(self.metrics_path)
+        return read_record(self.metrics_path, *METRICS_FIELDS)
 
     def model_digest(self) -> str:
         """sha256 of the finished model's file: evaluations are keyed on it, so a retrained model
@@ -194,7 +235,9 @@ def run_state(run_path: Path) -> str:
     if has_metrics and (run_path / "model.pt").is_file():
         return "done"
     state = _recorded_state(run_path)
-    return "results-only" if has_metrics and state in ("done", "absent") else state
+    if has_metrics and state in ("done", "absent"):
+        return "results-only"
+    return "interrupted" if state == "done" else state  # its metrics were set aside: it runs again
 
 
 def _recorded_state(run_path: Path) -> str:
@@ -202,19 +245,35 @@ def _recorded_state(run_path: Path) -> str:
     if not p.is_file():
         return "absent"
     try:
-        s = read_json(p)
+        s = read_record(p, "state")
     except (OSError, ValueError):
         return "damaged"
-    if not isinstance(s, dict) or "state" not in s:
-        return "damaged"
-    if s["state"] == "running" and s.get("host") == socket.gethostname():
+    here = s.get("host") == socket.gethostname()
+    if s["state"] == "running" and here and s.get("pid") == os.getpid():
+        return "running"  # this process runs it (and holds its lock: never probe our own lock)
+    if s["state"] == "running" and not _lock_held(run_path / ".lock"):
+        return "interrupted"  # killed (SIGKILL, power loss): the lock died with its process
+    if s["state"] == "running" and here:
         try:
-            os.kill(int(s["pid"]), 0)
-        except ProcessLookupError:
+            os.kill(int(s.get("pid", -1)), 0)
+        except (ProcessLookupError, ValueError):
             return "interrupted"
         except PermissionError:
             pass
     return s["state"]
+
+
+def _lock_held(lock_path: Path) -> bool:
+    """Whether a process holds a run's lock (True when that cannot be told: a read-only store)."""
+    if not lock_path.is_file():
+        return False
+    try:
+        with FileLock(str(lock_path), timeout=0):
+            return False
+    except Timeout:
+        return True
+    except OSError:
+        return True
 
 
 class RunStore:
@@ -232,32 +291,157 @@ class RunStore:
         return folder / f"{key.get('name', 'eval')}-{config_hash(key)}.json"
 
     def lookup_eval(self, run: RunDir | None, key: dict) -> dict | None:
+        """The cached result, or None when it is not there (or is damaged: then it is recomputed)."""
         path = self._eval_path(run, key)
-        return read_json(path)["result"] if path.is_file() else None
+        try:
+            return read_record(path, "key", "result")["result"] if path.is_file() else None
+        except DamagedFile:
+            return None
 
     def cached_eval(self, run: RunDir | None, key: dict, compute: Callable[[], dict]) -> dict:
         """Cached evaluation result of `run` for `key` (attack, budget, test subset, ...); with
-        run=None the result belongs to several runs (an R2S set) and lives in `_evals/`."""
+        run=None the result belongs to several runs (an R2S set) and lives in `_evals/`. Reading a
+        cached result needs no write access; a damaged cache file is set aside (`.corrupt`) and
+        the evaluation computed again."""
         path = self._eval_path(run, key)
+        cached = self.lookup_eval(run, key)
+        if cached is not None:
+            return cached
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_file():
-            return read_json(path)["result"]
         with FileLock(str(path) + ".lock"):
             if path.is_file():
-                return read_json(path)["result"]
+                try:
+                    return read_record(path, "key", "result")["result"]
+                except DamagedFile as e:
+                    log.warning("%s; computing it again", e.args[0].split(";")[0])
+                    path.rename(path.with_name(path.name + ".corrupt"))
             result = compute()
             atomic_write_json(path, {"key": key, "result": result})
         return result
 
     def all_runs(self) -> list[tuple[Path, dict, str]]:
-        """(directory, config dict, status) of every run in the store; a run whose config.json does
-        not parse is listed as `damaged` with an empty config instead of hiding the others."""
+        """(directory, config dict, status) of every run in the store. A run with a damaged file
+        (see `problems`) is listed as `damaged`, with an empty config when its config.json is the
+        damaged one, instead of hiding the others."""
         out = []
         for d in sorted(self.root.glob("*/config.json")):
+            run_path = d.parent
             try:
-                config = read_json(d)
+                config = read_record(d, "kind", "train")
             except (OSError, ValueError):
-                out.append((d.parent, {}, "damaged"))
+                out.append((run_path, {}, "damaged"))
                 continue
-            out.append((d.parent, config, run_state(d.parent)))
+            out.append((run_path, config, "damaged" if self.problems(run_path) else run_state(run_path)))
         return out
+
+    def problems(self, run_path: Path, verify_weights: bool = False) -> list[tuple[Path, str]]:
+        """Every damaged file of a run folder with the reason (empty: nothing is damaged): a JSON
+        file that does not parse or lacks its fields, a config.json that is not this folder's
+        (its hash differs from the folder's name: a foreign entry), and with `verify_weights`
+        a model or checkpoint whose bytes do not match its sha256 (reads every weight file)."""
+        found = []
+
+        def check(path: Path, *fields: str):
+            try:
+                return read_record(path, *fields)
+            except DamagedFile as e:
+                found.append((path, e.reason))
+            except OSError as e:
+                found.append((path, e.strerror or str(e)))
+            return None
+
+        config = check(run_path / "config.json", "kind", "train")
+        if config is not None and run_path.name.rsplit("-", 1)[-1] != config_hash(config):
+            found.append((run_path / "config.json", f"describes run {config_hash(config)}, not this folder"))
+        for name, fields in (("status.json", ("state",)), ("metrics.json", METRICS_FIELDS)):
+            if (run_path / name).is_file():
+                check(run_path / name, *fields)
+        for path in sorted((run_path / "evals").glob("*.json")):
+            check(path, "key", "result")
+        if verify_weights:
+            for path in sorted([*run_path.glob("ckpt-*.pt"), *run_path.glob("model.pt")]):
+                sidecar = path.with_name(path.name + ".sha256")
+                if not sidecar.is_file():
+                    found.append((path, "no .sha256 beside it (interrupted write)"))
+                elif _file_sha256(path) != sidecar.read_text().strip():
+                    found.append((path, "content does not match its sha256 (truncated or damaged)"))
+        return found
+
+    def repair(self, verify_weights: bool = True) -> list[str]:
+        """Set damaged entries aside and clean up after killed processes; returns what was done,
+        one line each. Nothing is deleted except temporary files of writers that are gone:
+        - a run folder whose config.json is damaged or foreign moves to `_quarantine/<time>/`;
+        - a damaged file of a run (status, metrics, an evaluation, a model or checkpoint that
+          fails its sha256) moves there alone, so the run resumes or recomputes just that part;
+        - `.corrupt` files (checkpoints and evaluations set aside earlier) move there too;
+        - a temporary file `.<name>.tmp<pid>` is removed when its process no longer runs on this
+          host and no process holds the run's lock."""
+        done: list[str] = []
+        quarantine = self.root / QUARANTINE / time.strftime("%Y%m%d-%H%M%S")
+
+        def set_aside(path: Path, reason: str):
+            target = quarantine / path.relative_to(self.root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+            done.append(f"moved {path.relative_to(self.root)} to {target.relative_to(self.root)} ({reason})")
+
+        for d in sorted(p.parent for p in self.root.glob("*/config.json")):
+            problems = self.problems(d, verify_weights)
+            if any(p.name == "config.json" for p, _ in problems):
+                set_aside(d, next(r for p, r in problems if p.name == "config.json"))
+                continue
+            for path, reason in problems:
+                set_aside(path, reason)
+                sidecar = path.with_name(path.name + ".sha256")
+                if path.suffix == ".pt" and sidecar.is_file():
+                    set_aside(sidecar, "the sidecar of a damaged file")
+            for path in sorted(d.rglob("*.corrupt")):
+                set_aside(path, "set aside earlier")
+            done += self._remove_stale_temporaries(d)
+        evals = self.root / "_evals"
+        for path in sorted(evals.glob("*.json")):
+            try:
+                read_record(path, "key", "result")
+            except DamagedFile as e:
+                set_aside(path, e.reason)
+        for path in sorted(evals.glob("*.corrupt")):
+            set_aside(path, "set aside earlier")
+        if evals.is_dir():
+            done += self._remove_stale_temporaries(evals, lock=None)
+        return done
+
+    def _remove_stale_temporaries(self, folder: Path, lock: str | None = ".lock") -> list[str]:
+        stale = [p for p in folder.rglob(".*.tmp*") if p.is_file() and not _writer_alive(p)]
+        if not stale:
+            return []
+        if lock is not None:
+            try:
+                with FileLock(str(folder / lock), timeout=0):
+                    pass
+            except Timeout:
+                return []  # a process works on this run (perhaps on another host): leave it
+        for p in stale:
+            p.unlink(missing_ok=True)
+        return [f"removed {p.relative_to(self.root)} (temporary file of a process that is gone)" for p in stale]
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _writer_alive(tmp: Path) -> bool:
+    """Whether the process that writes temporary file `.<name>.tmp<pid>` still runs here."""
+    pid = tmp.name.rsplit(".tmp", 1)[-1]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,74 +1,399 @@
-"""Bad input and damaged stores: one clear line, a non-zero exit, nothing stored that is wrong."""
+"""Faults and bad input: one clear line, a non-zero exit, nothing stored that is wrong, nothing
+lost, and a store that survives damage.
+
+One smoke RST (10%, with its PGD-20 evaluation) and a second one (30%) are trained once by the
+CLI (`finished`); every case works on a copy of that store and checks the exit code, the message
+and that the store is unchanged (or, after a fault, that resuming gives the same bytes)."""
+import hashlib
 import json
 import os
+import random
+import shutil
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
+from rstlib.cli import main
+from rstlib.config import ConfigError, load_profiles
+from rstlib.store import RunStore
+
+SMOKE = ["--profile", "smoke", "--device", "cpu", "--no-progress"]
 
 
-def rst(*args, env=None):
+def rst(*args, env=None, drop_privileges=False, timeout=300):
     env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "rstlib.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=300)
+    cmd = [sys.executable, "-m", "rstlib.cli", *args]
+    if drop_privileges:  # root without capabilities: permission bits apply as to any user
+        cmd = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", *cmd]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout)
 
 
-def _one_line(out):
-    assert out.returncode == 2, out.stdout + out.stderr
-    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+def rst_in_process(capsys, *args) -> tuple[int, str, str]:
+    """`rst` through `rstlib.cli.main` (what the console script runs), without a new interpreter."""
+    try:
+        code = main(list(args))
+    except SystemExit as e:  # argparse's own errors
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
 
+
+def one_line_error(code, err, message):
+    """Exit 2, no traceback, one error line with `message` (the other lines of stderr, if any, are
+    the progress lines of work done before the fault)."""
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    errors = [line for line in lines if ": error: " in line]
+    assert "Traceback" not in err and len(errors) == 1, err
+    assert all(line.startswith(("[rst ", "profile ")) for line in lines if line not in errors), err
+    assert message in errors[0], err
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every file of a store with its sha256 (lock files aside: taking a lock is not a change)."""
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and not p.name.endswith(".lock")}
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("faults") / "runs"
+    for args in (["search", "--ratio", "10"], ["eval", "--ratio", "10"], ["search", "--ratio", "30"]):
+        out = rst(*args, *SMOKE, "--runs", str(root))
+        assert out.returncode == 0, out.stderr
+    return root
+
+
+@pytest.fixture
+def runs(finished, tmp_path) -> Path:
+    copy = tmp_path / "runs"
+    shutil.copytree(finished, copy)
+    return copy
+
+
+def run_dir(root: Path, ratio: int) -> Path:
+    return next(root.glob(f"search-*-r{ratio}-s0-*"))
+
+
+def model_sha(root: Path, ratio: int = 10) -> str:
+    return (run_dir(root, ratio) / "model.pt.sha256").read_text().strip()
+
+
+# --- numbers: NaN, infinities, out of range, at every entry point ---------------------------
 
 @pytest.mark.parametrize("args,message", [
-    (["eval", "--ratio", "10", "--eps", "nan"], "finite"),
-    (["eval", "--ratio", "10", "--step", "inf"], "finite"),
-    (["eval", "--ratio", "10", "--steps", "0"], "steps"),
+    (["eval", "--ratio", "10", "--eps", "nan"], "eps (1/255 units) must be a finite number >= 0, got nan"),
+    (["eval", "--ratio", "10", "--eps", "inf"], "got inf"),
+    (["eval", "--ratio", "10", "--step", "nan"], "step (1/255 units) must be"),
+    (["eval", "--ratio", "10", "--steps", "0"], "steps must be a whole number >= 1"),
+    (["eval", "--ratio", "10", "--attack", "bandits", "--queries", "1"], "queries must be a whole number >= 2"),
+    (["eval", "--ratio", "10", "--n-test", "0"], "--n-test must be a whole number >= 1"),
+    (["eval", "--ratio", "nan"], "(0, 100]"),
+    (["search", "--ratio", "inf"], "(0, 100]"),
+    (["search", "--ratio", "10", "--seed", "-1"], "seed must be a whole number >= 0"),
     (["r2s", "--ratios", "7,,10"], "empty entry"),
-    (["search", "--ratio", "nan"], "(0, 100]"),
+    (["r2s", "--ratios", "7,nan"], "(0, 100]"),
+    (["r2s", "--ratios", "7,7"], "repeats a ratio"),
+    (["sweep", "--sections", "sec3", "--max-parallel", "0", "--dry-run"], "--max-parallel must be >= 1"),
+    (["sweep", "--sections", "sec3", "--seed", "-2", "--dry-run"], "seed must be a whole number >= 0"),
 ])
-def test_invalid_numbers_are_refused_before_anything_is_stored(tmp_path, args, message):
-    out = rst(*args, "--profile", "smoke", "--device", "cpu", "--runs", str(tmp_path / "runs"))
-    _one_line(out)
-    assert message in out.stderr
-    assert not (tmp_path / "runs").exists()
+def test_invalid_numbers_are_refused_before_anything_is_stored(runs, capsys, args, message):
+    before = snapshot(runs)
+    common = ["--profile", "smoke"] if args[0] == "sweep" else SMOKE
+    code, _, err = rst_in_process(capsys, *args, *common, "--runs", str(runs))
+    one_line_error(code, err, message)
+    assert snapshot(runs) == before
 
 
-def test_compare_refuses_a_nan_tolerance(tmp_path):
-    (tmp_path / "a").mkdir()
-    out = rst("compare", str(tmp_path / "a"), "--runs", str(tmp_path / "a"), "--tolerance", "nan")
-    _one_line(out)
-    assert "tolerance" in out.stderr
+@pytest.mark.parametrize("tolerance", ["nan", "-1", "inf"])
+def test_compare_refuses_a_tolerance_that_is_not_a_finite_number(runs, capsys, tolerance):
+    code, _, err = rst_in_process(capsys, "compare", str(runs), "--runs", str(runs), "--tolerance", tolerance)
+    one_line_error(code, err, "tolerance must be a finite number >= 0")
+
+
+def test_the_python_api_and_notebook_parameters_refuse_the_same_numbers(smoke, runs):
+    from rstlib import AttackSpec, sections
+    from rstlib.book import Page
+    from rstlib.evaluation import Evaluator
+    from rstlib.experiments import search_config
+    with pytest.raises(ConfigError, match="eps .* finite"):
+        AttackSpec("pgd20", eps=float("nan"))
+    with pytest.raises(ConfigError, match="seed must be a whole number >= 0"):
+        search_config(smoke, "fashion_mnist", "cnn_small", 10, seed=-1)
+    with pytest.raises(ConfigError, match="n_test"):
+        Evaluator(RunStore(runs), n_test=float("inf"))
+    with pytest.raises(ConfigError, match="seed"):
+        Page("smoke", "cpu", seed=float("nan"))
+    ctx = sections.Context(smoke, RunStore(runs), device="cpu", dry_run=True)
+    for knobs, message in (({"eps": "[8, nan]"}, "eps"), ({"n_test": 0}, "n_test"),
+                           ({"bandits_queries": float("nan")}, "bandits_queries")):
+        with pytest.raises(ConfigError, match=message):
+            sections.sec3(ctx, **knobs)
+
+
+PROFILE_DAMAGE = [  # (what is changed in the smoke profile, what the message says)
+    ("eps: 24, step: 8, steps: 2}", "eps: .nan, step: 8, steps: 2}", "training eps (1/255 units) must be a finite"),
+    ("epochs: 3,", "epochs: 0,", "training epochs must be a whole number >= 1"),
+    ("lr: 0.1,", "lr: .inf,", "learning rate lr must be a finite number > 0"),
+    ("n_test: 256", "n_test: -4", "n_test must be a whole number >= 1"),
+    ("batch_size: 64,", "batch_size: 6.5,", "training batch_size must be a whole number"),
+]
+
+
+@pytest.mark.parametrize("old,new,message", PROFILE_DAMAGE)
+def test_a_bad_number_in_the_config_file_names_the_profile_and_the_file(tmp_path, old, new, message):
+    text = (ROOT / "_config.yml").read_text()
+    start = text.index("\n  smoke:")
+    assert old in text[start:], f"the smoke profile no longer has {old!r}: update the test"
+    bad = tmp_path / "bad.yml"
+    bad.write_text(text[:start] + text[start:].replace(old, new, 1))
+    with pytest.raises(ConfigError) as e:
+        load_profiles(bad)
+    assert message in str(e.value) and "'smoke'" in str(e.value) and str(bad) in str(e.value)
 
 
 @pytest.mark.parametrize("text,message", [("profiles:\n  laptop: [1\n", "not valid YAML at line"),
-                                          ("something: else\n", "no 'profiles:' mapping")])
-def test_a_malformed_config_file_is_named_in_one_line(tmp_path, text, message):
+                                          ("something: else\n", "no 'profiles:' mapping"),
+                                          ("profiles:\n  smoke: {description: x}\n", "is malformed"),
+                                          (None, "no profile file at")])
+def test_a_malformed_config_file_is_named_in_one_line(runs, tmp_path, text, message):
     bad = tmp_path / "bad.yml"
-    bad.write_text(text)
-    out = rst("search", "--ratio", "10", "--runs", str(tmp_path / "runs"), env={"RST_CONFIG": str(bad)})
-    _one_line(out)
-    assert message in out.stderr and str(bad) in out.stderr
+    if text is not None:
+        bad.write_text(text)
+    before = snapshot(runs)
+    out = rst("search", "--ratio", "10", "--profile", "smoke", "--runs", str(runs), env={"RST_CONFIG": str(bad)})
+    one_line_error(out.returncode, out.stderr, message)
+    assert str(bad) in out.stderr
+    assert snapshot(runs) == before
 
 
-def test_damaged_entries_are_listed_by_name_and_the_good_runs_still_show(tmp_path):
-    runs = tmp_path / "runs"
-    good = runs / "search-fashion_mnist-cnn_small-r10-s0-aaaaaaaaaaaa"
-    good.mkdir(parents=True)
-    (good / "config.json").write_text(json.dumps({"kind": "search", "dataset": "fashion_mnist", "arch": "cnn_small",
-                                                  "ratio": 10.0, "seed": 0, "precision": "fp32",
-                                                  "train": {"epochs": 3, "attack": "pgd"}}))
-    (good / "metrics.json").write_text(json.dumps({"natural_acc": 50.0, "history": [{}, {}, {}]}))
-    truncated = runs / "search-fashion_mnist-cnn_small-r30-s0-bbbbbbbbbbbb"
-    truncated.mkdir()
-    (truncated / "config.json").write_text('{"kind": "sea')
-    no_state = runs / "dense-fashion_mnist-cnn_small-adv-s0-cccccccccccc"
-    no_state.mkdir()
-    (no_state / "config.json").write_text(json.dumps({"kind": "dense", "train": {"epochs": 2}}))
-    (no_state / "status.json").write_text(json.dumps({"host": "x"}))
-    out = rst("runs", "--runs", str(runs))
-    assert out.returncode == 0, out.stderr
-    lines = out.stdout.splitlines()
-    assert any("results-only" in line and "aaaaaaaaaaaa" in line for line in lines), out.stdout
-    assert any("damaged" in line and "bbbbbbbbbbbb" in line for line in lines), out.stdout
-    assert any("damaged" in line and "cccccccccccc" in line for line in lines), out.stdout
+# --- a damaged store: named, skipped, repaired, nothing good lost --------------------------
+
+def _truncate(path: Path):
+    path.write_text(path.read_text()[:15])
+
+
+def _foreign_config(path: Path):  # the config of another run, copied into this folder
+    other = json.loads(path.read_text())
+    other["seed"] = 7
+    path.write_text(json.dumps(other))
+
+
+DAMAGE = {
+    "config.json truncated": ("config.json", _truncate, "not valid JSON"),
+    "config.json of another run": ("config.json", _foreign_config, "not this folder"),
+    "status.json truncated": ("status.json", _truncate, "not valid JSON"),
+    "status.json without a state": ("status.json", lambda p: p.write_text('{"host": "x"}'), "no 'state'"),
+    "metrics.json truncated": ("metrics.json", _truncate, "not valid JSON"),
+    "metrics.json without its fields": ("metrics.json", lambda p: p.write_text("{}"), "no 'natural_acc'"),
+    "evaluation garbage": ("evals/pgd20-*.json", lambda p: p.write_bytes(b"\x00\xff garbage"), "not text"),
+}
+
+
+@pytest.mark.parametrize("case", DAMAGE)
+def test_a_damaged_entry_is_named_the_good_runs_listed_and_repair_sets_it_aside(runs, capsys, case):
+    pattern, damage, reason = DAMAGE[case]
+    target = next(run_dir(runs, 10).glob(pattern))
+    damage(target)
+    before = snapshot(runs)
+    code, out, _ = rst_in_process(capsys, "runs", "--runs", str(runs))
+    assert code == 0
+    assert any("done" in line and run_dir(runs, 30).name[-12:] in line for line in out.splitlines()), out
+    damaged = [line for line in out.splitlines() if line.startswith("damaged ")]
+    assert len(damaged) == 1 and run_dir(runs, 10).name in damaged[0] and reason in damaged[0], out
+    assert "1 damaged: `rst runs --repair`" in out
+    assert snapshot(runs) == before  # listing changes nothing
+
+    code, out, _ = rst_in_process(capsys, "runs", "--runs", str(runs), "--repair")
+    assert code == 0 and "moved" in out and "_quarantine" in out
+    quarantined = list((runs / "_quarantine").rglob(target.name))
+    assert [hashlib.sha256(q.read_bytes()).hexdigest() for q in quarantined] == [before[target.relative_to(runs).as_posix()]]
+    code, out, _ = rst_in_process(capsys, "runs", "--runs", str(runs))
+    assert " damaged " not in out and "damaged:" not in out and run_dir(runs, 30).name[-12:] in out
+
+
+def test_after_repair_a_run_whose_metrics_were_damaged_comes_back_identical(runs, finished, capsys):
+    _truncate(run_dir(runs, 10) / "metrics.json")
+    code, out, err = rst_in_process(capsys, "search", "--ratio", "10", *SMOKE, "--runs", str(runs))
+    one_line_error(code, err, "metrics.json is damaged (not valid JSON")
+    assert "`rst runs --repair` sets it aside" in err
+    assert rst_in_process(capsys, "runs", "--repair", "--runs", str(runs))[0] == 0
+    code, out, err = rst_in_process(capsys, "search", "--ratio", "10", *SMOKE, "--runs", str(runs))
+    assert code == 0, err
+    assert model_sha(runs) == model_sha(finished)
+    assert json.loads((run_dir(runs, 10) / "metrics.json").read_text())["natural_acc"] == \
+        json.loads((run_dir(finished, 10) / "metrics.json").read_text())["natural_acc"]
+
+
+def test_a_damaged_cached_evaluation_is_set_aside_and_computed_again(runs, finished, capsys):
+    cached = next(run_dir(runs, 10).glob("evals/pgd20-*.json"))
+    cached.write_text('{"key": ')
+    code, out, err = rst_in_process(capsys, "eval", "--ratio", "10", *SMOKE, "--runs", str(runs))
+    assert code == 0, err
+    again, first = (json.loads(p.read_text())["result"] for p in (cached, run_dir(finished, 10) / "evals" / cached.name))
+    assert (again["acc"], again["correct"]) == (first["acc"], first["correct"])
+    assert cached.with_name(cached.name + ".corrupt").read_text() == '{"key": '
+
+
+def test_repair_removes_temporaries_of_dead_writers_only_and_verifies_weights(runs, capsys):
+    run = run_dir(runs, 10)
+    dead = run / ".ckpt-0001.pt.tmp999999"  # no such process
+    alive = run / f".metrics.json.tmp{os.getpid()}"  # this process: a writer at work
+    dead.write_bytes(b"half")
+    alive.write_bytes(b"half")
+    model = run_dir(runs, 30) / "model.pt"
+    model.write_bytes(model.read_bytes()[:1000])  # truncated weights: only a checksum tells
+    code, out, _ = rst_in_process(capsys, "runs", "--repair", "--runs", str(runs))
+    assert code == 0
+    assert not dead.exists() and alive.exists()
+    assert "model.pt" in out and "does not match its sha256" in out
+    assert not model.exists() and not model.with_name("model.pt.sha256").exists()
+
+
+# --- processes killed at random points resume to the same bytes ---------------------------
+
+@pytest.mark.parametrize("kill_seed,sig", [(0, signal.SIGKILL), (1, signal.SIGKILL), (2, signal.SIGKILL),
+                                           (3, signal.SIGTERM)])
+def test_a_search_killed_at_a_random_point_resumes_to_the_identical_model(finished, tmp_path, kill_seed, sig):
+    root = tmp_path / "runs"
+    delay = random.Random(kill_seed).uniform(0.0, 3.5)  # the search itself takes about 4 s
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "rstlib.cli", "search", "--ratio", "10", *SMOKE, "--runs", str(root)],
+                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not list(root.glob("*/status.json")) and proc.poll() is None:
+        assert time.time() < deadline
+        time.sleep(0.02)
+    time.sleep(delay)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    listing = rst("runs", "--runs", str(root)).stdout
+    if proc.returncode != 0:  # killed before the end (the usual case): shown as interrupted
+        assert "interrupted" in listing, (delay, listing)
+        if sig == signal.SIGTERM:
+            assert proc.returncode == 130 and "interrupted" in err
+    resumed = rst("search", "--ratio", "10", *SMOKE, "--runs", str(root))
+    assert resumed.returncode == 0, resumed.stderr
+    assert model_sha(root) == model_sha(finished), f"killed after {delay:.2f} s"
+    assert not list(root.rglob(".*.tmp*")), "temporary files left behind"
+
+
+# --- filesystem faults -----------------------------------------------------------------------
+
+def test_a_full_disk_during_a_checkpoint_write_leaves_nothing_half_written_and_resumes(finished, tmp_path, monkeypatch, capsys):
+    import errno
+
+    import rstlib.store
+    real_fsync = os.fsync
+    writes = {"n": 0}
+
+    def fsync_on_a_full_disk(fd):
+        name = os.readlink(f"/proc/self/fd/{fd}")
+        if ".ckpt-0001.pt.tmp" in name:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        writes["n"] += 1
+        return real_fsync(fd)
+
+    root = tmp_path / "runs"
+    monkeypatch.setattr(rstlib.store.os, "fsync", fsync_on_a_full_disk)
+    code, _, err = rst_in_process(capsys, "search", "--ratio", "10", *SMOKE, "--runs", str(root))
+    one_line_error(code, err, "No space left on device")
+    assert "ckpt-0001.pt" in err and "free some space" in err
+    assert not list(root.rglob(".*.tmp*")), "a half-written temporary file was left behind"
+    assert [p.name for p in run_dir(root, 10).glob("ckpt-*.pt")] == ["ckpt-0000.pt"]
+    assert rst("runs", "--runs", str(root)).stdout.count("failed") == 1
+    monkeypatch.setattr(rstlib.store.os, "fsync", real_fsync)
+    code, _, err = rst_in_process(capsys, "search", "--ratio", "10", *SMOKE, "--runs", str(root))
+    assert code == 0, err
+    assert model_sha(root) == model_sha(finished)
+
+
+def _tmpfs_available() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _tmpfs_available(), reason="cannot mount a small tmpfs here (needs unshare -m and "
+                    "CAP_SYS_ADMIN); the simulated ENOSPC test above covers the same code")
+def test_a_real_full_tmpfs_gives_one_line_and_the_run_resumes_when_space_is_freed(finished, tmp_path):
+    mount = tmp_path / "small"
+    mount.mkdir()
+    script = f"""
+set -u
+mount -t tmpfs -o size=200k tmpfs {mount}
+{sys.executable} -m rstlib.cli search --ratio 10 {' '.join(SMOKE)} --runs {mount}/runs
+echo "exit=$?"
+find {mount}/runs -name '.*.tmp*' | sed 's/^/left: /'
+mount -o remount,size=8m {mount}
+{sys.executable} -m rstlib.cli search --ratio 10 {' '.join(SMOKE)} --runs {mount}/runs > /dev/null
+echo "resumed=$?"
+cat {mount}/runs/*/model.pt.sha256; echo
+"""
+    out = subprocess.run(["unshare", "-m", "bash", "-c", script], capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    errors = [line for line in out.stderr.splitlines() if line.startswith("rst search: error")]
+    assert len(errors) == 1 and "No space left on device" in errors[0] and "Traceback" not in out.stderr, out.stderr
+    assert "exit=2" in out.stdout and "left:" not in out.stdout and "resumed=0" in out.stdout, out.stdout
+    assert out.stdout.strip().splitlines()[-1] == model_sha(finished)
+
+
+def _can_drop_privileges(tmp_path) -> bool:
+    if shutil.which("setpriv") is None:
+        return False
+    folder = tmp_path / "probe"
+    folder.mkdir()
+    folder.chmod(0o555)
+    tried = subprocess.run(["setpriv", "--inh-caps=-all", "--bounding-set=-all", "touch", str(folder / "x")],
+                           capture_output=True)
+    folder.chmod(0o755)
+    return tried.returncode != 0  # permission bits held
+
+
+def _read_only(root: Path):
+    for p in [root, *root.rglob("*")]:
+        p.chmod(0o555 if p.is_dir() else 0o444)
+
+
+def test_a_read_only_store_is_read_and_what_needs_writing_says_so(runs, tmp_path):
+    if not _can_drop_privileges(tmp_path):
+        pytest.skip("cannot run without write permission here (no setpriv, or capabilities cannot be dropped)")
+    _read_only(runs)
+    before = snapshot(runs)
+    listing = rst("runs", "--runs", str(runs), drop_privileges=True)
+    assert listing.returncode == 0 and listing.stdout.count(" done ") == 2, listing.stdout + listing.stderr
+    loaded = rst("search", "--ratio", "10", *SMOKE, "--runs", str(runs), drop_privileges=True)
+    assert loaded.returncode == 0 and "results in" in loaded.stdout, loaded.stderr
+    cached = rst("eval", "--ratio", "10", *SMOKE, "--runs", str(runs), drop_privileges=True)
+    assert cached.returncode == 0 and "pgd20" in cached.stdout, cached.stderr
+    api = subprocess.run(["setpriv", "--inh-caps=-all", "--bounding-set=-all", sys.executable, "-c",
+                          f"import rstlib; print(len(rstlib.results({str(runs)!r})))"],
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert api.returncode == 0 and int(api.stdout) == 3  # two natural accuracies and one PGD-20, api.stderr
+    new_eval = rst("eval", "--ratio", "10", "--eps", "4", *SMOKE, "--runs", str(runs), drop_privileges=True)
+    one_line_error(new_eval.returncode, new_eval.stderr, "Permission denied")
+    assert "the store is read-only" in new_eval.stderr and "--runs" in new_eval.stderr
+    new_run = rst("search", "--ratio", "50", *SMOKE, "--runs", str(runs), drop_privileges=True)
+    one_line_error(new_run.returncode, new_run.stderr, "the store is read-only: use a writable --runs folder")
+    repair = rst("runs", "--repair", "--runs", str(runs), drop_privileges=True)
+    assert repair.returncode == 0 and "nothing to repair" in repair.stdout, repair.stderr
+    assert snapshot(runs) == before
+
+
+def test_a_data_folder_that_cannot_be_written_is_named(tmp_path):
+    if not _can_drop_privileges(tmp_path):
+        pytest.skip("cannot run without write permission here (no setpriv, or capabilities cannot be dropped)")
+    data = tmp_path / "data"
+    data.mkdir()
+    data.chmod(0o555)
+    out = rst("search", "--ratio", "10", *SMOKE, "--runs", str(tmp_path / "runs"), env={"RST_DATA": str(data)},
+              drop_privileges=True)
+    one_line_error(out.returncode, out.stderr, f"cannot unpack Fashion-MNIST into {data}")
+    assert "set RST_DATA to a writable folder" in out.stderr
