@@ -25,8 +25,15 @@ def _add_common(p: argparse.ArgumentParser, ratio: bool = True):
     fast.add_argument("--compile", choices=["on", "off"], default=None, help="torch.compile the model")
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """argparse with the CLI's error format: one line (no usage block), exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (`{self.prog} --help` lists the options)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rst", description="Robust Scratch Tickets: search, train, evaluate.")
+    parser = OneLineErrors(prog="rst", description="Robust Scratch Tickets: search, train, evaluate.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("search", help="adversarial mask search: draw an RST from random weights (trains it unless "

@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+from rstlib import data as datasets
 from rstlib.config import RunConfig
 from rstlib.store import RunDir, RunStore
 from rstlib.train import RunOptions, announce, execute
@@ -30,6 +31,7 @@ def model_run(store: RunStore, config: RunConfig, options: RunOptions = RunOptio
         return run
     if config.parent is not None:  # a fine-tune or an RTT starts from its parent's weights
         model_run(store, config.parent, options)
+    datasets.load(config.dataset, train=True)  # a missing dataset is said before the store is touched (cached)
     with run.lock():
         if run.is_done():  # another process finished it while we waited
             return run

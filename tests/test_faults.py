@@ -93,6 +93,7 @@ def model_sha(root: Path, ratio: int = 10) -> str:
     (["eval", "--ratio", "10", "--steps", "0"], "steps must be a whole number >= 1"),
     (["eval", "--ratio", "10", "--attack", "bandits", "--queries", "1"], "queries must be a whole number >= 2"),
     (["eval", "--ratio", "10", "--n-test", "0"], "--n-test must be a whole number >= 1"),
+    (["eval", "--ratio", "10", "--n-test", "2.5"], "argument --n-test: invalid int value: '2.5'"),
     (["eval", "--ratio", "nan"], "(0, 100]"),
     (["search", "--ratio", "inf"], "(0, 100]"),
     (["search", "--ratio", "10", "--seed", "-1"], "seed must be a whole number >= 0"),
@@ -397,3 +398,4 @@ def test_a_data_folder_that_cannot_be_written_is_named(tmp_path):
               drop_privileges=True)
     one_line_error(out.returncode, out.stderr, f"cannot unpack Fashion-MNIST into {data}")
     assert "set RST_DATA to a writable folder" in out.stderr
+    assert not (tmp_path / "runs").exists()  # said before anything is stored
