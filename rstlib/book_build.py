@@ -113,7 +113,12 @@ def main(argv=None) -> int:
                   f"sweep first (`rst sweep --profile {ahead.profile} --dry-run`).", file=sys.stderr)
             return 3
         source = book_dir if args.in_place else book_dir / "_build" / "src"
-        times = execute(book_dir, args.profile, out_dir=source, only=args.only.split(",") if args.only else None)
+        try:
+            times = execute(book_dir, args.profile, out_dir=source, only=args.only.split(",") if args.only else None)
+        except KeyboardInterrupt:  # Ctrl-C: papermill has stopped the kernel and saved the page so far
+            print(f"make book: interrupted; the page being run keeps its outputs so far in {source}, and its "
+                  "training runs resume from their last checkpoints when the book is built again", file=sys.stderr)
+            return 130
         print("wall time per page (s): " + ", ".join(f"{k} {v:.0f}" for k, v in times.items())
               + f"; total {sum(times.values()) / 60:.1f} min")
     if not args.no_render:

@@ -399,3 +399,28 @@ def test_a_data_folder_that_cannot_be_written_is_named(tmp_path):
     one_line_error(out.returncode, out.stderr, f"cannot unpack Fashion-MNIST into {data}")
     assert "set RST_DATA to a writable folder" in out.stderr
     assert not (tmp_path / "runs").exists()  # said before anything is stored
+
+
+# --- Ctrl-C in a notebook run ----------------------------------------------------------------
+
+def test_ctrl_c_stops_a_papermill_page_and_keeps_its_outputs(tmp_path):
+    """Ctrl-C in a terminal sends SIGINT to the foreground process group: papermill stops the
+    kernel, saves the page so far and exits non-zero (running to the end would exit 0); the run
+    being trained is left `interrupted`."""
+    root, out = tmp_path / "runs", tmp_path / "sec6.ipynb"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RST_RUNS": str(root)}
+    papermill = Path(sys.executable).with_name("papermill")
+    log = open(tmp_path / "stderr.txt", "w")
+    proc = subprocess.Popen([str(papermill), "book/sec6_r2s.ipynb", str(out), "-p", "profile", "smoke",
+                             "-p", "device", "cpu", "--stderr-file", log.name], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 240
+    while "epoch 1/" not in (tmp_path / "stderr.txt").read_text():  # training has started
+        assert proc.poll() is None and time.time() < deadline, (tmp_path / "stderr.txt").read_text()
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=120) != 0, "papermill ran the page to its end instead of stopping"
+    cells = [c for c in json.loads(out.read_text())["cells"] if c["cell_type"] == "code"]
+    assert any(o.get("output_type") == "display_data" for c in cells for o in c.get("outputs", [])), \
+        "the outputs of the cells run before Ctrl-C were not kept"
+    assert "interrupted" in rst("runs", "--runs", str(root)).stdout
