@@ -36,6 +36,8 @@ CASES = {
     # name: (arch, dataset, width, batch, input shape)
     "laptop": ("cnn_small", "fashion_mnist", 1.0, 128, (1, 28, 28)),
     "resnet18": ("resnet18", "cifar10", 1.0, 32, (3, 32, 32)),
+    "resnet18_b256": ("resnet18", "cifar10", 1.0, 256, (3, 32, 32)),  # the paper's batch (GPU)
+    "wrn": ("wrn34_10", "cifar10", 1.0, 128, (3, 32, 32)),  # GPU
 }
 EPS, STEP, STEPS = 8 / 255, 2 / 255, 7
 

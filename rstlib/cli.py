@@ -165,7 +165,9 @@ def _plan_command(args) -> int:
     from rstlib.platform import resolve_device
     profile = load_profile(args.profile or default_profile_name())
     sections = _section_names(args)
-    print(project(profile, sections, measure=args.measure, device=resolve_device(args.device)).report())
+    device = resolve_device(args.device)
+    # on a CPU a paper-size step takes minutes: time a few images per step and scale (said in the report)
+    print(project(profile, sections, measure=args.measure, device=device, quick=device.type == "cpu").report())
     return 0
 
 

@@ -91,9 +91,11 @@ def step_forwards(config: RunConfig) -> int:
     return 2 * k + 3
 
 
-def measure_step_seconds(config: RunConfig, device="auto", repeats: int = 3, batch: int | None = None) -> float:
+def measure_step_seconds(config: RunConfig, device="auto", repeats: int = 3, batch: int | None = None,
+                         channels_last: bool = False) -> float:
     """Seconds of one optimiser step of `config`'s kind, timed here on random data, at the
-    config's batch size or at `batch` images scaled linearly to it (a quick measurement)."""
+    config's batch size or at `batch` images scaled linearly to it (a quick measurement), with
+    the memory layout the profile's runs use."""
     device = resolve_device(device)
     spec = datasets.dataset_spec(config.dataset)
     full = config.train.batch_size
@@ -102,6 +104,9 @@ def measure_step_seconds(config: RunConfig, device="auto", repeats: int = 3, bat
     params = trainable_parameters(model, config.kind)
     opt = torch.optim.SGD(params, lr=0.01, momentum=0.9)
     x = torch.rand(n, spec.channels, spec.size, spec.size, device=device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
     y = torch.randint(0, spec.num_classes, (n,), device=device)
     attack = training_attack(config.train.attack, config.train.eps, config.train.step, config.train.steps)
     autocast = precision_autocast(device, config.precision if bf16_supported(device) else "fp32")
@@ -145,7 +150,8 @@ def project(profile: Profile, sections=None, measure: bool = False, device="auto
     def step_seconds(c: RunConfig) -> float:
         key = (c.arch, c.dataset, c.width, c.kind, c.train.batch_size, c.train.attack, c.train.steps, c.precision)
         if key not in step_cache:
-            step_cache[key] = measure_step_seconds(c, device, repeats=1 if quick else 3, batch=quick_batch)
+            step_cache[key] = measure_step_seconds(c, device, repeats=1 if quick else 3, batch=quick_batch,
+                                                   channels_last=profile.fast.channels_last)
         return step_cache[key]
 
     image_forward_seconds: dict[tuple, float] = {}

@@ -96,3 +96,49 @@ def test_bad_attack_inputs_are_refused():
         AttackSpec("fgsm-magic")
     with pytest.raises(ConfigError, match=">= 0"):
         AttackSpec("pgd20", eps=-1)
+
+
+def _pgd_by_the_book(model, x, y, attack, generator):
+    """The evaluation PGD written plainly (boolean indexing, projection onto the eps-ball then
+    onto [0, 1], a check after every step): the reference the fast loop must match bit for bit."""
+    import torch.nn.functional as F
+
+    from rstlib.attacks import uniform_noise
+    eps, step = attack.eps, attack.step
+
+    def project(v):
+        return torch.min(torch.max(v, x - eps), x + eps).clamp(0.0, 1.0)
+    x_adv = project(x + uniform_noise(x, eps, generator))
+    best, best_loss = x_adv.clone(), torch.full((len(x),), float("-inf"))
+    active = torch.ones(len(x), dtype=torch.bool)
+    for _ in range(attack.steps):
+        x_adv.requires_grad_(True)
+        logits = model(x_adv)
+        losses = F.cross_entropy(logits, y, reduction="none")
+        grad, = torch.autograd.grad(losses.sum(), x_adv)
+        x_adv, losses = x_adv.detach(), losses.detach()
+        improved = active & (losses > best_loss)
+        best[improved] = x_adv[improved]
+        best_loss[improved] = losses[improved]
+        active &= logits.argmax(1) == y
+        if not active.any():
+            break
+        moved = project(x_adv + step * grad.sign())
+        x_adv[active] = moved[active]
+    with torch.no_grad():
+        logits = model(x_adv)
+        losses = F.cross_entropy(logits, y, reduction="none")
+        take = (logits.argmax(1) != y) | (active & (losses > best_loss))
+        best[take] = x_adv[take]
+    return best
+
+
+def test_the_fast_pgd_loop_gives_the_same_bits_as_pgd_written_plainly(trained):
+    from rstlib.attacks import PGD
+    run, ev = trained
+    model = ev.model(run).eval()
+    x, y = next(iter(ev.loader("fashion_mnist")))
+    attack = PGD(EPS / 255, 6 / 255, 20, early_stop=True)
+    fast = attack(model, x, y, torch.Generator().manual_seed(3))
+    plain = _pgd_by_the_book(model, x, y, attack, torch.Generator().manual_seed(3))
+    assert torch.equal(fast, plain)
