@@ -150,14 +150,20 @@ def comparable(f: Facts, table: str, a: str, others: list[str], threshold: float
     return Judged("; ".join(parts), every(signs))
 
 
+def _best_at_each_point(piv, winner: str, rivals: list[str], n: int) -> tuple[int, list[str]]:
+    """At how many points (rows) `winner` is at least the best of `rivals`, and per point whether
+    it is clearly above it (+- 2 SE of test-sample noise on `n` images)."""
+    signs = []
+    for _, row in piv.iterrows():
+        other = max(row[r] for r in rivals)
+        signs.append(band(row[winner] - other, se_diff(row[winner], other, n), 0.0))
+    return int((piv[winner] >= piv[rivals].max(axis=1)).sum()), signs
+
+
 def s4_inherit_mostly_best(f: Facts) -> Judged:
     piv = _pivot(f.tables["fig2"])
     low = piv[piv.index.get_level_values("ratio") <= 20]
-    signs = []
-    for _, row in low.iterrows():
-        best_other = max(row["RST"], row["FT_RST_Reinit"])
-        signs.append(band(row["FT_RST_Inherit"] - best_other, se_diff(row["FT_RST_Inherit"], best_other, f.n_natural), 0.0))
-    wins = int((low["FT_RST_Inherit"] >= low[["RST", "FT_RST_Reinit"]].max(axis=1)).sum())
+    wins, signs = _best_at_each_point(low, "FT_RST_Inherit", ["RST", "FT_RST_Reinit"], f.n_natural)
     return Judged(f"inherited weights best at {wins} of {len(low)} points at 1-20%; clearly best at "
                   f"{signs.count(HOLDS)}, clearly not at {signs.count(FAILS)}", majority(signs))
 
@@ -187,10 +193,6 @@ def s4_wrn_reinit_better(f: Facts) -> Judged:
 
 def s4_adv_rtt_best(f: Facts) -> Judged:
     piv = _pivot(f.tables["fig3"])
-    signs = []
-    for _, row in piv.iterrows():
-        other = max(row["RST"], row["Natural_RTT"])
-        signs.append(band(row["Adv_RTT"] - other, se_diff(row["Adv_RTT"], other, f.n_natural), 0.0))
-    wins = int((piv["Adv_RTT"] >= piv[["RST", "Natural_RTT"]].max(axis=1)).sum())
+    wins, signs = _best_at_each_point(piv, "Adv_RTT", ["RST", "Natural_RTT"], f.n_natural)
     return Judged(f"adversarial RTT best at {wins} of {len(piv)} points; clearly best at {signs.count(HOLDS)}, "
                   f"clearly not at {signs.count(FAILS)}", majority(signs))
