@@ -292,10 +292,8 @@ def _profile_from_dict(name: str, spec: dict[str, Any], path: Path | str = "_con
     except (KeyError, TypeError, AttributeError) as e:
         raise ConfigError(f"profile {name!r} in {path} is malformed: {type(e).__name__} {e}") from None
     except ConfigError as e:
-        message = str(e)
-        if "profile" not in message:
-            message = f"profile {name!r} in {path}: {message}"
-        raise ConfigError(message) from None
+        message = str(e)  # the sections' knobs name the profile and file themselves
+        raise ConfigError(message if message.startswith("profile ") else f"profile {name!r} in {path}: {message}") from None
 
 
 def _optional_count(value: Any, name: str) -> int | None:

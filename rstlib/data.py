@@ -188,17 +188,19 @@ def ensure_fashion_mnist(root: Path) -> Path:
             f"Fashion-MNIST is not under {raw} and Debian's copy is absent: install it with "
             f"`apt-get install dataset-fashion-mnist` (or `make data`), or place the four idx files "
             f"{', '.join(FASHION_FILES)} in {raw}.")
-    for f in FASHION_FILES:
-        tmp = raw / f"{f}.tmp{os.getpid()}"
-        try:
-            raw.mkdir(parents=True, exist_ok=True)
+    tmp = None
+    try:
+        raw.mkdir(parents=True, exist_ok=True)
+        for f in FASHION_FILES:
+            tmp = raw / f"{f}.tmp{os.getpid()}"
             with gzip.open(DEBIAN_FASHION_MNIST / f"{f}.gz", "rb") as src, open(tmp, "wb") as dst:
                 shutil.copyfileobj(src, dst)
             os.replace(tmp, raw / f)
-        except OSError as e:
+    except OSError as e:
+        if tmp is not None:
             tmp.unlink(missing_ok=True)
-            raise DatasetUnavailable(f"cannot unpack Fashion-MNIST into {raw} ({e.strerror or e}): set RST_DATA to a "
-                                     "writable folder, or place the four idx files there") from None
+        raise DatasetUnavailable(f"cannot unpack Fashion-MNIST into {raw} ({e.strerror or e}): set RST_DATA to a "
+                                 "writable folder, or place the four idx files there") from None
     return raw
 
 

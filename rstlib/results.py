@@ -55,7 +55,8 @@ def runs_table(store: RunStore | None = None) -> pd.DataFrame:
         row["pgd20"] = pgd[0]["result"]["acc"] if pgd else None
         newest = max((p.stat().st_mtime for p in path.iterdir()), default=time.time())
         row["age_h"] = (time.time() - newest) / 3600
-        row["problem"] = "; ".join(f"{p.relative_to(path)}: {why}" for p, why in store.problems(path)) or None
+        row["problem"] = ("; ".join(f"{p.relative_to(path)}: {why}" for p, why in store.problems(path))
+                          if state == "damaged" else None)
         rows.append(row)
     return pd.DataFrame(rows, columns=RUN_COLUMNS + ["epochs_done", "natural", "pgd20", "age_h", "problem"])
 

@@ -77,6 +77,17 @@ def read_json(path: Path) -> Any:
         raise DamagedFile(path, f"not valid JSON: {e.msg} at line {e.lineno}") from None
 
 
+def _record_problem(path: Path, *fields: str) -> str | None:
+    """Why `path` is not a readable JSON object with `fields` (None: it is)."""
+    try:
+        read_record(path, *fields)
+    except DamagedFile as e:
+        return e.reason
+    except OSError as e:
+        return e.strerror or str(e)
+    return None
+
+
 def read_record(path: Path, *fields: str) -> dict:
     """A JSON object with `fields` (a metrics, status or evaluation file); DamagedFile otherwise."""
     obj = read_json(path)
@@ -112,17 +123,34 @@ def _remove_with_sidecar(path: Path):
 def load_tensor_file(path: Path, map_location="cpu") -> dict:
     """Load a file written by `save_tensor_file`, verifying its hash; weights_only (no pickled
     code runs). Raises CorruptCheckpoint when the bytes are damaged or truncated."""
-    sidecar = path.with_name(path.name + ".sha256")
     data = path.read_bytes()
-    if not sidecar.is_file():
-        raise CorruptCheckpoint(f"{path.name}: no hash file beside it (interrupted write)")
-    if hashlib.sha256(data).hexdigest() != sidecar.read_text().strip():
-        raise CorruptCheckpoint(f"{path.name}: content does not match its sha256 (truncated or damaged)")
+    problem = _checksum_problem(path, lambda: hashlib.sha256(data).hexdigest())
+    if problem:
+        raise CorruptCheckpoint(f"{path.name}: {problem}")
     try:
         return torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
     except Exception as e:  # PyTorch's message runs to many lines: keep its first
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise CorruptCheckpoint(f"{path.name}: does not load ({first[:200]})") from None
+
+
+def _checksum_problem(path: Path, digest: Callable[[], str]) -> str | None:
+    """Why a file written by `save_tensor_file` fails its sha256 sidecar (None: it verifies);
+    `digest` computes the file's sha256 (called only when the sidecar is there)."""
+    sidecar = path.with_name(path.name + ".sha256")
+    if not sidecar.is_file():
+        return "no hash file beside it (interrupted write)"
+    if digest() != sidecar.read_text().strip():
+        return "content does not match its sha256 (truncated or damaged)"
+    return None
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 class RunDir:
@@ -249,11 +277,11 @@ def _recorded_state(run_path: Path) -> str:
     except (OSError, ValueError):
         return "damaged"
     here = s.get("host") == socket.gethostname()
-    if s["state"] == "running" and here and s.get("pid") == os.getpid():
-        return "running"  # this process runs it (and holds its lock: never probe our own lock)
-    if s["state"] == "running" and not _lock_held(run_path / ".lock"):
+    if s["state"] != "running" or (here and s.get("pid") == os.getpid()):
+        return s["state"]  # (this process runs it and holds its lock: never probe our own lock)
+    if not _lock_held(run_path / ".lock"):
         return "interrupted"  # killed (SIGKILL, power loss): the lock died with its process
-    if s["state"] == "running" and here:
+    if here:
         try:
             os.kill(int(s.get("pid", -1)), 0)
         except (ProcessLookupError, ValueError):
@@ -339,32 +367,24 @@ class RunStore:
         file that does not parse or lacks its fields, a config.json that is not this folder's
         (its hash differs from the folder's name: a foreign entry), and with `verify_weights`
         a model or checkpoint whose bytes do not match its sha256 (reads every weight file)."""
-        found = []
+        found: list[tuple[Path, str]] = []
 
-        def check(path: Path, *fields: str):
-            try:
-                return read_record(path, *fields)
-            except DamagedFile as e:
-                found.append((path, e.reason))
-            except OSError as e:
-                found.append((path, e.strerror or str(e)))
-            return None
-
-        config = check(run_path / "config.json", "kind", "train")
-        if config is not None and run_path.name.rsplit("-", 1)[-1] != config_hash(config):
-            found.append((run_path / "config.json", f"describes run {config_hash(config)}, not this folder"))
-        for name, fields in (("status.json", ("state",)), ("metrics.json", METRICS_FIELDS)):
-            if (run_path / name).is_file():
-                check(run_path / name, *fields)
-        for path in sorted((run_path / "evals").glob("*.json")):
-            check(path, "key", "result")
+        def note(path: Path, why: str | None):
+            if why:
+                found.append((path, why))
+        config = run_path / "config.json"
+        note(config, _record_problem(config, "kind", "train"))
+        if not found:
+            written = config_hash(read_json(config))
+            note(config, None if run_path.name.endswith(written) else f"describes run {written}, not this folder")
+        records = [(run_path / "status.json", ("state",)), (run_path / "metrics.json", METRICS_FIELDS)]
+        records += [(path, ("key", "result")) for path in sorted((run_path / "evals").glob("*.json"))]
+        for path, fields in records:
+            if path.is_file():
+                note(path, _record_problem(path, *fields))
         if verify_weights:
             for path in sorted([*run_path.glob("ckpt-*.pt"), *run_path.glob("model.pt")]):
-                sidecar = path.with_name(path.name + ".sha256")
-                if not sidecar.is_file():
-                    found.append((path, "no .sha256 beside it (interrupted write)"))
-                elif _file_sha256(path) != sidecar.read_text().strip():
-                    found.append((path, "content does not match its sha256 (truncated or damaged)"))
+                note(path, _checksum_problem(path, lambda: _file_sha256(path)))
         return found
 
     def repair(self, verify_weights: bool = True) -> list[str]:
@@ -400,10 +420,9 @@ class RunStore:
             done += self._remove_stale_temporaries(d)
         evals = self.root / "_evals"
         for path in sorted(evals.glob("*.json")):
-            try:
-                read_record(path, "key", "result")
-            except DamagedFile as e:
-                set_aside(path, e.reason)
+            why = _record_problem(path, "key", "result")
+            if why:
+                set_aside(path, why)
         for path in sorted(evals.glob("*.corrupt")):
             set_aside(path, "set aside earlier")
         if evals.is_dir():
@@ -414,23 +433,11 @@ class RunStore:
         stale = [p for p in folder.rglob(".*.tmp*") if p.is_file() and not _writer_alive(p)]
         if not stale:
             return []
-        if lock is not None:
-            try:
-                with FileLock(str(folder / lock), timeout=0):
-                    pass
-            except Timeout:
-                return []  # a process works on this run (perhaps on another host): leave it
+        if lock is not None and _lock_held(folder / lock):
+            return []  # a process works on this run (perhaps on another host): leave it
         for p in stale:
             p.unlink(missing_ok=True)
         return [f"removed {p.relative_to(self.root)} (temporary file of a process that is gone)" for p in stale]
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _writer_alive(tmp: Path) -> bool:
