@@ -21,7 +21,7 @@ from rstlib.claims import MARK, REGISTRY, claims_table
 from rstlib.params import check_number
 from rstlib.plan import format_hours
 from rstlib.sections import Context, SectionResult
-from rstlib.store import atomic_write_json
+from rstlib.records import atomic_write_json
 
 NOT_COMPARABLE = (
     "**This page ran at the `{profile}` profile, not `paper`.** Its networks, data and budgets are smaller "

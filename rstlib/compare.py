@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from rstlib.params import check_number
-from rstlib.store import QUARANTINE, read_json
+from rstlib.records import read_json
+from rstlib.store import QUARANTINE
 
 VOLATILE_KEYS = frozenset({"epoch_seconds", "seconds", "seconds_crafting", "seconds_per_epoch",
                            "time", "host", "pid", "git_commit"})

@@ -3,3 +3,7 @@
 
 class ConfigError(ValueError):
     """A configuration or user input is invalid; the message says what to change (one line)."""
+
+
+class AttackError(RuntimeError):
+    """An attack's output cannot be scored (e.g. non-finite adversarial images); nothing is cached."""

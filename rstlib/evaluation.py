@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn as nn
-from tqdm import tqdm
+from rstlib.progress import bar
 
 from rstlib import data as datasets
 from rstlib.attacks import PGD
@@ -22,12 +22,18 @@ from rstlib.store import RunDir, RunStore
 from rstlib.platform import resolve_device
 from rstlib.runner import model_run
 from rstlib.train import RunOptions, announce, load_run_model
-from rstlib.errors import ConfigError
+from rstlib.errors import AttackError, ConfigError
 from rstlib.params import check_number
 
 ATTACKS = ("clean", "pgd20", "pgd20-margin", "cw-l2", "cw-inf", "autoattack", "apgd-t", "bandits")
 LINF_ATTACKS = ("pgd20", "pgd20-margin", "cw-inf", "autoattack", "apgd-t", "bandits")
 CW_ITERATIONS = 100  # the supplement's CW-L2 / CW-Inf iterations (Sec. 2)
+# the largest budgets an evaluation accepts (a typo such as --steps 1000000000 would run for days):
+# 100x the supplement's largest (CW's 100 iterations, Bandits' 10,000 queries); eps and step at most
+# the whole pixel range
+MAX_STEPS = 10_000
+MAX_QUERIES = 1_000_000
+MAX_PIXEL_UNITS = 255.0
 
 AttackFn = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
 
@@ -56,10 +62,10 @@ class AttackSpec:
     def __post_init__(self):
         if self.name not in ATTACKS:
             raise ConfigError(f"unknown attack {self.name!r}; choose one of {ATTACKS}")
-        check_number(self.eps, "eps (1/255 units)", minimum=0)
-        check_number(self.step, "step (1/255 units)", minimum=0)
-        check_number(self.steps, "steps", minimum=1, whole=True)
-        check_number(self.queries, "queries", minimum=2, whole=True)
+        check_number(self.eps, "eps (1/255 units)", minimum=0, maximum=MAX_PIXEL_UNITS)
+        check_number(self.step, "step (1/255 units)", minimum=0, maximum=MAX_PIXEL_UNITS)
+        check_number(self.steps, "steps", minimum=1, maximum=MAX_STEPS, whole=True)
+        check_number(self.queries, "queries", minimum=2, maximum=MAX_QUERIES, whole=True)
 
     @classmethod
     def pgd20(cls, settings, loss: str = "ce") -> "AttackSpec":
@@ -145,7 +151,7 @@ def craft(source: nn.Module, loader, attack: AttackFn | None, seed: int = 0,
     generator = torch.Generator().manual_seed(seed)
     source.eval()
     out = []
-    for x, y in tqdm(loader, disable=not progress, leave=False, desc="crafting"):
+    for x, y in bar(loader, progress, desc="crafting"):
         x_adv = attack(source, x, y, generator) if attack is not None else x
         out.append((x, x_adv.detach(), y))
     return out
@@ -171,6 +177,9 @@ def score(target: nn.Module, batches) -> dict:
     linf = l2 = 0.0
     lo, hi = float("inf"), float("-inf")
     for x, x_adv, y in batches:
+        if not torch.isfinite(x_adv).all():
+            raise AttackError("the attack produced non-finite adversarial images (NaN or inf): its budget or "
+                              "step is out of range for this model; nothing was cached")
         right = target(x_adv).argmax(1) == y
         flags.append(right.cpu())
         correct += int(right.sum())

@@ -15,8 +15,11 @@ def check_number(value: Any, name: str, *, minimum: float | None = None, above: 
     `above < value`, `value <= maximum`; ConfigError naming `name` otherwise. NaN, infinities,
     booleans and strings are refused: nothing invalid reaches a run's identity or a cache key."""
     kind = "a whole number" if whole else "a finite number"
-    bounds = [f">= {minimum:g}" if minimum is not None else "", f"> {above:g}" if above is not None else "",
-              f"<= {maximum:g}" if maximum is not None else ""]
+    if minimum is not None and maximum is not None:
+        bounds = [f"from {_shown(minimum)} to {_shown(maximum)}"]
+    else:
+        bounds = [f">= {_shown(minimum)}" if minimum is not None else "", f"<= {_shown(maximum)}" if maximum is not None else ""]
+    bounds.append(f"> {_shown(above)}" if above is not None else "")
     wanted = " ".join([kind, *[b for b in bounds if b]])
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
     if ok and whole:
@@ -27,6 +30,11 @@ def check_number(value: Any, name: str, *, minimum: float | None = None, above: 
     if not ok:
         raise ConfigError(f"{name} must be {wanted}, got {value!r}")
     return int(value) if whole else value
+
+
+def _shown(bound: float) -> str:
+    """A bound as a person writes it: 10,000 rather than 1e+04."""
+    return f"{int(bound):,}" if float(bound).is_integer() else f"{bound:g}"
 
 
 def check_ratio(ratio_pct: float) -> float:

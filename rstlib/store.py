@@ -10,93 +10,28 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import logging
 import os
+import pickle
 import socket
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 from filelock import FileLock, Timeout
 
 from rstlib.config import RunConfig, config_hash
+from rstlib.records import DamagedFile, atomic_write_bytes, atomic_write_json, read_json, read_record, record_problem
 
 log = logging.getLogger(__name__)
 KEEP_CHECKPOINTS = 2
-METRICS_FIELDS = ("natural_acc", "history")  # what every finished run's metrics.json holds
+STALE_SECONDS = 6 * 3600  # a lock-free temporary older than this has no live writer on any host
 QUARANTINE = "_quarantine"  # where `rst runs --repair` moves damaged entries (nothing is deleted)
 
 
 def default_root() -> Path:
     return Path(os.environ.get("RST_RUNS", Path.cwd() / "runs")).expanduser()
-
-
-TEMPORARY = ".{name}.tmp{pid}"  # a file being written; renamed into place when complete
-
-
-def atomic_write_bytes(path: Path, data: bytes):
-    """Write `data` to `path` so that `path` is either its old content or the new one, never a
-    part: a temporary file, fsync'd, then renamed. On failure (a full disk, a kill by
-    KeyboardInterrupt) the temporary file is removed and the error raised."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(TEMPORARY.format(name=path.name, pid=os.getpid()))
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as e:
-        tmp.unlink(missing_ok=True)
-        if isinstance(e, OSError) and e.filename is None:
-            e.filename = str(path)  # a full disk says which file it could not write
-        raise
-
-
-def atomic_write_json(path: Path, obj: Any):
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode())
-
-
-class DamagedFile(ValueError):
-    """A file of the store that does not parse or does not belong where it is."""
-
-    def __init__(self, path: Path, reason: str):
-        super().__init__(f"{path} is damaged ({reason}); `rst runs --repair` sets it aside")
-        self.path, self.reason = path, reason
-
-
-def read_json(path: Path) -> Any:
-    """The JSON content of a store file; a truncated or garbage file raises DamagedFile naming it."""
-    try:
-        return json.loads(path.read_bytes().decode())
-    except UnicodeDecodeError:
-        raise DamagedFile(path, "not text") from None
-    except json.JSONDecodeError as e:
-        raise DamagedFile(path, f"not valid JSON: {e.msg} at line {e.lineno}") from None
-
-
-def _record_problem(path: Path, *fields: str) -> str | None:
-    """Why `path` is not a readable JSON object with `fields` (None: it is)."""
-    try:
-        read_record(path, *fields)
-    except DamagedFile as e:
-        return e.reason
-    except OSError as e:
-        return e.strerror or str(e)
-    return None
-
-
-def read_record(path: Path, *fields: str) -> dict:
-    """A JSON object with `fields` (a metrics, status or evaluation file); DamagedFile otherwise."""
-    obj = read_json(path)
-    if not isinstance(obj, dict):
-        raise DamagedFile(path, "not a JSON object")
-    missing = [f for f in fields if f not in obj]
-    if missing:
-        raise DamagedFile(path, f"no {', '.join(repr(m) for m in missing)}")
-    return obj
 
 
 class CorruptCheckpoint(RuntimeError):
@@ -129,6 +64,9 @@ def load_tensor_file(path: Path, map_location="cpu") -> dict:
         raise CorruptCheckpoint(f"{path.name}: {problem}")
     try:
         return torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError:  # PyTorch's advice (load it with weights_only=False) is wrong for such a file
+        raise CorruptCheckpoint(f"{path.name}: refused: it holds Python objects besides tensors, which are never "
+                                "loaded (none of its code ran); `rst runs --repair` sets it aside") from None
     except Exception as e:  # PyTorch's message runs to many lines: keep its first
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise CorruptCheckpoint(f"{path.name}: does not load ({first[:200]})") from None
@@ -238,7 +176,7 @@ class RunDir:
         return stale
 
     def metrics(self) -> dict:
-        return read_record(self.metrics_path, *METRICS_FIELDS)
+        return read_record(self.metrics_path, "metrics")
 
     def model_digest(self) -> str:
         """sha256 of the finished model's file: evaluations are keyed on it, so a retrained model
@@ -273,7 +211,7 @@ def _recorded_state(run_path: Path) -> str:
     if not p.is_file():
         return "absent"
     try:
-        s = read_record(p, "state")
+        s = read_record(p, "status")
     except (OSError, ValueError):
         return "damaged"
     here = s.get("host") == socket.gethostname()
@@ -293,15 +231,21 @@ def _recorded_state(run_path: Path) -> str:
 
 def _lock_held(lock_path: Path) -> bool:
     """Whether a process holds a run's lock (True when that cannot be told: a read-only store)."""
+    return _lock_probe(lock_path) != "free"
+
+
+def _lock_probe(lock_path: Path) -> str:
+    """free (no lock file, or none holds it) | held (a process, on any host sharing the store) |
+    unknown (it cannot be taken: a read-only store)."""
     if not lock_path.is_file():
-        return False
+        return "free"
     try:
         with FileLock(str(lock_path), timeout=0):
-            return False
+            return "free"
     except Timeout:
-        return True
+        return "held"
     except OSError:
-        return True
+        return "unknown"
 
 
 class RunStore:
@@ -322,7 +266,7 @@ class RunStore:
         """The cached result, or None when it is not there (or is damaged: then it is recomputed)."""
         path = self._eval_path(run, key)
         try:
-            return read_record(path, "key", "result")["result"] if path.is_file() else None
+            return read_record(path, "evaluation")["result"] if path.is_file() else None
         except DamagedFile:
             return None
 
@@ -339,7 +283,7 @@ class RunStore:
         with FileLock(str(path) + ".lock"):
             if path.is_file():
                 try:
-                    return read_record(path, "key", "result")["result"]
+                    return read_record(path, "evaluation")["result"]
                 except DamagedFile as e:
                     log.warning("%s; computing it again", e.args[0].split(";")[0])
                     path.rename(path.with_name(path.name + ".corrupt"))
@@ -355,7 +299,7 @@ class RunStore:
         for d in sorted(self.root.glob("*/config.json")):
             run_path = d.parent
             try:
-                config = read_record(d, "kind", "train")
+                config = read_record(d, "config")
             except (OSError, ValueError):
                 out.append((run_path, {}, "damaged"))
                 continue
@@ -373,15 +317,15 @@ class RunStore:
             if why:
                 found.append((path, why))
         config = run_path / "config.json"
-        note(config, _record_problem(config, "kind", "train"))
+        note(config, record_problem(config, "config"))
         if not found:
             written = config_hash(read_json(config))
             note(config, None if run_path.name.endswith(written) else f"describes run {written}, not this folder")
-        records = [(run_path / "status.json", ("state",)), (run_path / "metrics.json", METRICS_FIELDS)]
-        records += [(path, ("key", "result")) for path in sorted((run_path / "evals").glob("*.json"))]
-        for path, fields in records:
+        records = [(run_path / "status.json", "status"), (run_path / "metrics.json", "metrics")]
+        records += [(path, "evaluation") for path in sorted((run_path / "evals").glob("*.json"))]
+        for path, kind in records:
             if path.is_file():
-                note(path, _record_problem(path, *fields))
+                note(path, record_problem(path, kind))
         if verify_weights:
             for path in sorted([*run_path.glob("ckpt-*.pt"), *run_path.glob("model.pt")]):
                 note(path, _checksum_problem(path, lambda: _file_sha256(path)))
@@ -395,7 +339,9 @@ class RunStore:
           fails its sha256) moves there alone, so the run resumes or recomputes just that part;
         - `.corrupt` files (checkpoints and evaluations set aside earlier) move there too;
         - a temporary file `.<name>.tmp<pid>` is removed when its process no longer runs on this
-          host and no process holds the run's lock."""
+          host and no process holds the run's lock (in `_evals/`: when older than STALE_SECONDS);
+        - a run whose lock is held (running, perhaps on another host) and a run folder that is a
+          link out of the store are skipped, untouched (said in a `skipped` line)."""
         done: list[str] = []
         quarantine = self.root / QUARANTINE / time.strftime("%Y%m%d-%H%M%S")
 
@@ -406,6 +352,15 @@ class RunStore:
             done.append(f"moved {path.relative_to(self.root)} to {target.relative_to(self.root)} ({reason})")
 
         for d in sorted(p.parent for p in self.root.glob("*/config.json")):
+            if d.is_symlink() and self.root.resolve() not in d.resolve().parents:
+                done.append(f"skipped {d.name}: a link to {d.resolve()}, outside the store (never followed)")
+                continue
+            lock = _lock_probe(d / ".lock")
+            if lock != "free":
+                done.append(f"skipped {d.name}: " + ("a process holds its lock (running here or on another host); "
+                                                     "repair it once it has stopped" if lock == "held" else
+                                                     "its lock cannot be taken (a read-only store?)"))
+                continue
             problems = self.problems(d, verify_weights)
             if any(p.name == "config.json" for p, _ in problems):
                 set_aside(d, next(r for p, r in problems if p.name == "config.json"))
@@ -420,7 +375,7 @@ class RunStore:
             done += self._remove_stale_temporaries(d)
         evals = self.root / "_evals"
         for path in sorted(evals.glob("*.json")):
-            why = _record_problem(path, "key", "result")
+            why = record_problem(path, "evaluation")
             if why:
                 set_aside(path, why)
         for path in sorted(evals.glob("*.corrupt")):
@@ -430,7 +385,11 @@ class RunStore:
         return done
 
     def _remove_stale_temporaries(self, folder: Path, lock: str | None = ".lock") -> list[str]:
-        stale = [p for p in folder.rglob(".*.tmp*") if p.is_file() and not _writer_alive(p)]
+        """Temporaries of writers that are gone: under a run's lock (free), or, in a folder without
+        one (`_evals/`, written by processes on any host), only once older than STALE_SECONDS."""
+        now = time.time()
+        stale = [p for p in folder.rglob(".*.tmp*") if p.is_file() and not _writer_alive(p)
+                 and (lock is not None or now - p.stat().st_mtime > STALE_SECONDS)]
         if not stale:
             return []
         if lock is not None and _lock_held(folder / lock):

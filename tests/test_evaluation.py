@@ -94,7 +94,7 @@ def test_bad_attack_inputs_are_refused():
     from rstlib.config import ConfigError
     with pytest.raises(ConfigError, match="unknown attack"):
         AttackSpec("fgsm-magic")
-    with pytest.raises(ConfigError, match=">= 0"):
+    with pytest.raises(ConfigError, match="from 0 to 255"):
         AttackSpec("pgd20", eps=-1)
 
 

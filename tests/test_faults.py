@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run_dir
 from rstlib.cli import main
 from rstlib.config import ConfigError, load_profiles
 from rstlib.store import RunStore
@@ -60,26 +60,6 @@ def snapshot(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file() and not p.name.endswith(".lock")}
 
 
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("faults") / "runs"
-    for args in (["search", "--ratio", "10"], ["eval", "--ratio", "10"], ["search", "--ratio", "30"]):
-        out = rst(*args, *SMOKE, "--runs", str(root))
-        assert out.returncode == 0, out.stderr
-    return root
-
-
-@pytest.fixture
-def runs(finished, tmp_path) -> Path:
-    copy = tmp_path / "runs"
-    shutil.copytree(finished, copy)
-    return copy
-
-
-def run_dir(root: Path, ratio: int) -> Path:
-    return next(root.glob(f"search-*-r{ratio}-s0-*"))
-
-
 def model_sha(root: Path, ratio: int = 10) -> str:
     return (run_dir(root, ratio) / "model.pt.sha256").read_text().strip()
 
@@ -87,11 +67,11 @@ def model_sha(root: Path, ratio: int = 10) -> str:
 # --- numbers: NaN, infinities, out of range, at every entry point ---------------------------
 
 @pytest.mark.parametrize("args,message", [
-    (["eval", "--ratio", "10", "--eps", "nan"], "eps (1/255 units) must be a finite number >= 0, got nan"),
+    (["eval", "--ratio", "10", "--eps", "nan"], "eps (1/255 units) must be a finite number from 0 to 255, got nan"),
     (["eval", "--ratio", "10", "--eps", "inf"], "got inf"),
     (["eval", "--ratio", "10", "--step", "nan"], "step (1/255 units) must be"),
-    (["eval", "--ratio", "10", "--steps", "0"], "steps must be a whole number >= 1"),
-    (["eval", "--ratio", "10", "--attack", "bandits", "--queries", "1"], "queries must be a whole number >= 2"),
+    (["eval", "--ratio", "10", "--steps", "0"], "steps must be a whole number from 1 to 10,000"),
+    (["eval", "--ratio", "10", "--attack", "bandits", "--queries", "1"], "queries must be a whole number from 2"),
     (["eval", "--ratio", "10", "--n-test", "0"], "--n-test must be a whole number >= 1"),
     (["eval", "--ratio", "10", "--n-test", "2.5"], "argument --n-test: invalid int value: '2.5'"),
     (["eval", "--ratio", "nan"], "(0, 100]"),
@@ -102,6 +82,11 @@ def model_sha(root: Path, ratio: int = 10) -> str:
     (["r2s", "--ratios", "7,7"], "repeats a ratio"),
     (["sweep", "--sections", "sec3", "--max-parallel", "0", "--dry-run"], "--max-parallel must be >= 1"),
     (["sweep", "--sections", "sec3", "--seed", "-2", "--dry-run"], "seed must be a whole number >= 0"),
+    # budgets past the stated maxima would run for days (a typo), or give NaN images (a huge step)
+    (["eval", "--ratio", "10", "--steps", "1000000000"], "steps must be a whole number from 1 to 10,000"),
+    (["eval", "--ratio", "10", "--attack", "bandits", "--queries", "1000000000000"], "queries must be a whole number from 2 to 1,000,000"),
+    (["eval", "--ratio", "10", "--step", "1e308"], "step (1/255 units) must be a finite number from 0 to 255"),
+    (["eval", "--ratio", "10", "--eps", "300"], "from 0 to 255, got 300"),
 ])
 def test_invalid_numbers_are_refused_before_anything_is_stored(runs, capsys, args, message):
     before = snapshot(runs)
@@ -193,7 +178,28 @@ DAMAGE = {
     "metrics.json truncated": ("metrics.json", _truncate, "not valid JSON"),
     "metrics.json without its fields": ("metrics.json", lambda p: p.write_text("{}"), "no 'natural_acc'"),
     "evaluation garbage": ("evals/pgd20-*.json", lambda p: p.write_bytes(b"\x00\xff garbage"), "not text"),
+    # files that parse but have the wrong shape or an impossible number
+    "evaluation of the wrong shape": ("evals/pgd20-*.json", lambda p: p.write_text('{"key": "x", "result": 1}'),
+                                      "key and result must be JSON objects"),
+    "evaluation holding NaN": ("evals/pgd20-*.json", lambda p: _set_result(p, "NaN"), "accuracy nan is not in"),
+    "evaluation holding 1e999": ("evals/pgd20-*.json", lambda p: _set_result(p, "1e999"), "accuracy inf is not in"),
+    "evaluation over 100%": ("evals/pgd20-*.json", lambda p: _set_result(p, "250.0"), "accuracy 250.0 is not in"),
+    "metrics with a string accuracy": ("metrics.json", lambda p: _set_field(p, "natural_acc", '"x"'),
+                                       "natural_acc 'x' is not an accuracy"),
+    "status with a number state": ("status.json", lambda p: p.write_text('{"state": 3}'), "state is not a string"),
 }
+
+
+def _set_result(path: Path, text: str):
+    record = json.loads(path.read_text())
+    record["result"]["acc"] = "@@"
+    path.write_text(json.dumps(record).replace('"@@"', text))
+
+
+def _set_field(path: Path, field: str, text: str):
+    record = json.loads(path.read_text())
+    record[field] = "@@"
+    path.write_text(json.dumps(record).replace('"@@"', text))
 
 
 @pytest.mark.parametrize("case", DAMAGE)
@@ -254,6 +260,173 @@ def test_repair_removes_temporaries_of_dead_writers_only_and_verifies_weights(ru
     assert not dead.exists() and alive.exists()
     assert "model.pt" in out and "does not match its sha256" in out
     assert not model.exists() and not model.with_name("model.pt.sha256").exists()
+
+
+def test_a_wrongly_typed_config_in_a_folder_of_its_own_hash_is_damaged_not_a_traceback(runs, capsys):
+    from rstlib.config import config_hash
+    run = run_dir(runs, 10)
+    config = json.loads((run / "config.json").read_text())
+    config["train"] = "x"
+    renamed = run.with_name(f"{run.name.rsplit('-', 1)[0]}-{config_hash(config)}")
+    run.rename(renamed)
+    (renamed / "config.json").write_text(json.dumps(config))
+    code, out, err = rst_in_process(capsys, "runs", "--runs", str(runs))
+    assert code == 0 and "Traceback" not in err, err
+    assert f"damaged {renamed.name}: config.json: not a run config" in out
+    code, out, _ = rst_in_process(capsys, "runs", "--runs", str(runs), "--repair")
+    assert code == 0 and f"moved {renamed.name} to _quarantine" in out
+    assert not renamed.exists() and run_dir(runs, 30).is_dir()
+
+
+def test_an_attack_that_returns_nan_images_is_refused_and_nothing_is_cached(runs, capsys, monkeypatch):
+    from rstlib import attacks
+    monkeypatch.setattr(attacks.PGD, "__call__", lambda self, model, x, y, generator=None: torch_full_nan(x))
+    before = snapshot(runs)
+    code, _, err = rst_in_process(capsys, "eval", "--ratio", "10", "--attack", "pgd20-margin", *SMOKE,
+                                  "--runs", str(runs))
+    one_line_error(code, err, "non-finite adversarial images")
+    assert snapshot(runs) == before
+
+
+def torch_full_nan(x):
+    import torch
+    return torch.full_like(x, float("nan"))
+
+
+def _fashion_copy(tmp_path) -> Path:
+    from rstlib.data import FASHION_FILES, data_root, ensure_fashion_mnist
+    raw = tmp_path / "data" / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    source = ensure_fashion_mnist(data_root())
+    for name in FASHION_FILES:
+        shutil.copy(source / name, raw / name)
+    return raw
+
+
+@pytest.mark.parametrize("damage,message", [
+    (lambda raw: _patch(raw / "train-images-idx3-ubyte", 0, b"\x00\x00\x09\x99"), "wrong magic number"),
+    (lambda raw: _patch(raw / "train-labels-idx1-ubyte", 100, b"\x2a"), "labels outside 0-9"),
+    (lambda raw: _truncate_bytes(raw / "train-images-idx3-ubyte", 1000), "is truncated"),
+])
+def test_damaged_fashion_mnist_files_are_named_in_one_line(tmp_path, monkeypatch, capsys, damage, message):
+    from rstlib import data
+    raw = _fashion_copy(tmp_path)
+    damage(raw)
+    monkeypatch.setenv("RST_DATA", str(tmp_path / "data"))
+    data._load_full.cache_clear()
+    try:
+        code, _, err = rst_in_process(capsys, "search", "--ratio", "10", *SMOKE, "--runs", str(tmp_path / "runs"))
+    finally:
+        data._load_full.cache_clear()
+    one_line_error(code, err, message)
+    assert str(raw) in err and "make data" in err
+    assert not (tmp_path / "runs").exists()
+
+
+def _patch(path: Path, offset: int, data: bytes):
+    raw = bytearray(path.read_bytes())
+    raw[offset:offset + len(data)] = data
+    path.write_bytes(bytes(raw))
+
+
+def _truncate_bytes(path: Path, n: int):
+    path.write_bytes(path.read_bytes()[:-n])
+
+
+class _Touch:
+    """A pickle that runs `touch path` when it is unpickled."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.path}",))
+
+
+@pytest.mark.parametrize("md5_matches", [False, True])
+def test_a_poisoned_cifar_folder_runs_no_code(tmp_path, monkeypatch, capsys, md5_matches):
+    """Every CIFAR file is checked against torchvision's md5 before it is read, and read with an
+    unpickler that refuses code even when an md5 matches."""
+    import pickle
+
+    from rstlib import data
+    marker = tmp_path / "ran"
+    folder = tmp_path / "data" / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    for name in data.CIFAR_FILES[("cifar10", True)] + data.CIFAR_FILES[("cifar10", False)]:
+        (folder / name).write_bytes(pickle.dumps({"data": _Touch(marker), "labels": [0]}))
+    if md5_matches:
+        md5 = {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+        monkeypatch.setattr(data, "expected_md5", lambda name: md5)
+    monkeypatch.setenv("RST_DATA", str(tmp_path / "data"))
+    data._load_full.cache_clear()
+    try:
+        code, _, err = rst_in_process(capsys, "search", "--dataset", "cifar10", "--ratio", "10", *SMOKE,
+                                      "--runs", str(tmp_path / "runs"))
+    finally:
+        data._load_full.cache_clear()
+    one_line_error(code, err, "refused global posix.system" if md5_matches else "does not match torchvision's published md5")
+    assert not marker.exists()
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("dataset", ["svhn", "cifar10"])
+def test_an_unreachable_download_host_is_said_at_once_and_leaves_no_empty_folder(tmp_path, monkeypatch, capsys,
+                                                                                  dataset):
+    from rstlib import data
+    monkeypatch.setattr(data, "reachable", lambda host, timeout=None: False)
+    monkeypatch.setenv("RST_DATA", str(tmp_path / "data"))
+    data._load_full.cache_clear()
+    t = time.time()
+    try:
+        code, _, err = rst_in_process(capsys, "search", "--dataset", dataset, "--ratio", "10", *SMOKE,
+                                      "--runs", str(tmp_path / "runs"))
+    finally:
+        data._load_full.cache_clear()
+    one_line_error(code, err, "cannot be reached")
+    assert time.time() - t < 30  # no download was tried (a guard against hangs, not a benchmark)
+    assert not (tmp_path / "data" / "svhn").exists() and not (tmp_path / "runs").exists()
+
+
+def test_repair_leaves_a_run_whose_lock_is_held_untouched(runs, capsys):
+    from filelock import FileLock
+    run = run_dir(runs, 30)
+    (run / "ckpt-0001.pt").write_bytes(b"being written")  # its sidecar is not written yet
+    (run / "status.json").write_text(json.dumps({"state": "running", "host": "another-node", "pid": 1}))
+    before = snapshot(runs)
+    with FileLock(str(run / ".lock")):  # the writer, here standing in for a SLURM task on another node
+        code, out, _ = rst_in_process(capsys, "runs", "--runs", str(runs), "--repair")
+    assert code == 0 and f"skipped {run.name}: a process holds its lock" in out
+    assert snapshot(runs) == before
+
+
+def test_repair_never_follows_a_link_out_of_the_store(runs, tmp_path, capsys):
+    outside = tmp_path / "elsewhere"
+    shutil.move(str(run_dir(runs, 30)), outside)
+    (outside / "metrics.json").write_text("{")  # damaged, but not the store's to move
+    (runs / outside.name).symlink_to(outside, target_is_directory=True)
+    before = {p.name: p.read_bytes() for p in outside.iterdir() if p.is_file()}
+    code, out, _ = rst_in_process(capsys, "runs", "--runs", str(runs), "--repair")
+    assert code == 0 and f"skipped {outside.name}: a link to {outside}, outside the store" in out
+    assert {p.name: p.read_bytes() for p in outside.iterdir() if p.is_file()} == before
+    assert not (runs / "_quarantine").exists()
+
+
+def test_a_model_file_with_python_objects_is_refused_with_the_right_advice(runs, capsys):
+    import io
+
+    import torch
+    run = run_dir(runs, 10)
+    buffer = io.BytesIO()
+    torch.save({"model": _Touch(run / "ran")}, buffer)
+    (run / "model.pt").write_bytes(buffer.getvalue())
+    (run / "model.pt.sha256").write_text(hashlib.sha256(buffer.getvalue()).hexdigest())
+    before = snapshot(runs)
+    code, _, err = rst_in_process(capsys, "eval", "--ratio", "10", "--attack", "pgd20-margin", *SMOKE,
+                                  "--runs", str(runs))
+    one_line_error(code, err, "model.pt: refused: it holds Python objects besides tensors")
+    assert "weights_only=False" not in err and not (run / "ran").exists()
+    assert snapshot(runs) == before
 
 
 # --- processes killed at random points resume to the same bytes ---------------------------
