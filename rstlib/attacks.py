@@ -173,14 +173,14 @@ def accuracy(model: nn.Module, loader, attack=None, target: nn.Module | None = N
              generator: torch.Generator | None = None, progress: bool = False) -> float:
     """Accuracy (%) of `target` (default: `model`) on `loader`, on adversarial examples crafted
     against `model` when `attack` is given. Both models are put in eval mode."""
-    from tqdm import tqdm
+    from rstlib.progress import bar
     target = target if target is not None else model
     was_training = (model.training, target.training)
     model.eval()
     target.eval()
     correct = total = 0
     try:
-        for x, y in tqdm(loader, disable=not progress, leave=False, desc="attack"):
+        for x, y in bar(loader, progress, desc="attack"):
             x_eval = attack(model, x, y, generator) if attack is not None else x
             correct += _count_correct(target, x_eval, y)
             total += len(y)

@@ -5,7 +5,8 @@ A planned run is *loaded* when its results are in the store (committed results w
 included); an evaluation is loaded when its cache file is there (keyed by the model's recorded
 sha256, so no weights are needed to find it). Everything else is computed: runs without results
 are trained, and runs whose weights are absent are retrained when an evaluation that is not cached
-needs them. The cost is measured here, quickly (a few timed optimiser steps per network).
+needs them. The cost is measured here, quickly and within a stated time (a few timed optimiser
+steps per network, `rstlib.plan.MEASURE_SECONDS` at most), or, with `measure=False`, from FLOPs.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class WorkAhead:
     evals_loaded: int = 0
     hours: float = 0.0
     basis: str = ""
+    measured: bool = False  # priced from steps timed on this device (else from FLOPs)
 
     @property
     def nothing_to_compute(self) -> bool:
@@ -55,7 +57,8 @@ class WorkAhead:
                 shown = ", ".join(ids[:limit]) + (f", ... ({len(ids) - limit} more)" if len(ids) > limit else "")
                 lines.append(f"{len(ids)} runs {what}: {shown}")
         lines.append(f"{self.evals - self.evals_loaded} evaluations to compute")
-        lines.append(f"projected: about {format_hours(self.hours)} on this device ({self.basis})")
+        where = "on this device" if self.measured else "FLOP-based"
+        lines.append(f"projected: about {format_hours(self.hours)} {where} ({self.basis})")
         return "\n".join(lines)
 
 
@@ -84,9 +87,10 @@ def _eval_key(store: RunStore, profile: Profile, e: EvalRequest) -> dict | None:
 
 
 def work_ahead(profile: Profile, store: RunStore, sections: Sequence[str] | None = None, device="auto",
-               planned: tuple | None = None) -> WorkAhead:
-    """What `sections` (default: every page) will load and compute at `profile`, priced here.
-    `planned`: a (runs, evals, ...) plan already made (e.g. a page's dry run)."""
+               planned: tuple | None = None, measure: bool = True) -> WorkAhead:
+    """What `sections` (default: every page) will load and compute at `profile`, priced here
+    (timed steps, bounded; `measure=False`: FLOP-based, nothing timed). `planned`: a
+    (runs, evals, ...) plan already made (e.g. a page's dry run)."""
     runs, evals = (planned or plan(profile, sections))[:2]
     device = resolve_device(device)
     ahead = WorkAhead(profile.name, str(device), len(runs), 0)
@@ -115,7 +119,7 @@ def work_ahead(profile: Profile, store: RunStore, sections: Sequence[str] | None
     retrain = {rid: c for rid, c in weights_needed.items() if rid not in untrained}
     ahead.to_retrain = sorted(retrain)
     if not ahead.nothing_to_compute:
-        price = project(profile, planned=({**untrained, **retrain}, uncached, {}), measure=True, device=device,
+        price = project(profile, planned=({**untrained, **retrain}, uncached, {}), measure=measure, device=device,
                         quick=True)
-        ahead.hours, ahead.basis = price.total_hours, price.basis
+        ahead.hours, ahead.basis, ahead.measured = price.total_hours, price.basis, measure
     return ahead

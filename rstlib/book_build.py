@@ -60,10 +60,24 @@ def execute(book_dir: Path, profile: str | None, out_dir: Path | None = None, on
         print(f"executing {page} ...", flush=True)
         papermill.execute_notebook(str(book_dir / f"{page}.ipynb"), str(out_dir / f"{page}.ipynb"),
                                    parameters=params, kernel_name="python3", cwd=str(ROOT),
-                                   log_output=log_output, progress_bar=False, stderr_file=sys.stderr)
+                                   log_output=log_output, progress_bar=False, stderr_file=sys.stderr,
+                                   kernel_manager_class=ipc_kernel_manager())
         times[page] = time.time() - t
         print(f"  {page}: {times[page]:.1f} s", flush=True)
     return times
+
+
+def ipc_kernel_manager() -> type:
+    """nbclient's kernel manager talking to the page's kernel over local IPC sockets instead of
+    TCP (ipykernel warns that TCP is unencrypted; IPC files are private to this user)."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self):
+            return "ipc"
+    return IPCKernelManager
 
 
 def render(book_dir: Path, output: Path | None = None) -> Path:

@@ -108,19 +108,36 @@ def _train_or_load(store, config, args, profile, weights: bool = True):
     return (model_run if weights else results)(store, config, _options(args, profile))
 
 
-def _eval_command(args) -> int:
+def _run_profile(args, config):
+    """The profile whose settings give an evaluation's defaults: --profile, else the run's own."""
+    from rstlib.results_table import profile_of
+    from rstlib.platform import resolve_device
+    resolve_device(args.device)
+    name = args.profile or profile_of(config.to_dict()) or default_profile_name()
+    return _with_fast_path(load_profile(name), args)
+
+
+def _eval_target(args):
+    """(profile, run config) of `rst eval`: the run named by --run, or --kind/--ratio at --profile."""
     from rstlib import experiments as ex
+    if args.run is not None:
+        from rstlib.zoo import find_run
+        config = find_run(_store(args), args.run)
+        return _run_profile(args, config), config
     profile, dataset, arch = _resolve(args)
+    if args.kind == "dense":
+        return profile, ex.dense_config(profile, dataset, arch, adversarial=not args.natural, seed=args.seed)
+    if args.kind == "search":
+        return profile, ex.search_config(profile, dataset, arch, _need_ratio(args), args.seed, args.init)
+    if args.kind == "finetune":
+        return profile, ex.finetune_config(profile, dataset, arch, _need_ratio(args), "inherit", args.seed, args.init)
+    return profile, ex.rtt_config(profile, dataset, arch, _need_ratio(args), "adversarial", args.seed)
+
+
+def _eval_command(args) -> int:
+    profile, config = _eval_target(args)
     spec = _eval_spec(args, profile)
     evaluator = _evaluator(args, profile)
-    if args.kind == "dense":
-        config = ex.dense_config(profile, dataset, arch, adversarial=not args.natural, seed=args.seed)
-    elif args.kind == "search":
-        config = ex.search_config(profile, dataset, arch, _need_ratio(args), args.seed, args.init)
-    elif args.kind == "finetune":
-        config = ex.finetune_config(profile, dataset, arch, _need_ratio(args), "inherit", args.seed, args.init)
-    else:
-        config = ex.rtt_config(profile, dataset, arch, _need_ratio(args), "adversarial", args.seed)
     run = _train_or_load(evaluator.store, config, args, profile, weights=False)
     r = evaluator.evaluate(run, spec)
     print(f"{spec.label()}: accuracy {r['acc']:.2f}% on {r['n']} test images "
@@ -180,7 +197,7 @@ def _sweep_command(args) -> int:
     report = sweep(profile, sections, executor=args.executor, max_parallel=args.max_parallel,
                    partition=args.partition, gpus_per_job=args.gpus_per_job, time_limit=args.time_limit,
                    dry_run=args.dry_run, store=store, wait=args.wait, device=args.device, seed=args.seed,
-                   confirmed=args.yes)
+                   confirmed=args.yes, measure=args.measure)
     if args.dry_run:
         for rid, c in report.runs.items():
             print(f"{store.dir(c).status():12s} {rid}")
@@ -204,13 +221,14 @@ def _sweep_command(args) -> int:
 def _runs_command(args) -> int:
     import json
 
-    from rstlib.results import runs_table
+    from rstlib.results_table import runs_table
     store = _store(args)
     if args.repair:
         actions = store.repair()
         for line in actions:
             print(line)
-        print(f"repaired {store.root}: {len(actions)} change(s)" if actions else f"nothing to repair in {store.root}")
+        changes = [a for a in actions if not a.startswith("skipped ")]
+        print(f"repaired {store.root}: {len(changes)} change(s)" if changes else f"nothing to repair in {store.root}")
         return 0
     t = runs_table(store)
     if args.kind:
@@ -226,14 +244,17 @@ def _runs_command(args) -> int:
     if t.empty:
         print(f"no runs in {store.root}" + (" matching the filters" if len(runs_table(store)) else ""))
         return 0
-    show = t.assign(ratio=t.ratio.map(lambda r: f"{r:g}" if r == r and r is not None else "-"),
-                    epochs=[f"{d}/{e if e == e and e is not None else '-'}" for d, e in zip(t.epochs_done, t.epochs)],
-                    natural=t.natural.map(lambda x: f"{x:.2f}" if x == x and x is not None else "-"),
-                    pgd20=t.pgd20.map(lambda x: f"{x:.2f}" if x == x and x is not None else "-"),
-                    age=t.age_h.map(lambda h: f"{h:.1f}h" if h < 48 else f"{h / 24:.0f}d"),
-                    id=t.run_id.str[-12:])
-    cols = ["kind", "variant", "dataset", "arch", "ratio", "init", "seed", "precision", "state", "epochs", "natural",
-            "pgd20", "age", "id"]
+    import pandas as pd
+
+    def shown(value, fmt: str) -> str:
+        return "-" if value is None or pd.isna(value) else format(value, fmt)
+    show = t.assign(ratio=t.ratio.map(lambda r: shown(r, "g")),
+                    epochs=[f"{d}/{shown(e, 'd')}" for d, e in zip(t.epochs_done, t.epochs)],
+                    natural=t.natural.map(lambda x: shown(x, ".2f")), pgd20=t.pgd20.map(lambda x: shown(x, ".2f")),
+                    age=[_age(h, state) for h, state in zip(t.age_h, t.state)],
+                    profile=t.profile.fillna("(none)"), id=t.run_id.str[-12:])
+    cols = ["profile", "kind", "variant", "dataset", "arch", "ratio", "init", "seed", "precision", "state", "epochs",
+            "natural", "pgd20", "age", "id"]
     print(show[cols].astype(object).fillna("-").to_string(index=False))
     damaged = t[t.state == "damaged"]
     for run_id, problem in zip(damaged.run_id, damaged.problem):
@@ -242,6 +263,15 @@ def _runs_command(args) -> int:
           + (f"; {len(damaged)} damaged: `rst runs --repair` moves what is damaged to "
              f"{store.root / '_quarantine'}" if len(damaged) else ""))
     return 0
+
+
+def _age(hours, state: str) -> str:
+    """How long ago a run's files were written here; results-only runs were written elsewhere."""
+    if state == "results-only":
+        return "committed"
+    if hours is None or hours != hours:
+        return "-"
+    return f"{hours:.1f}h" if hours < 48 else f"{hours / 24:.0f}d"
 
 
 def _compare_command(args) -> int:

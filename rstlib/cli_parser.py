@@ -2,10 +2,24 @@
 from __future__ import annotations
 
 import argparse
+import functools
+
+
+@functools.lru_cache(maxsize=1)
+def profile_help() -> str:
+    """'--profile' help naming every profile of _config.yml (the file the commands will read)."""
+    import yaml
+
+    from rstlib.config import find_config_file
+    try:
+        names = list(yaml.safe_load(find_config_file().read_text())["profiles"])
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        names = ["paper", "gpu-night", "laptop", "smoke"]
+    return f"{' | '.join(names)} (from _config.yml; default: paper with CUDA, else laptop)"
 
 
 def _add_common(p: argparse.ArgumentParser, ratio: bool = True):
-    p.add_argument("--profile", default=None, help="paper | laptop | smoke (default: paper with CUDA, else laptop)")
+    p.add_argument("--profile", default=None, help=profile_help())
     p.add_argument("--dataset", default=None, help="default: the profile's first dataset")
     p.add_argument("--arch", default=None, help="default: the profile's first arch")
     if ratio:
@@ -55,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument("--kind", choices=["search", "dense", "finetune", "rtt"], default="search",
                    help="which run to evaluate (default: the RST of --ratio)")
+    p.add_argument("--run", default=None, metavar="RUN_ID",
+                   help="evaluate this run of the store (its id, or the 12 hex digits `rst runs` shows) instead "
+                        "of --kind/--ratio; its profile gives the default budget")
     p.add_argument("--attack", default="pgd20",
                    help="clean | pgd20 (the paper's, default) | pgd20-margin | cw-l2 | cw-inf | autoattack | apgd-t | "
                         "bandits")
@@ -71,13 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adaptive", action="store_true", help="also run the adaptive EOT attacks")
     p.add_argument("--n-test", type=int, default=None, help="test images to attack (default: the profile's)")
     p = sub.add_parser("plan", help="every run the book needs at a profile, and its device-hours")
-    p.add_argument("--profile", default=None, help="paper | laptop | smoke (default: paper with CUDA, else laptop)")
+    p.add_argument("--profile", default=None, help=profile_help())
     p.add_argument("--sections", default=None, help="e.g. sec3,sec6,intro (default: every page)")
     p.add_argument("--measure", action="store_true", help="time the training steps on this machine")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda (with --measure)")
     p = sub.add_parser("sweep", help="run or submit every run of some sections (SLURM or local workers), then their "
                        "evaluations")
-    p.add_argument("--profile", default=None, help="paper | laptop | smoke (default: paper with CUDA, else laptop)")
+    p.add_argument("--profile", default=None, help=profile_help())
     group = p.add_mutually_exclusive_group()
     group.add_argument("--sections", default=None, help="e.g. sec3,sec6")
     group.add_argument("--all", action="store_true", help="every section (the default)")
@@ -87,7 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--partition", default=None, help="SLURM partition")
     p.add_argument("--gpus-per-job", type=int, default=1, help="GPUs per SLURM task (0 for CPU nodes)")
     p.add_argument("--time-limit", default="12h", help="SLURM time limit per task, e.g. 12h, 90m, 1h30m")
-    p.add_argument("--dry-run", action="store_true", help="list the runs and the device-hours; submit nothing")
+    p.add_argument("--dry-run", action="store_true",
+                   help="list the runs, what is cached and the FLOP-based device-hours at once; submit nothing")
+    p.add_argument("--measure", action="store_true",
+                   help="with --dry-run: also time a few training steps per network on this device (at most "
+                        "about a minute, progress on stderr)")
     p.add_argument("--yes", action="store_true", help="start even when the new work exceeds one device-hour")
     p.add_argument("--wait", action="store_true", help="(slurm) wait until every job has finished")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda (local executor)")

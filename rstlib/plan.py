@@ -16,6 +16,7 @@ achieved throughput, printed with the result.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ AA_RAND_FORWARDS = 12000  # AutoAttack rand: APGD-CE + APGD-DLR, 100 iterations 
 # Assumed achieved throughput on an H100 when nothing was measured (dense conv nets on 32x32
 # inputs reach a small share of the 989 TFLOP/s bf16 peak): bf16 and fp32 training, evaluation in fp32.
 ASSUMED_TFLOPS = {"bf16": 150.0, "fp32": 40.0}
+MEASURE_SECONDS = 60.0  # the most time `measure=True` spends timing steps; the rest is priced from them
+QUICK_STEP_FLOPS = 2e10  # a quick (CPU) timing runs at most about this many FLOPs per timed step
 
 
 def format_hours(hours: float) -> str:
@@ -131,15 +134,30 @@ def _n_test(profile: Profile, dataset: str, n_test: int | None) -> int:
     return min(n, full) if n else full
 
 
+def _quick_batch(full: int, step_flops_per_image: float) -> int:
+    """Images per timed step of a quick measurement: at most QUICK_STEP_FLOPS per step, 2 to 32."""
+    return max(2, min(32, full, int(QUICK_STEP_FLOPS // max(step_flops_per_image, 1.0))))
+
+
+def _to_stderr(message: str):
+    print(message, file=sys.stderr, flush=True)
+
+
 def project(profile: Profile, sections=None, measure: bool = False, device="auto",
-            planned: tuple | None = None, quick: bool = False) -> Projection:
+            planned: tuple | None = None, quick: bool = False, budget_s: float = MEASURE_SECONDS,
+            say=_to_stderr) -> Projection:
     """Device-hours of `sections` at `profile`; `planned` = their `sections.plan(...)` (or any
-    (runs, evals, per_section) subset of it). quick: measure on a few images per step (CPU)."""
+    (runs, evals, per_section) subset of it). quick: measure on a few images per step (CPU).
+
+    A measurement is bounded: each network's step is timed once, with one line through `say`,
+    until `budget_s` seconds of timing are spent (at least one network is timed); the networks
+    left are priced by their FLOPs at the throughput measured so far (said in `basis`)."""
     runs, evals, per_section = planned or section_plan(profile, sections)
     device = resolve_device(device)
-    quick_batch = 32 if quick and device.type == "cpu" else None
     flops_cache: dict[tuple, float] = {}
     step_cache: dict[tuple, float] = {}
+    timing = {"seconds": 0.0, "flops": 0.0, "spent": 0.0, "priced": 0}
+    quick_cpu = quick and device.type == "cpu"
 
     def fwd(c: RunConfig) -> float:
         key = (c.arch, c.dataset, c.width)
@@ -147,12 +165,28 @@ def project(profile: Profile, sections=None, measure: bool = False, device="auto
             flops_cache[key] = forward_flops(*key)
         return flops_cache[key]
 
+    def step_flops(c: RunConfig) -> float:
+        return c.train.batch_size * step_forwards(c) * fwd(c)
+
     def step_seconds(c: RunConfig) -> float:
         key = (c.arch, c.dataset, c.width, c.kind, c.train.batch_size, c.train.attack, c.train.steps, c.precision)
-        if key not in step_cache:
-            step_cache[key] = measure_step_seconds(c, device, repeats=1 if quick else 3, batch=quick_batch,
-                                                   channels_last=profile.fast.channels_last)
-        return step_cache[key]
+        if key in step_cache:
+            return step_cache[key]
+        if timing["seconds"] and timing["spent"] >= budget_s:  # budget spent: FLOPs at the measured throughput
+            step_cache[key] = step_flops(c) * timing["seconds"] / timing["flops"]
+            timing["priced"] += 1
+            return step_cache[key]
+        batch = _quick_batch(c.train.batch_size, step_flops(c) / c.train.batch_size) if quick_cpu else None
+        images = f"{batch} of {c.train.batch_size}" if batch else f"{c.train.batch_size}"
+        say(f"timing one {c.kind} step of {c.arch} on {c.dataset} ({images} images, {device}) ...")
+        t = time.perf_counter()
+        seconds = measure_step_seconds(c, device, repeats=1 if quick else 3, batch=batch,
+                                       channels_last=profile.fast.channels_last)
+        timing["spent"] += time.perf_counter() - t
+        timing["seconds"] += seconds
+        timing["flops"] += step_flops(c)
+        step_cache[key] = seconds
+        return seconds
 
     image_forward_seconds: dict[tuple, float] = {}
 
@@ -198,8 +232,11 @@ def project(profile: Profile, sections=None, measure: bool = False, device="auto
             forwards = EVAL_FORWARDS[e.attack.name] * (0.5 if e.attack.name == "autoattack" else 1)
         eval_seconds += n * forwards * eval_seconds_per_forward(e.target)
     if measure:
-        basis = (f"training steps timed on this machine ({device}{', a few images per step' if quick_batch else ''}); "
+        basis = (f"training steps timed on this machine ({device}{', a few images per step' if quick_cpu else ''}); "
                  "evaluations priced per forward pass from the same measurement")
+        if timing["priced"]:
+            basis += (f"; {timing['priced']} network(s) past the {budget_s:g} s timing budget priced by FLOPs at "
+                      "the throughput measured here")
     else:
         basis = (f"FLOPs at an assumed achieved {ASSUMED_TFLOPS['bf16']:g} TFLOP/s (bf16) and "
                  f"{ASSUMED_TFLOPS['fp32']:g} TFLOP/s (fp32) on one H100-class GPU, not measured; rerun with "

@@ -192,23 +192,31 @@ def evaluate_r2s(evaluator: Evaluator, runs: Mapping[str, RunDir], spec: AttackS
     extra = {}
     if strong_on:
         n = next(iter(cells.values()))["n"]
-        # expected correctness per example (over the defender's draw and, for the protocol, the attacker's)
-        rates = [np.mean([unpack_bits(c["correct"], n) for c in cells.values()], axis=0)]
-        rates += [np.mean([unpack_bits(b, n) for b in r["per_member_correct"].values()], axis=0) for r in eot.values()]
-        worst = np.min(rates, axis=0)
         aa = None
         if strong_images:
             k = min(strong_images, n)
             aa = evaluator.store.cached_eval(None, aa_rand_key(evaluator, runs, spec.eps, k),
                                              lambda: _aa_rand_accuracy(evaluator, runs, spec.eps, k))
-            aa_rate = np.mean([unpack_bits(b, k) for b in aa["per_member_correct"].values()], axis=0)
-            worst[:k] = np.minimum(worst[:k], aa_rate)
         extra = {"eot_loss_margin": eot[("loss", "cw")]["acc"], "eot_logits_margin": eot[("logits", "cw")]["acc"],
-                 "autoattack_rand": aa["acc"] if aa else None, "strong": 100.0 * float(worst.mean()),
-                 "strong_images": min(strong_images, n)}
+                 "autoattack_rand": aa["acc"] if aa else None,
+                 "strong": strong_value(cells.values(), eot.values(), aa, n), "strong_images": min(strong_images, n)}
     return R2SResult(tuple(runs), sum(natural.values()) / len(natural), protocol_value(matrix),
                      eot[("loss", "ce")]["acc"] if adaptive else None,
                      eot[("logits", "ce")]["acc"] if adaptive else None, matrix, natural, **extra)
+
+
+def strong_value(cells, eot, aa: dict | None, n: int) -> float:
+    """R2S's strong figure (%) from its cached records: per example, the worst expected correctness
+    (over the defender's draw and, for the protocol, the attacker's) of the protocol's transfer
+    `cells`, the `eot` attacks and, on its first images, AutoAttack rand (`aa`)."""
+    rates = [np.mean([unpack_bits(c["correct"], n) for c in cells], axis=0)]
+    rates += [np.mean([unpack_bits(b, n) for b in r["per_member_correct"].values()], axis=0) for r in eot]
+    worst = np.min(rates, axis=0)
+    if aa:
+        k = aa["images"]
+        worst[:k] = np.minimum(worst[:k], np.mean([unpack_bits(b, k) for b in aa["per_member_correct"].values()],
+                                                  axis=0))
+    return 100.0 * float(worst.mean())
 
 
 def _eot_accuracy(evaluator, runs, spec, over, loss="ce") -> dict:

@@ -113,10 +113,12 @@ def sweep(profile: Profile, sections=None, executor: str = "local", max_parallel
           dry_run: bool = False, store: RunStore | None = None, log_dir: str | Path | None = None,
           wait: bool = False, device: str = "auto", seed: int = 0, estimate_hours: bool = True,
           runs: dict[str, RunConfig] | None = None, confirmed: bool = False,
-          say=print) -> SweepReport:
+          say=print, measure: bool = False) -> SweepReport:
     """List the sections' runs (or the given `runs`), skip finished ones, run or submit the
     rest, then the sections' evaluations; see the module doc. More than `CONFIRM_HOURS` of new
-    work is refused (ConfigError) unless `confirmed`."""
+    work is refused (ConfigError) unless `confirmed`. A dry run times nothing unless `measure`
+    (FLOP-based figures, at once); a local sweep that starts work times its steps (bounded, see
+    `rstlib.plan.project`) to price it here."""
     if executor not in EXECUTORS:
         raise ConfigError(f"unknown executor {executor!r}; choose one of {EXECUTORS}")
     if max_parallel < 1:
@@ -143,7 +145,8 @@ def sweep(profile: Profile, sections=None, executor: str = "local", max_parallel
     if estimate_hours and sections:
         report.hours = project(profile, sections, planned=planned).total_hours
         if executor == "local":  # priced on this device; SLURM nodes are elsewhere (FLOP-based figure above)
-            report.ahead = work_ahead(profile, store, sections, device=device, planned=planned)
+            report.ahead = work_ahead(profile, store, sections, device=device, planned=planned,
+                                      measure=measure or not dry_run)
     if dry_run:
         return report
     new_hours = report.ahead.hours if report.ahead is not None else (report.hours or 0.0) * len(todo) / max(len(runs), 1)

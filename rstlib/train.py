@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from tqdm import tqdm
+from rstlib.progress import bar
 
 from rstlib import data as datasets
 from rstlib.attacks import accuracy, training_attack
@@ -231,8 +231,8 @@ def _train(config, run, store, device, options: RunOptions, log) -> dict:
         model.train()
         t0 = time.time()
         loss_sum = correct = seen = 0
-        bar = tqdm(loader, disable=not progress, leave=False, desc=f"{run.path.name[:40]} ep {epoch + 1}/{s.epochs}")
-        for i, (x, y) in enumerate(bar):
+        batches = bar(loader, progress, desc=f"{run.path.name[:40]} ep {epoch + 1}/{s.epochs}")
+        for i, (x, y) in enumerate(batches):
             lr = learning_rate(s, epoch + i / n_iter)
             for group in optimizer.param_groups:
                 group["lr"] = lr
@@ -240,7 +240,8 @@ def _train(config, run, store, device, options: RunOptions, log) -> dict:
             loss_sum += loss.item() * len(y)
             correct += int((logits.argmax(1) == y).sum())
             seen += len(y)
-            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{100 * correct / seen:.1f}")
+            if hasattr(batches, "set_postfix"):  # a bar on a terminal
+                batches.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{100 * correct / seen:.1f}")
         epoch_time = time.time() - t0
         test_acc = accuracy(model, test_loader)
         history.append({"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": 100 * correct / seen,

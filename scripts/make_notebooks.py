@@ -242,8 +242,10 @@ display(df.head(8))'''
 EXPLORE_FIGURE = '''from rstlib.data import dataset_spec
 d = p.datasets[0]
 n_eval = min(p.eval_n_test or 10**9, dataset_spec(d).test_size)
-mine = df[(df.measure == "pgd20") & df.source.isna() & (df.dataset == d) & (df.eps == p.evaluation.eps)
-          & (df.n_test == n_eval) & (df.kind != "dense") & (df.seed == page.seed)]
+# one row per run: its white-box PGD-20 figure at the largest image count (rstlib.results' view)
+view = rstlib.results(page.ctx.store, attack="pgd20", white_box=True, dataset=d, profile=p.name)
+mine = view[(view.eps == p.evaluation.eps) & (view.n_images == n_eval) & (view.kind != "dense")
+            & (view.seed == page.seed)]
 mine = mine.assign(panel=f"{d} (PGD-20, eps {p.evaluation.eps:g}/255)",
                    variant=[f"{k}" + (f" ({v})" if v not in ("-", None) else "") + (f", {i}" if k == "search" and i != "signed_kaiming_constant" else "")
                             for k, v, i in zip(mine.kind, mine.variant, mine.init)])

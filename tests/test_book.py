@@ -115,3 +115,18 @@ def test_bad_parameters_fail_before_any_training(params, message, tmp_path):
                                    if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])
                                    and "injected-parameters" not in c.metadata.get("tags", []))
     assert failed == [first_code_after_params]
+
+
+def test_the_book_talks_to_its_kernels_over_ipc_without_the_transport_warning(tmp_path, capfd):
+    import papermill
+
+    from rstlib.book_build import ipc_kernel_manager
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "in.ipynb")
+    papermill.execute_notebook(str(tmp_path / "in.ipynb"), str(tmp_path / "out.ipynb"), kernel_name="python3",
+                               progress_bar=False, log_output=True, kernel_manager_class=ipc_kernel_manager())
+    out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    assert out.cells[0].outputs[0]["text"] == "42\n"
+    captured = capfd.readouterr()
+    assert "without encryption" not in captured.err + captured.out

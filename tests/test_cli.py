@@ -14,13 +14,15 @@ def rst(*args, runs):
 
 
 def test_search_end_to_end_prints_where_results_are(tmp_path):
+    """Progress bars are left on (no --no-progress), but stderr is a pipe: plain lines, no bar redraws."""
     out = rst("search", "--profile", "smoke", "--dataset", "fashion-mnist", "--ratio", "10",
-              "--device", "cpu", "--no-progress", runs=tmp_path / "runs")
+              "--device", "cpu", runs=tmp_path / "runs")
     assert out.returncode == 0, out.stderr
     assert "results in" in out.stdout and str(tmp_path / "runs") in out.stdout
+    assert "\r" not in out.stderr and "epoch 1/" in out.stderr
     listing = rst("runs", runs=tmp_path / "runs")
     row = listing.stdout.splitlines()[1].split()
-    assert row[0] == "search" and "done" in row and row[-1] in out.stdout  # the id's hash, printed by search
+    assert row[:2] == ["smoke", "search"] and "done" in row and row[-1] in out.stdout  # the id's hash
 
 
 @pytest.mark.parametrize("args,message", [
@@ -33,7 +35,7 @@ def test_search_end_to_end_prints_where_results_are(tmp_path):
     (["search", "--ratio", "5", "--device", "tpu"], "unknown device"),
     (["train", "--device", "cuda"], "CUDA is not available"),
     (["search"], "--ratio is required"),
-    (["eval", "--ratio", "5", "--eps", "-1"], ">= 0"),
+    (["eval", "--ratio", "5", "--eps", "-1"], "from 0 to 255"),
     (["eval", "--ratio", "5", "--attack", "deepfool"], "unknown attack"),
     (["r2s", "--ratios", "0,5"], "(0, 100]"),
     (["r2s", "--ratios", "5,150"], "(0, 100]"),

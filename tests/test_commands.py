@@ -90,11 +90,14 @@ def test_runs_lists_every_run_as_a_table_with_filters_and_json(runs):
     root, _ = runs
     out = rst("runs", runs=root)
     lines = out.stdout.splitlines()
-    assert lines[0].split()[:4] == ["kind", "variant", "dataset", "arch"] and "precision" in lines[0]
+    assert lines[0].split()[:5] == ["profile", "kind", "variant", "dataset", "arch"] and "precision" in lines[0]
     for kind, variant in (("search", "-"), ("dense", "adv"), ("finetune", "reinit"), ("rtt", "from adv")):
-        assert any(line.split()[0] == kind and variant in line and " done " in line for line in lines[1:]), out.stdout
+        assert any(line.split()[:2] == ["smoke", kind] and variant in line and " done " in line
+                   for line in lines[1:]), out.stdout
+    ratios = [float(line.split()[5]) for line in lines[1:] if line.split()[1] == "search"]
+    assert ratios == sorted(ratios) == [10.0, 30.0]  # numbers, not text
     only = rst("runs", "--kind", "rtt", runs=root).stdout.splitlines()
-    assert len(only) == 3 and only[1].split()[0] == "rtt"  # header, the one RTT, the count line
+    assert len(only) == 3 and only[1].split()[1] == "rtt"  # header, the one RTT, the count line
     records = [json.loads(line) for line in rst("runs", "--json", runs=root).stdout.splitlines()]
     assert {r["kind"] for r in records} == {"search", "dense", "finetune", "rtt"}
     assert all(r["precision"] == "fp32" and r["state"] == "done" for r in records)
@@ -114,6 +117,32 @@ def test_sweep_dry_run_lists_what_is_cached_and_what_will_be_computed(runs):
     assert "distinct runs" in out.stdout and "dry run: nothing submitted" in out.stdout
     assert "training runs" in out.stdout and "evaluations" in out.stdout and "projected" in out.stdout
     assert "device-" in out.stdout
+
+
+def test_the_readme_paper_dry_run_answers_at_once_on_a_cpu(tmp_path):
+    """`rst sweep --profile paper --all --dry-run` (the README's line) times nothing: it lists the
+    runs with the FLOP-based device-hours. The limit guards against a hang (it once timed
+    ResNet-18 and WRN-34-10 steps on the CPU for 13 minutes); it is not a benchmark."""
+    import time
+    t = time.time()
+    out = rst("sweep", "--profile", "paper", "--all", "--dry-run", runs=tmp_path / "runs")
+    assert time.time() - t < 120
+    assert "timing one" not in out.stderr  # nothing was timed
+    assert "326 distinct runs" in out.stdout and "device-hours (rst plan, FLOP-based)" in out.stdout
+    assert "projected: about" in out.stdout and "FLOP-based" in out.stdout
+    assert not (tmp_path / "runs").exists()  # a dry run writes nothing
+
+
+def test_a_measured_dry_run_times_each_network_within_its_budget():
+    from rstlib import plan
+    from rstlib.config import load_profile
+    lines = []
+    p = load_profile("paper")
+    runs_, evals, per = plan.section_plan(p, ["sec6"])
+    projection = plan.project(p, planned=(runs_, evals, per), measure=True, device="cpu", quick=True, budget_s=0.0,
+                              say=lines.append)
+    assert len(lines) == 1 and lines[0].startswith("timing one")  # one network timed, then the budget was spent
+    assert "past the 0 s timing budget priced by FLOPs" in projection.basis and projection.total_hours > 0
 
 
 def test_local_sweep_shows_progress_and_then_everything_is_cached(runs):

@@ -35,8 +35,9 @@ def test_smoke_search_learns_well_above_chance(smoke, store):
 def test_finished_run_is_loaded_not_retrained(smoke, store, monkeypatch):
     config = ex.search_config(tiny_profile(smoke, epochs=1), "fashion_mnist", "cnn_small", 10)
     first = model_run(store, config, CPU)
-    import rstlib.train
-    monkeypatch.setattr(rstlib.train, "execute", lambda *a, **k: pytest.fail("trained again"))
+    import rstlib.runner
+    # patched where it is looked up: runner imported `execute` by name
+    monkeypatch.setattr(rstlib.runner, "execute", lambda *a, **k: pytest.fail("trained again"))
     second = model_run(store, config, CPU)
     assert second.path == first.path and second.metrics() == first.metrics()
     model = load_run_model(second)
