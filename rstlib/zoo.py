@@ -25,27 +25,20 @@ from rstlib.config import ConfigError, RunConfig, default_profile_name, load_pro
 from rstlib.evaluation import CW_ITERATIONS, AttackSpec, autoattack_fn, craft, score
 from rstlib.platform import resolve_device
 from rstlib.r2s import R2S
-from rstlib.records import read_json
+from rstlib.records import read_record
 from rstlib.store import RunStore
 
 
 def find_run(store: RunStore, run_id: str) -> RunConfig:
     """The config of the run named `run_id` in `store`: its full folder name or a unique end of
     it (e.g. the 12 hex digits that `rst runs` shows)."""
-    from rstlib.records import DamagedFile
     matches = [p for p in store.root.glob("*/config.json") if p.parent.name == run_id]
     matches = matches or [p for p in store.root.glob("*/config.json") if p.parent.name.endswith(run_id)]
     if not matches:
         raise ConfigError(f"no run {run_id!r} in {store.root}; `rst runs` lists the runs and their ids")
     if len(matches) > 1:
         raise ConfigError(f"{run_id!r} names {len(matches)} runs in {store.root}; give more of the id")
-    try:
-        return RunConfig.from_dict(read_json(matches[0]))
-    except DamagedFile:
-        raise
-    except (TypeError, KeyError, ValueError) as e:
-        raise ConfigError(f"{matches[0]} is not a run config ({type(e).__name__}: {e}); "
-                          "`rst runs --repair` sets it aside") from None
+    return RunConfig.from_dict(read_record(matches[0], "config"))  # DamagedFile (one line) if it is not one
 
 
 def run_config(run: str | RunConfig | None = None, *, profile=None, dataset: str | None = None,
