@@ -21,6 +21,7 @@ from rstlib.claims import MARK, REGISTRY, claims_table
 from rstlib.params import check_number
 from rstlib.plan import format_hours
 from rstlib.sections import Context, SectionResult
+from rstlib import tables
 from rstlib.records import atomic_write_json
 
 NOT_COMPARABLE = (
@@ -60,6 +61,7 @@ class Page:
     def __init__(self, profile: str | None = None, device: str = "auto", seed: int = 0, progress: bool = False):
         """Load the profile, pick the device, print the provenance line; `progress`: tqdm bars
         (per-run progress lines always go to stderr)."""
+        tables.install()  # every table of the page in the book's one style
         pd.set_option("display.max_colwidth", None)  # claims and settings are sentences: never cut them
         pd.set_option("display.max_columns", None)
         name = profile or default_profile_name()

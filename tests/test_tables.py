@@ -1,0 +1,47 @@
+"""The book's one table style (rstlib.tables): headers in the paper's words, no 0..N index, one
+number format per column, "–" for missing cells, verdict badges, the same HTML for the same table."""
+import re
+
+import numpy as np
+import pandas as pd
+
+from rstlib import tables
+
+FORBIDDEN = re.compile(r"_eps|_minus_|rst_\d|dense_adv|pgd20_|>\s*(nan|NaN|None|&lt;NA&gt;)\s*<")
+
+
+def _table1_like():
+    return pd.DataFrame({"network": ["SmallCNN", "SmallCNN"], "model": ["dense_adv_trained", "rst"],
+                         "remaining_ratio_pct": [100.0, 10.0], "natural": [72.1, np.nan],
+                         "autoattack_eps24": [43.0, 40.0], "cw_inf_eps36": [12.25, None],
+                         "C1_best_rst_minus_dense": [-3.33, 1.2], "verdict": ["✓ holds", "? inconclusive"]})
+
+
+def test_headers_and_cells_speak_the_papers_words():
+    html = tables.html(_table1_like())
+    assert not FORBIDDEN.search(html), FORBIDDEN.search(html)
+    for words in ("AutoAttack, ε = 24/255", "CW-Inf, ε = 36/255", "C1: best RST − dense (PGD-20)", "ratio (%)",
+                  "dense (adversarial)", "RST"):
+        assert words in html
+
+
+def test_no_index_column_unless_it_has_a_name():
+    assert "row_heading" not in tables.html(_table1_like())
+    matrix = pd.DataFrame([[50.8, 60.2], [45.6, 52.8]], index=pd.Index(["10%", "30%"], name="source"),
+                          columns=pd.Index(["10%", "30%"], name="target"))
+    html = tables.html(matrix)
+    assert "row_heading" in html and ">source<" in html
+
+
+def test_one_format_per_column_and_a_dash_for_missing_cells():
+    html = tables.html(_table1_like())
+    assert ">72.1<" in html and ">43.0<" in html and ">40.0<" in html  # accuracies: one decimal, always
+    assert ">100<" in html and ">10<" in html  # a ratio is a count, not a measurement
+    assert "−3.33" in html and "+1.20" in html and 'rst-neg' in html and 'rst-pos' in html  # a signed difference
+    assert html.count(">–<") == 2
+
+
+def test_verdicts_are_badges_and_the_same_table_gives_the_same_html():
+    html = tables.html(_table1_like())
+    assert 'class="rst-verdict rst-holds">✓ holds<' in html and 'rst-open">? inconclusive<' in html
+    assert tables.html(_table1_like()) == html
