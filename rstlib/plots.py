@@ -1,49 +1,80 @@
 """Figures of the book: annotated transfer heatmaps (Figs. 4, 5) and accuracy-vs-ratio lines
-(Figs. 1, 2, 3, 6), sized for the book's column width."""
+(Figs. 1, 2, 3, 6), drawn at the book's content width (about 7.4 in) with fonts of at least
+11 pt at that width, and every label in the paper's words (`rstlib.tables.label`)."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
+from rstlib.tables import label
+
+WIDTH = 7.4  # inches: the book's content column at 100 dpi
+FONT = 11  # points, at that width
+ZOOM_POINTS = 3  # a zoom-in panel is drawn only when it holds at least this many ratios
+
+
+def _style():
+    plt.rcParams.update({"font.size": FONT, "axes.titlesize": FONT, "axes.labelsize": FONT,
+                         "xtick.labelsize": FONT, "ytick.labelsize": FONT, "legend.fontsize": FONT,
+                         "figure.titlesize": FONT + 1, "figure.dpi": 100})
+
 
 def heatmaps(matrices: dict[str, pd.DataFrame], title: str, cols: int = 2):
-    """One annotated heatmap per panel: rows = attack source, columns = target."""
+    """One annotated heatmap per panel (rows = attack source, columns = target), one shared
+    colour bar; a colour map light enough for dark annotations to read everywhere."""
+    _style()
     n = len(matrices)
-    cols = min(cols, n)
+    size = max((len(m) for m in matrices.values()), default=1)
+    cols = 1 if n == 1 or size > 5 else min(cols, n)
     rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 4.0 * rows), squeeze=False)
-    for ax, (panel, m) in zip(axes.flat, matrices.items()):
-        sns.heatmap(m.astype(float), annot=True, fmt=".1f", cmap="viridis", cbar=False, ax=ax,
-                    annot_kws={"size": 8}, vmin=0, vmax=100)
-        ax.set_title(panel, fontsize=10)
+    panel = WIDTH / cols
+    fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, 0.85 * panel * rows + 0.6), squeeze=False)
+    for ax, (name, m) in zip(axes.flat, matrices.items()):
+        sns.heatmap(m.astype(float), annot=True, fmt=".1f", cmap="YlGnBu", cbar=False, ax=ax, vmin=0, vmax=100,
+                    annot_kws={"size": FONT if size <= 5 or cols == 1 else FONT - 1}, linewidths=0.5,
+                    linecolor="white", square=True)
+        ax.set_title(name)
         ax.set_xlabel("target (remaining ratio)")
         ax.set_ylabel("attack source")
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
-    fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0, 0.9, 1))
+    bar = fig.add_axes((0.92, 0.15, 0.02, 0.7))
+    fig.colorbar(axes.flat[0].collections[0], cax=bar, label="accuracy (%)")
     plt.close(fig)  # shown once, by the caller's display(), not again by the inline backend
     return fig
 
 
+def _zoom_panels(df: pd.DataFrame, zoom_below: float | None) -> list[tuple[str, bool]]:
+    panels = [(p, False) for p in dict.fromkeys(df["panel"])]
+    if zoom_below is None:
+        return panels
+    return [q for p, _ in panels for q in ((p, False), (p, True))
+            if not q[1] or df[(df["panel"] == p) & (df["ratio"] <= zoom_below)]["ratio"].nunique() >= ZOOM_POINTS]
+
+
 def ratio_lines(df: pd.DataFrame, y: str, hue: str, title: str, ylabel: str, cols: int = 2,
                 zoom_below: float | None = None):
-    """Accuracy vs remaining ratio, one panel per `panel` value, one line per `hue`; with
-    `zoom_below`, each panel is followed by a zoom-in on the ratios <= zoom_below (the paper's
-    1-20% insets of Figs. 2 and 3)."""
-    panels = [(p, False) for p in dict.fromkeys(df["panel"])]
-    if zoom_below is not None:
-        panels = [q for p, _ in panels for q in ((p, False), (p, True))
-                  if not q[1] or (df[df["panel"] == p]["ratio"] <= zoom_below).sum() > 0]
+    """Accuracy vs remaining ratio, one panel per `panel` value, one line per `hue` (named in the
+    paper's words, one legend for the figure); with `zoom_below`, each panel is followed by a
+    zoom-in on the ratios <= zoom_below (the paper's 1-20% insets of Figs. 2 and 3) where it holds
+    at least ZOOM_POINTS ratios."""
+    _style()
+    df = df.assign(**{hue: df[hue].map(label)})
+    panels = _zoom_panels(df, zoom_below)
     cols = min(cols, len(panels))
     rows = (len(panels) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(4.8 * cols, 3.4 * rows), squeeze=False)
+    order = list(dict.fromkeys(df[hue]))
+    legend_rows = (len(order) + 1) // 2
+    height = 3.3 * rows + 0.5 + 0.3 * legend_rows
+    fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, height), squeeze=False)
     for ax, (panel, zoom) in zip(axes.flat, panels):
         sub = df[df["panel"] == panel]
         if zoom:
             sub = sub[sub["ratio"] <= zoom_below]
-        sns.lineplot(data=sub, x="ratio", y=y, hue=hue, marker="o", ax=ax)
+        sns.lineplot(data=sub, x="ratio", y=y, hue=hue, hue_order=order, marker="o", ax=ax, legend=False)
         ax.set_xscale("log")
         ticks = sorted(sub["ratio"].unique())
         ax.set_xticks(ticks)
@@ -51,12 +82,14 @@ def ratio_lines(df: pd.DataFrame, y: str, hue: str, title: str, ylabel: str, col
         ax.minorticks_off()
         ax.set_xlabel("remaining ratio (%)")
         ax.set_ylabel(ylabel)
-        ax.set_title(f"{panel}: zoom-in, ratios <= {zoom_below:g}%" if zoom else panel, fontsize=10)
-        ax.legend(fontsize=7, title=None)
+        ax.set_title(f"{panel}: ratios ≤ {zoom_below:g}%" if zoom else panel)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
-    fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
+    colours = sns.color_palette(n_colors=len(order))
+    handles = [plt.Line2D([], [], color=c, marker="o", label=name) for c, name in zip(colours, order)]
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, (0.3 * legend_rows + 0.1) / height, 1, 1))
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(order), 2), frameon=False)
     plt.close(fig)
     return fig
