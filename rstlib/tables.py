@@ -78,7 +78,8 @@ def _column_format(name, values: pd.Series):
     """How one column's cells are written: counts and labels plainly, measurements with one
     decimal (two when every value is below 5 in size), differences signed."""
     numbers = [float(v) for v in values if _is_number(v) and not math.isnan(float(v))]
-    if not numbers or values.dtype.kind not in "f" or COUNTS.search(str(name)):
+    measured = any(isinstance(v, float) for v in values)  # by content: a pivot can leave object columns
+    if not numbers or not measured or COUNTS.search(str(name)):
         return _plain
     digits = 2 if max(abs(v) for v in numbers) < 5 else 1
     signed = bool(DIFFERENCE.search(str(name))) or min(numbers) < 0

@@ -77,6 +77,63 @@ def test_rendered_pages_have_no_raw_markdown_tables_duplicate_figures_or_traceba
     assert "S3.1" in intro and "S9.3" in intro  # the registry's summary, generated
 
 
+HEADER_IDENTIFIERS = re.compile(r"_eps|_minus_|rst_\d|dense_adv|dense_nat|pgd20_|_ratio_|remaining_ratio|^n_test$")
+EMPTY_CELL = re.compile(r"<td[^>]*>\s*(?:<span[^>]*>)?\s*(nan|NaN|None|&lt;NA&gt;)\s*(?:</span>)?\s*</td>")
+MEASURE = """<script>window.addEventListener("load", () => {
+  const column = document.querySelector("main article, .bd-article") || document.body;
+  const edge = column.getBoundingClientRect().right;
+  const over = [...document.querySelectorAll(".cell_output table")].map(t => {
+    let right = t.getBoundingClientRect().right;  // its visible edge: clipped by a scrolling container
+    for (let a = t.parentElement; a && a !== column; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== "visible") right = Math.min(right, a.getBoundingClientRect().right);
+    }
+    return Math.round(right - edge);
+  }).filter(d => d > 1);
+  document.body.setAttribute("data-overflow", JSON.stringify(over));
+});</script>"""
+
+
+def test_tables_of_the_executed_book_speak_the_papers_words(book):
+    """Every table the smoke book displays goes through rstlib.tables: no code identifier as a
+    header, no nan / None cell, no 0..N index column."""
+    book_dir, _ = book
+    html_dir = book_dir / "_build" / "html"
+    if not (html_dir / "intro.html").is_file():
+        render(book_dir)
+    for page in pages(book_dir):
+        html = (html_dir / f"{page}.html").read_text()
+        headers = [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<th[^>]*>(.*?)</th>", html, re.S)]
+        bad = [h for h in headers if HEADER_IDENTIFIERS.search(h)]
+        assert not bad, f"{page}: code identifiers as headers: {bad[:5]}"
+        assert not EMPTY_CELL.search(html), f"{page}: {EMPTY_CELL.search(html).group(0)}"
+        assert 'class="dataframe' not in html, f"{page}: a table not in the book's style"
+
+
+def test_no_table_runs_past_the_content_column_at_1400_px(book, tmp_path):
+    """Measured in headless Chromium: every table's visible edge (clipped by the scrolling container
+    it sits in) lies inside the content column."""
+    import subprocess
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("headless Chromium is not installed here (Debian: apt-get install chromium)")
+    book_dir, _ = book
+    html_dir = book_dir / "_build" / "html"
+    if not (html_dir / "intro.html").is_file():
+        render(book_dir)
+    for page in pages(book_dir):
+        probe = html_dir / f"_probe_{page}.html"
+        probe.write_text((html_dir / f"{page}.html").read_text().replace("</body>", MEASURE + "</body>"))
+        out = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                              "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                              "--disable-sync", f"--user-data-dir={tmp_path / page}", "--window-size=1400,3000",
+                              "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+                             capture_output=True, text=True, timeout=120)
+        probe.unlink()
+        found = re.search(r'data-overflow="([^"]*)"', out.stdout)
+        assert found, f"{page}: the measurement did not run ({out.stderr[-300:]})"
+        assert found.group(1).replace("&quot;", "") == "[]", f"{page}: outputs past the column by {found.group(1)} px"
+
+
 @pytest.mark.parametrize("given", ["[10,30]", "10,30", [10, 30]])
 def test_sec6_ratios_parameter_as_papermill_hands_it_over(book, tmp_path, given):
     """`papermill book/sec6_r2s.ipynb out.ipynb -p ratios "[10,30]"` gives the R2S row of exactly

@@ -41,6 +41,12 @@ def test_one_format_per_column_and_a_dash_for_missing_cells():
     assert html.count(">–<") == 2
 
 
+def test_an_object_column_of_floats_is_still_a_measurement():
+    t = pd.DataFrame({"candidate set": ["dense", "3%, 5%"], "PGD-20": pd.Series([55.0, 46.64], dtype=object)})
+    html = tables.html(t)
+    assert ">55.0<" in html and ">46.6<" in html
+
+
 def test_verdicts_are_badges_and_the_same_table_gives_the_same_html():
     html = tables.html(_table1_like())
     assert 'class="rst-verdict rst-holds">✓ holds<' in html and 'rst-open">? inconclusive<' in html
