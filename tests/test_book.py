@@ -54,14 +54,20 @@ def test_every_page_executes_and_the_book_renders_without_warnings(book):
     assert "EOT loss, margin (ours)" in html and "strong (ours)" in html and "Table 3" in html
 
 
-def test_rendered_pages_have_no_raw_markdown_tables_duplicate_figures_or_tracebacks(book):
-    """What a reader would notice in a browser: pipe-table text, a figure shown twice, a stray
-    traceback, a claims check that is not a table, a footer without the commit."""
-    import hashlib
+def _rendered(book):
+    """(book folder, its rendered HTML folder): rendered once, by whichever test asks first."""
     book_dir, _ = book
     html_dir = book_dir / "_build" / "html"
     if not (html_dir / "intro.html").is_file():
         render(book_dir)
+    return book_dir, html_dir
+
+
+def test_rendered_pages_have_no_raw_markdown_tables_duplicate_figures_or_tracebacks(book):
+    """What a reader would notice in a browser: pipe-table text, a figure shown twice, a stray
+    traceback, a claims check that is not a table, a footer without the commit."""
+    import hashlib
+    book_dir, html_dir = _rendered(book)
     for page in pages(book_dir):
         html = (html_dir / f"{page}.html").read_text()
         assert "| --- |" not in html and "|---|" not in html, page
@@ -96,10 +102,7 @@ MEASURE = """<script>window.addEventListener("load", () => {
 def test_tables_of_the_executed_book_speak_the_papers_words(book):
     """Every table the smoke book displays goes through rstlib.tables: no code identifier as a
     header, no nan / None cell, no 0..N index column."""
-    book_dir, _ = book
-    html_dir = book_dir / "_build" / "html"
-    if not (html_dir / "intro.html").is_file():
-        render(book_dir)
+    book_dir, html_dir = _rendered(book)
     for page in pages(book_dir):
         html = (html_dir / f"{page}.html").read_text()
         headers = [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<th[^>]*>(.*?)</th>", html, re.S)]
@@ -116,10 +119,7 @@ def test_no_table_runs_past_the_content_column_at_1400_px(book, tmp_path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.skip("headless Chromium is not installed here (Debian: apt-get install chromium)")
-    book_dir, _ = book
-    html_dir = book_dir / "_build" / "html"
-    if not (html_dir / "intro.html").is_file():
-        render(book_dir)
+    book_dir, html_dir = _rendered(book)
     for page in pages(book_dir):
         probe = html_dir / f"_probe_{page}.html"
         probe.write_text((html_dir / f"{page}.html").read_text().replace("</body>", MEASURE + "</body>"))
