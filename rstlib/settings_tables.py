@@ -7,31 +7,87 @@ import pandas as pd
 
 from rstlib.bandits import Bandits
 from rstlib.config import load_profiles
+from rstlib.data import SPECS
 from rstlib.evaluation import CW_ITERATIONS
 
 
+def written(value) -> str:
+    """A setting as a person writes it: 1,000 (not 1000.0), 0.0005, on / off, 'a, b, c'."""
+    if value is None:
+        return "all"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (int, float)):
+        return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(written(v) for v in value)
+    return str(value)
+
+
+def ratios(values) -> str:
+    """Remaining ratios: '5, 10, 30%'."""
+    return f"{written(list(values))}%"
+
+
+def candidate_sets(sets) -> str:
+    """Candidate sets: '{3, 5, 7, 10}%, {5, 10}%'."""
+    return ", ".join("{" + written(list(s)) + "}%" for s in sets)
+
+
+def _knob(name: str, value) -> str:
+    if value is None and name == "n_test":
+        return "the profile's"
+    if value in (None, "", [], ()):
+        return "–"
+    if name == "candidate_sets":
+        return candidate_sets(value)
+    if "ratios" in name:
+        return ratios(value)
+    if name == "eps":
+        return f"{written(list(value))} (/255)"
+    if name == "inits":
+        return ", ".join(str(v).replace("_", " ") for v in value)
+    return written(value)
+
+
+def _by_profile(rows: dict[str, dict], index_names: list[str]) -> pd.DataFrame:
+    """{profile: {setting (or a tuple): value}} as one row per setting, one column per profile."""
+    table = pd.DataFrame(rows)
+    table.index = pd.MultiIndex.from_tuples(table.index, names=index_names) if len(index_names) > 1 else \
+        pd.Index(table.index, name=index_names[0])
+    table.columns.name = "profile"
+    return table.fillna("–")
+
+
 def profile_tables() -> dict[str, pd.DataFrame]:
+    """Sec. 2's tables: one row per setting, one column per profile."""
     profiles = load_profiles()
-    training, data, sections = [], [], []
+    training, data, sections = {}, {}, {}
     for name, p in profiles.items():
+        t = training[name] = {}
         for variant, recipe in (("search", "search"), ("dense", "dense"), ("finetune", "finetune"), ("rtt", "search")):
-            s = dataclasses.asdict(getattr(p, recipe))
-            training.append({"profile": name, "variant": variant, "precision": p.precision.of(variant), **s,
-                             "lr overrides": ", ".join(f"{k}: {v:g}" for k, v in p.lr_overrides.items()) or "-"})
-        data.append({"profile": name, "datasets": ", ".join(p.datasets), "second task (Sec. 9)": p.second_task,
-                     "networks (width)": ", ".join(f"{a} ({w:g})" for a, w in p.archs.items()),
-                     "train images": p.n_train or "all", "test images": p.n_test or "all",
-                     "attacked test images": p.eval_n_test or "all",
-                     "PGD eval": f"eps {p.evaluation.eps:g}, step {p.evaluation.step:g}, {p.evaluation.steps} steps",
-                     "evaluation precision": "fp32",
-                     "fast path": f"channels_last {p.fast.channels_last}, compile {p.fast.compile}"})
-        for sec, knobs in p.sections.items():
-            sections.append({"profile": name, "section": sec,
-                             **{k: (str(list(v)) if isinstance(v, (list, tuple)) else v) for k, v in knobs.items()}})
+            t[(variant, "precision")] = p.precision.of(variant)
+            for key, value in dataclasses.asdict(getattr(p, recipe)).items():
+                t[(variant, key.replace("_", " "))] = written(value)
+        t[("all", "lr overrides")] = ", ".join(f"{k}: {v:g}" for k, v in p.lr_overrides.items()) or "–"
+        e = p.evaluation
+        data[name] = {"datasets": ", ".join(SPECS[d].label for d in p.datasets),
+                      "second task (Sec. 9)": SPECS[p.second_task].label,
+                      "networks (width)": ", ".join(f"{a} ({w:g})" for a, w in p.archs.items()),
+                      "train images": written(p.n_train), "test images": written(p.n_test),
+                      "attacked test images": written(p.eval_n_test),
+                      "PGD evaluation": f"eps {e.eps:g}/255, step {e.step:g}/255, {e.steps} steps",
+                      "APGD-T images (strong figure)": written(e.apgd_t_images),
+                      "AutoAttack rand images (R2S)": written(e.aa_rand_images) if e.aa_rand_images else "–",
+                      "evaluation precision": "fp32",
+                      "fast path": f"channels_last {written(p.fast.channels_last)}, compile {written(p.fast.compile)}"}
+        sections[name] = {(sec, key.replace("_", " ")): _knob(key, value)
+                          for sec, knobs in p.sections.items() for key, value in knobs.items()}
     overview = pd.DataFrame([{"profile": name, "what it is, and how it differs from the supplement": p.description}
                              for name, p in profiles.items()])
-    return {"profiles": overview, "training": pd.DataFrame(training), "data": pd.DataFrame(data),
-            "sections": pd.DataFrame(sections).fillna(""), "attacks": attack_table(profiles)}
+    return {"profiles": overview, "training": _by_profile(training, ["variant", "setting"]),
+            "data": _by_profile(data, ["setting"]), "sections": _by_profile(sections, ["section", "knob"]),
+            "attacks": attack_table(profiles)}
 
 
 def attack_table(profiles) -> pd.DataFrame:
@@ -71,4 +127,8 @@ def attack_table(profiles) -> pd.DataFrame:
              "code is on no registry); official L-inf defaults: fd eta 0.1, online lr 100, exploration 1.0, image "
              "lr 0.01, tiles of 50 px on 299 px ImageNet images (a 6x6 grid; ours keeps a grid of similar size)"},
         ]
-    return pd.DataFrame(rows)
+    long = pd.DataFrame(rows)
+    wide = long.pivot(index="attack", columns="profile", values="settings")
+    wide = wide.loc[list(dict.fromkeys(long.attack)), list(profiles)]
+    wide["source"] = long.drop_duplicates("attack").set_index("attack").loc[wide.index, "source"]
+    return wide

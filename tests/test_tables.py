@@ -51,3 +51,21 @@ def test_verdicts_are_badges_and_the_same_table_gives_the_same_html():
     html = tables.html(_table1_like())
     assert 'class="rst-verdict rst-holds">✓ holds<' in html and 'rst-open">? inconclusive<' in html
     assert tables.html(_table1_like()) == html
+
+
+def test_sec2_settings_are_one_row_per_setting_and_one_column_per_profile():
+    from rstlib.config import load_profiles
+    from rstlib.settings_tables import candidate_sets, profile_tables, ratios, written
+    assert (written(1000.0), written(0.0005), written(True), written(None)) == ("1,000", "0.0005", "on", "all")
+    assert ratios([5.0, 10.0, 30.0]) == "5, 10, 30%"
+    assert candidate_sets([(3.0, 5.0, 7.0, 10.0), (5.0, 10.0)]) == "{3, 5, 7, 10}%, {5, 10}%"
+    profiles = list(load_profiles())
+    t = profile_tables()
+    for name in ("training", "data", "sections"):
+        assert list(t[name].columns) == profiles, name
+        assert not t[name].index.duplicated().any(), name
+    assert list(t["attacks"].columns) == profiles + ["source"]
+    laptop = t["sections"]["laptop"]
+    assert laptop[("sec6", "candidate sets")].startswith("{3, 5, 7, 10}%") and laptop[("sec3", "ratios")] == "10, 30%"
+    html = tables.html(t["sections"])
+    assert not re.search(r"\[\d|\(\d\.0", html)  # no Python list or tuple reprs
