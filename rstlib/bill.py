@@ -123,3 +123,46 @@ def work_ahead(profile: Profile, store: RunStore, sections: Sequence[str] | None
                         quick=True)
         ahead.hours, ahead.basis, ahead.measured = price.total_hours, price.basis, measure
     return ahead
+
+
+@dataclass
+class RecordedCost:
+    """The compute behind a set of pages as the run store recorded it when it was computed."""
+    runs: int = 0
+    runs_recorded: int = 0
+    training_s: float = 0.0
+    evals: int = 0  # evaluations in the store
+    evals_timed: int = 0  # of those, the ones that recorded their time
+    evaluation_s: float = 0.0
+
+
+def training_seconds(metrics: dict) -> float:
+    """Training wall time a finished run recorded (the sum of its epochs' times)."""
+    return float(sum(h.get("epoch_seconds") or 0.0 for h in metrics.get("history", [])))
+
+
+def recorded_cost(profile: Profile, store: RunStore, sections: Sequence[str] | None = None) -> RecordedCost:
+    """Training and evaluation time that the store's records hold for what `sections` need
+    (each run and each evaluation counted once); nothing is computed or timed."""
+    runs, evals = plan(profile, sections)[:2]
+    cost = RecordedCost(runs=len(runs))
+    for c in runs.values():
+        run = store.dir(c)
+        if run.has_results():
+            cost.runs_recorded += 1
+            cost.training_s += training_seconds(run.metrics())
+    seen = set()
+    for e in evals:
+        key = _eval_key(store, profile, e)
+        if key is None or repr(key) in seen:
+            continue
+        seen.add(repr(key))
+        run = None if e.members else store.dir(e.target)
+        if store.lookup_eval(run, key) is None:
+            continue
+        cost.evals += 1
+        seconds = store.eval_seconds(run, key)
+        if seconds is not None:
+            cost.evals_timed += 1
+            cost.evaluation_s += seconds
+    return cost

@@ -6,10 +6,12 @@
 
 Before executing, it prints what the run store already holds and what will be computed, priced
 on this device; more than one device-hour of new work needs `--yes` (`make book CONFIRM=1`).
-Pages are executed in the order of `_toc.yml` with the intro last (it collects the other pages'
-records), into `book/_build/src/` (never the tracked notebooks, unless `--in-place`), and
-rendered from there into `book/_build/html/`. Each page's progress lines (runs started, epochs,
-evaluations) stream to stderr.
+Each page is written once, as a MyST Markdown notebook (`book/<page>.md`, paired with its
+executed `book/<page>.ipynb` by jupytext). Pages are executed from the `.md` in the order of
+`_toc.yml` with the intro last (it collects the other pages' records), into `book/_build/src/`
+(never the tracked notebooks, unless `--in-place`), and rendered from there into
+`book/_build/html/`. Each page's progress lines (runs started, epochs, evaluations) stream to
+stderr.
 """
 from __future__ import annotations
 
@@ -38,10 +40,17 @@ def pages(book_dir: Path) -> list[str]:
 BOOK_FILES = ("_config.yml", "_toc.yml")
 
 
+def source(book_dir: Path, page: str):
+    """The page's notebook as written (`<page>.md`, MyST Markdown), with no outputs."""
+    import jupytext
+    return jupytext.read(book_dir / f"{page}.md", fmt="md:myst")
+
+
 def execute(book_dir: Path, profile: str | None, out_dir: Path | None = None, only: list[str] | None = None,
             log_output: bool = False) -> dict[str, float]:
-    """Run every page of `book_dir` with papermill into `out_dir` (default: in place); returns
-    the wall time of each, in seconds. The pages' stderr (progress lines) streams to ours."""
+    """Run every page of `book_dir` (from its `.md`) with papermill into `out_dir` (default: the
+    tracked `.ipynb` beside it); returns the wall time of each, in seconds. The pages' stderr
+    (progress lines) streams to ours."""
     import papermill
     os.environ["RST_BOOK_BUILD"] = "1"  # the pages' kernels write the book's records (see Page.record)
     out_dir = out_dir or book_dir
@@ -58,7 +67,7 @@ def execute(book_dir: Path, profile: str | None, out_dir: Path | None = None, on
             continue
         t = time.time()
         print(f"executing {page} ...", flush=True)
-        papermill.execute_notebook(str(book_dir / f"{page}.ipynb"), str(out_dir / f"{page}.ipynb"),
+        papermill.execute_notebook(source(book_dir, page), str(out_dir / f"{page}.ipynb"),
                                    parameters=params, kernel_name="python3", cwd=str(ROOT),
                                    log_output=log_output, progress_bar=False, stderr_file=sys.stderr,
                                    kernel_manager_class=ipc_kernel_manager())

@@ -154,5 +154,6 @@ def judge(section: str, facts: Facts) -> list[Claim]:
 
 
 def claims_table(claims: list[Claim]) -> pd.DataFrame:
-    return pd.DataFrame([{"id": c.id, "claim (the supplement's words)": c.quote, "rule": c.rule,
-                          "measured": c.measured, "verdict": MARK[c.verdict]} for c in claims]).set_index("id")
+    """The verdict comes first after the id, so that it stays on screen on a phone."""
+    return pd.DataFrame([{"id": c.id, "verdict": MARK[c.verdict], "claim (the supplement's words)": c.quote,
+                          "rule": c.rule, "measured": c.measured} for c in claims]).set_index("id")

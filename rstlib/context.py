@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from rstlib.config import ConfigError, Profile, RunConfig
@@ -13,7 +14,7 @@ from rstlib.params import check_number, parse_list
 from rstlib.data import canonical_name, check_dataset, dataset_spec
 from rstlib.models import LABELS as ARCH_LABELS
 from rstlib.models import check_arch
-from rstlib.evaluation import AttackSpec, Evaluator
+from rstlib.evaluation import AttackSpec, Evaluator, unpack_bits
 from rstlib.r2s import EOT_ATTACKS, evaluate_r2s
 from rstlib.runner import results as run_results
 from rstlib.store import RunDir, RunStore
@@ -138,6 +139,45 @@ class Context:
         result = evaluate_r2s(self.evaluator(), runs, self.pgd, adaptive=adaptive,
                               strong_images=k if strong else None)
         return {**result.row(), "matrix": result.matrix}
+
+    # -- per image: which test images each model got right (for the paired noise model) ------
+    def correct(self, config: RunConfig, attack: AttackSpec | None = None, source: RunConfig | None = None) -> np.ndarray | None:
+        """Per test image (the evaluated subset, in order), whether `config`'s run classifies the
+        PGD-20 example (or `attack`'s, crafted on `source`) correctly; None in a dry run."""
+        self.accuracy(config, attack, source)
+        run, src = self.run(config), (self.run(source) if source is not None else None)
+        if run is None:
+            return None
+        r = self.evaluator().evaluate(run, attack or self.pgd, src)
+        return unpack_bits(r["correct"], r["n"])
+
+    def strong_correct(self, config: RunConfig) -> np.ndarray | None:
+        """Per test image, whether the example survives every attack of the strong figure."""
+        self.strong(config)
+        run = self.run(config)
+        if run is None:
+            return None
+        r = self.evaluator().strong(run, self.pgd, self.profile.evaluation.apgd_t_images)
+        return unpack_bits(r["correct"], r["n"])
+
+    def matrix_correct(self, configs: dict[str, RunConfig]) -> dict[tuple[str, str], np.ndarray] | None:
+        """Per (source, target) cell of the transfer matrix, per test image, whether the target
+        classifies the source's PGD-20 example correctly; None in a dry run."""
+        self.matrix(configs)
+        if self.dry_run:
+            return None
+        cells = self.evaluator().transfer_cells({k: self.run(c) for k, c in configs.items()}, self.pgd)
+        return {k: unpack_bits(r["correct"], r["n"]) for k, r in cells.items()}
+
+    def r2s_per_image(self, configs: dict[str, RunConfig]) -> dict[str, np.ndarray] | None:
+        """R2S's expected correctness per test image: under the paper's protocol and under the
+        strong figure (cached; computed like `r2s`)."""
+        self.r2s(configs)
+        if self.dry_run:
+            return None
+        runs = {label: self.run(c) for label, c in configs.items()}
+        result = evaluate_r2s(self.evaluator(), runs, self.pgd, strong_images=self.profile.evaluation.aa_rand_images)
+        return {"protocol": result.protocol_per_image, "strong": result.strong_per_image}
 
 
 # -- section knobs ------------------------------------------------------------------------

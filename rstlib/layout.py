@@ -1,6 +1,7 @@
 """Our tables in the paper's layout (Tables 1-4: the paper's rows and columns, our extra columns
-to the right and marked "(ours)"), and compact "beside the paper" tables: one cell per number the
-paper prints, reading `ours (paper, difference)`, with no rows the paper does not have."""
+to the right and marked "(ours)"), and "beside the paper" tables: one row per number the paper
+prints (or one column group per measure), with ours, the paper's and the difference in columns of
+their own, and no rows the paper does not have."""
 from __future__ import annotations
 
 import math
@@ -19,11 +20,14 @@ R2S_OURS = {"pgd20_eot_loss": "EOT loss, CE", "pgd20_eot_logits": "EOT logits, C
             "autoattack_rand": "AutoAttack rand", "strong": "strong"}
 
 
-def cell(ours: float, paper: float) -> str:
-    """'41.20 (46.39, -5.19)': ours, then the paper's number and the difference."""
-    if paper is None or (isinstance(paper, float) and math.isnan(paper)):
-        return f"{ours:.2f}"
-    return f"{ours:.2f} ({paper:.2f}, {ours - paper:+.2f})"
+BESIDE = ("ours", "paper", "difference")
+
+
+def beside(ours: float, paper: float | None) -> dict[str, float]:
+    """{ours, paper, difference (ours - paper)}; the paper's and the difference are NaN where the
+    paper prints no number."""
+    paper = float("nan") if paper is None else float(paper)
+    return {"ours": float(ours), "paper": paper, "difference": float(ours) - paper}
 
 
 def _paper_eps_col(col: str, eps_list) -> str:
@@ -44,7 +48,7 @@ def table1(ours: pd.DataFrame) -> pd.DataFrame:
 
 
 def table1_beside_paper(ours: pd.DataFrame, eps_list, arch_of: dict[str, str]) -> pd.DataFrame:
-    """Our Table 1 cells beside the paper's, for the rows and attacks the paper has (our eps pair
+    """Our Table 1 beside the paper's: one row per model and attack the paper has (our eps pair
     maps onto the paper's n=8 / n=12 columns in order)."""
     ref = reference.table("table1")
     rows = []
@@ -53,25 +57,28 @@ def table1_beside_paper(ours: pd.DataFrame, eps_list, arch_of: dict[str, str]) -
         match = ref[(ref.network == net) & (ref.model == r["model"]) & (ref.remaining_ratio_pct == r["remaining_ratio_pct"])]
         if match.empty:
             continue
-        row = {"network": f"{r['network']} (paper: {net})", "model": r["model"], "ratio (%)": r["remaining_ratio_pct"]}
         for col in ours.columns:
             paper_col = _paper_eps_col(col, eps_list)
             if paper_col in ref.columns and paper_col not in ("network", "model", "remaining_ratio_pct"):
-                row[col] = cell(float(r[col]), float(match.iloc[0][paper_col]))
-        rows.append(row)
-    return pd.DataFrame(rows).set_index(["network", "model", "ratio (%)"]) if rows else pd.DataFrame()
+                rows.append({"network": f"{r['network']} (paper: {net})", "model": r["model"],
+                             "ratio (%)": r["remaining_ratio_pct"], "attack": col,
+                             **beside(r[col], match.iloc[0][paper_col])})
+    index = ["network", "model", "ratio (%)", "attack"]
+    return pd.DataFrame(rows).set_index(index) if rows else pd.DataFrame()
 
 
 def table2_beside_paper(ours: pd.DataFrame) -> pd.DataFrame:
-    """Table 2 in the paper's layout, each cell beside the paper's (the white-box row is ours)."""
+    """Table 2 beside the paper's: one row per attack source and target RST (the white-box row is
+    ours alone)."""
     ref = reference.table("table2").set_index("attack_source")
-    out = ours.set_index("attack_source").astype(float).copy().astype(object)
-    for src in out.index:
-        for col in out.columns:
-            paper = ref.loc[src, col] if src in ref.index and col in ref.columns else float("nan")
-            out.loc[src, col] = cell(float(ours.set_index("attack_source").loc[src, col]),
-                                     float(paper) if pd.notna(paper) else float("nan"))
-    return out.rename(index={"white_box (for comparison)": "white-box (ours)"})
+    rows = []
+    for _, r in ours.iterrows():
+        src = r["attack_source"]
+        for col in ours.columns.drop("attack_source"):
+            paper = ref.loc[src, col] if src in ref.index and col in ref.columns else None
+            rows.append({"attack source": "white-box (ours)" if src == "white_box (for comparison)" else src,
+                         "target": col, **beside(r[col], paper if pd.notna(paper) else None)})
+    return pd.DataFrame(rows).set_index(["attack source", "target"])
 
 
 def r2s_table(ours: pd.DataFrame) -> pd.DataFrame:
@@ -94,7 +101,7 @@ def r2s_table(ours: pd.DataFrame) -> pd.DataFrame:
 
 def r2s_beside_paper(ours: pd.DataFrame, table: str, arch_of: dict[str, str], dataset_of: dict[str, str]) -> pd.DataFrame:
     """Tables 3 / 4: natural and PGD-20 (paper protocol) of each candidate set beside the paper's,
-    only for the sets the paper has."""
+    only for the sets the paper has; columns (measure, ours / paper / difference)."""
     ref = reference.table(table).set_index("candidate_set_pct")
     rows = []
     for _, r in ours.iterrows():
@@ -104,10 +111,15 @@ def r2s_beside_paper(ours: pd.DataFrame, table: str, arch_of: dict[str, str], da
             float(x.strip().rstrip("%")) for x in r["candidate_set"].split(","))
         if key not in ref.index:
             continue
-        row = {"candidate set": r["candidate_set"], "ours on": f"{r['network']} @ {r['dataset']}",
-               "paper's column": f"{ds} / {net}"}
+        row = {("candidate set", ""): r["candidate_set"], ("ours on", ""): f"{r['network']} @ {r['dataset']}",
+               ("paper's column", ""): f"{ds} / {net}"}
         for ours_col, paper_suffix, label in (("natural", "natural", "natural"), ("pgd20_protocol", "pgd20", "PGD-20")):
             col = f"{ds}_{net}_{paper_suffix}"
-            row[label] = cell(float(r[ours_col]), float(ref.loc[key, col]) if col in ref.columns else float("nan"))
+            paper = ref.loc[key, col] if col in ref.columns else None
+            row.update({(label, k): v for k, v in beside(r[ours_col], paper).items()})
         rows.append(row)
-    return pd.DataFrame(rows).set_index("candidate set") if rows else pd.DataFrame()
+    if not rows:
+        return pd.DataFrame()
+    out = pd.DataFrame(rows)
+    out.columns = pd.MultiIndex.from_tuples(out.columns)
+    return out.set_index(("candidate set", "")).rename_axis("candidate set")

@@ -13,7 +13,7 @@ defender's draw, i.e. the mean accuracy of the members on the EOT examples.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -120,6 +120,9 @@ class R2SResult:
     autoattack_rand: float | None = None  # AutoAttack rand (EOT 20) on the first `strong_images` examples
     strong: float | None = None  # per example, the worst of every attack above (the strong figure)
     strong_images: int = 0
+    # per example (test-subset order), expected correctness: the paper's protocol and the strong figure
+    protocol_per_image: np.ndarray | None = field(default=None, repr=False, compare=False)
+    strong_per_image: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def row(self) -> dict:
         return {"candidates": ", ".join(self.candidates), "natural": self.natural,
@@ -199,24 +202,39 @@ def evaluate_r2s(evaluator: Evaluator, runs: Mapping[str, RunDir], spec: AttackS
                                              lambda: _aa_rand_accuracy(evaluator, runs, spec.eps, k))
         extra = {"eot_loss_margin": eot[("loss", "cw")]["acc"], "eot_logits_margin": eot[("logits", "cw")]["acc"],
                  "autoattack_rand": aa["acc"] if aa else None,
-                 "strong": strong_value(cells.values(), eot.values(), aa, n), "strong_images": min(strong_images, n)}
+                 "strong_images": min(strong_images, n)}
+        worst = strong_rates(cells.values(), eot.values(), aa, n)
+        extra.update(strong=100.0 * float(worst.mean()), strong_per_image=worst)
+    n = next(iter(cells.values()))["n"]
+    extra["protocol_per_image"] = protocol_rates(cells.values(), n)
     return R2SResult(tuple(runs), sum(natural.values()) / len(natural), protocol_value(matrix),
                      eot[("loss", "ce")]["acc"] if adaptive else None,
                      eot[("logits", "ce")]["acc"] if adaptive else None, matrix, natural, **extra)
 
 
+def protocol_rates(cells, n: int) -> np.ndarray:
+    """Per example, the paper protocol's expected correctness: the mean over every (source,
+    target) cell of the transfer matrix (the attacker's and the defender's draw)."""
+    return np.mean([unpack_bits(c["correct"], n) for c in cells], axis=0)
+
+
 def strong_value(cells, eot, aa: dict | None, n: int) -> float:
-    """R2S's strong figure (%) from its cached records: per example, the worst expected correctness
-    (over the defender's draw and, for the protocol, the attacker's) of the protocol's transfer
-    `cells`, the `eot` attacks and, on its first images, AutoAttack rand (`aa`)."""
-    rates = [np.mean([unpack_bits(c["correct"], n) for c in cells], axis=0)]
+    """R2S's strong figure (%) from its cached records (see `strong_rates`)."""
+    return 100.0 * float(strong_rates(cells, eot, aa, n).mean())
+
+
+def strong_rates(cells, eot, aa: dict | None, n: int) -> np.ndarray:
+    """Per example, the worst expected correctness (over the defender's draw and, for the
+    protocol, the attacker's) of the protocol's transfer `cells`, the `eot` attacks and, on its
+    first images, AutoAttack rand (`aa`)."""
+    rates = [protocol_rates(cells, n)]
     rates += [np.mean([unpack_bits(b, n) for b in r["per_member_correct"].values()], axis=0) for r in eot]
     worst = np.min(rates, axis=0)
     if aa:
         k = aa["images"]
         worst[:k] = np.minimum(worst[:k], np.mean([unpack_bits(b, k) for b in aa["per_member_correct"].values()],
                                                   axis=0))
-    return 100.0 * float(worst.mean())
+    return worst
 
 
 def _eot_accuracy(evaluator, runs, spec, over, loss="ce") -> dict:

@@ -287,9 +287,20 @@ class RunStore:
                 except DamagedFile as e:
                     log.warning("%s; computing it again", e.args[0].split(";")[0])
                     path.rename(path.with_name(path.name + ".corrupt"))
+            started = time.time()
             result = compute()
-            atomic_write_json(path, {"key": key, "result": result})
+            atomic_write_json(path, {"key": key, "result": result, "seconds": time.time() - started})
         return result
+
+    def eval_seconds(self, run: RunDir | None, key: dict) -> float | None:
+        """Wall time the cached evaluation took when it was computed (None: not cached, or cached
+        before evaluations recorded their time)."""
+        path = self._eval_path(run, key)
+        try:
+            seconds = read_record(path, "evaluation").get("seconds") if path.is_file() else None
+        except DamagedFile:
+            return None
+        return float(seconds) if isinstance(seconds, (int, float)) else None
 
     def all_runs(self) -> list[tuple[Path, dict, str]]:
         """(directory, config dict, status) of every run in the store. A run with a damaged file

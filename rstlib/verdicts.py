@@ -1,12 +1,17 @@
-"""Verdicts that respect noise: a claim measured over several seeds holds when the whole band
-mean +- 2 standard errors clears its threshold, does not hold when the whole band misses it, and
-is inconclusive when the threshold lies inside the band (or when one seed gives no band)."""
+"""Verdicts that respect noise: a claim holds when its whole band clears its threshold, does not
+hold when the whole band misses it, and is inconclusive when the threshold lies inside the band.
+The headline claims C1-C3 take their band from the one noise model (`rstlib.noise`: paired per
+image, seeds and images crossed); the section claims still use the binomial bands below (issue 22
+moves them onto the same model)."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+
+from rstlib import noise
 
 HOLDS, FAILS, INCONCLUSIVE, NOT_TESTABLE = "holds", "does not hold", "inconclusive", "not testable"
 
@@ -33,7 +38,8 @@ HEADLINES = (
 
 
 def verdict(values, threshold: float) -> tuple[float, float, str]:
-    """(mean, standard error, verdict) of a gap measured once per seed against `threshold`."""
+    """(mean, standard error, verdict) of a gap measured once per seed against `threshold`, from
+    the seed values alone (no image-sample noise; the headline uses `headline_gaps` instead)."""
     xs = [float(v) for v in values if v is not None and not math.isnan(float(v))]
     if not xs:
         return math.nan, math.nan, INCONCLUSIVE
@@ -49,16 +55,58 @@ def verdict(values, threshold: float) -> tuple[float, float, str]:
     return mean, se, INCONCLUSIVE
 
 
-def headline_summary(per_seed: pd.DataFrame) -> pd.DataFrame:
-    """One row per headline claim and attack: mean, standard error over the seeds, the rule and
-    the verdict. `per_seed`: one `pages.headline` record per seed (index: seed)."""
+def gap_verdict(g: noise.Gap, threshold: float, level: float = 0.95) -> str:
+    """holds when the whole `level` band of `g` clears `threshold`, does not hold when it lies
+    below, inconclusive when the threshold falls inside (or there is no band)."""
+    low, high = g.band(level)
+    if math.isnan(low) or math.isnan(high):
+        return INCONCLUSIVE
+    if low >= threshold:
+        return HOLDS
+    if high < threshold:
+        return FAILS
+    return INCONCLUSIVE
+
+
+def headline_gaps(per_image: list[dict]) -> dict[str, noise.Gap]:
+    """C1-C3 over the seeds and the test images with the one noise model (`rstlib.noise`):
+    paired per image, image-sample and seed-to-seed variance crossed, C1 (a best RST) judged
+    over every candidate ratio. `per_image`: one `pages.headline_per_image` record per seed."""
+    def stack(get):
+        rows = [get(r) for r in per_image]
+        return None if any(x is None for x in rows) else np.stack(rows)
+
+    out = {}
+    for column, rst, dense in (("C1_best_rst_minus_dense", "rst", "dense"), ("C1_strong", "rst_strong", "dense_strong")):
+        base = stack(lambda r: r[dense])
+        cands = [stack(lambda r, k=k: r[rst][k]) for k in per_image[0][rst]]
+        if base is not None and cands and all(c is not None for c in cands):
+            out[column] = noise.max_gap(cands, base)
+    c2 = stack(lambda r: r["c2"])
+    if c2 is not None:
+        out["C2_offdiag_minus_diag"] = noise.level(c2)
+    for column, r2s, dense in (("C3_r2s_minus_dense", "r2s", "dense"), ("C3_strong", "r2s_strong", "dense_strong")):
+        a, b = stack(lambda r: r[r2s]), stack(lambda r: r[dense])
+        if a is not None and b is not None:
+            out[column] = noise.gap(a, b)
+    return out
+
+
+def headline_summary(per_image: list[dict]) -> pd.DataFrame:
+    """One row per headline claim and attack: the gap over seeds and images, its standard error
+    and 95% band from the one noise model (`headline_gaps`), the rule and the verdict."""
+    gaps = headline_gaps(per_image)
     rows = []
     for h in HEADLINES:
-        if h.column not in per_seed:
+        if h.column not in gaps:
             continue
-        mean, se, v = verdict(per_seed[h.column], h.threshold)
-        rows.append({"claim": h.claim, "judged under": h.attack, "seeds": int(per_seed[h.column].notna().sum()),
-                     "mean": mean, "std. error": se, "rule": f"mean +- 2 SE vs >= {h.threshold:g}", "verdict": v})
+        g = gaps[h.column]
+        low, high = g.band()
+        rows.append({"claim": h.claim, "judged under": h.attack, "seeds": g.seeds, "images": g.images,
+                     "gap": g.value, "std. error": g.se, "band from": low, "band to": high,
+                     "rule": f"95% band (seeds x images, paired{', every candidate' if g.candidates else ''}) "
+                             f"vs >= {h.threshold:g}",
+                     "verdict": gap_verdict(g, h.threshold)})
     return pd.DataFrame(rows)
 
 
@@ -73,9 +121,9 @@ def strong_sentences(summary: pd.DataFrame) -> str:
             continue
         p, s = paper.iloc[0], strong.iloc[0]
         change = "keeps its verdict" if p["verdict"] == s["verdict"] else f"goes from *{p['verdict']}* to *{s['verdict']}*"
-        out.append(f"{name} {change} under the strong figure: {p['mean']:+.2f} +- {p['std. error']:.2f} points under "
-                   f"PGD-20 (*{p['verdict']}*) against {s['mean']:+.2f} +- {s['std. error']:.2f} under the strong "
-                   f"figure (*{s['verdict']}*).")
+        out.append(f"{name} {change} under the strong figure: {p['gap']:+.2f} points (95% band {p['band from']:+.2f} "
+                   f"to {p['band to']:+.2f}) under PGD-20 (*{p['verdict']}*) against {s['gap']:+.2f} "
+                   f"({s['band from']:+.2f} to {s['band to']:+.2f}) under the strong figure (*{s['verdict']}*).")
     return " ".join(out)
 
 

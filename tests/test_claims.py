@@ -2,6 +2,8 @@
 supplement listed, untestable claims kept with their reason, the paper's table layout."""
 import math
 
+import numpy as np
+
 import pandas as pd
 import pytest
 
@@ -31,13 +33,43 @@ def test_seed_verdict_flips_to_inconclusive_when_the_threshold_is_inside_the_ban
     assert verdict([20.0], 10.0)[2] == INCONCLUSIVE  # one seed gives no band
 
 
-def test_headline_summary_judges_c1_and_c3_twice():
-    per_seed = pd.DataFrame({"C1_best_rst_minus_dense": [1.0, 2.0, 1.5], "C1_strong": [-9.0, -8.0, -10.0],
-                             "C2_offdiag_minus_diag": [15.0, 16.0, 14.0], "C3_r2s_minus_dense": [9.0, 10.0, 11.0],
-                             "C3_strong": [-5.0, -6.0, -4.0]}, index=pd.Index([0, 1, 2], name="seed"))
-    s = headline_summary(per_seed)
+def _headline_records(seeds=3, n=2000, rst_shift=(0.02, 0.05), strong_shift=-0.40, c2=0.15, r2s_gain=0.10):
+    """Per-image records as `pages.headline_per_image` returns them, drawn with known gaps."""
+    rng = np.random.default_rng(0)
+    hard = rng.random(n)  # image difficulty, shared by every seed (the paired structure)
+    out = []
+    for s in range(seeds):
+        def model(shift):
+            return rng.random(n) < np.clip(0.5 + shift + 0.3 * (hard - 0.5), 0, 1)
+        dense = model(0.0)
+        out.append({"dense": dense, "dense_strong": model(-0.05),
+                    "rst": {f"{r}%": model(sh) for r, sh in zip((5, 10), rst_shift)},
+                    "rst_strong": {f"{r}%": model(sh + strong_shift) for r, sh in zip((5, 10), rst_shift)},
+                    "c2": c2 + 0.2 * (rng.random(n) - 0.5), "r2s": np.clip(dense + r2s_gain + 0.0, 0, 1.5),
+                    "r2s_strong": model(-0.2).astype(float)})
+    return out
+
+
+def test_headline_summary_judges_c1_and_c3_twice_on_the_one_noise_model():
+    records = _headline_records()
+    s = headline_summary(records)
     assert list(s["judged under"]) == ["PGD-20", "strong", "PGD-20", "PGD-20", "strong"]
     assert list(s["verdict"]) == [HOLDS, FAILS, HOLDS, HOLDS, FAILS]
+    # C1 is the best candidate's gap averaged over seeds and images, judged over every candidate
+    gaps = {k: 100 * np.mean([r["rst"][k].astype(float) - r["dense"] for r in records]) for k in ("5%", "10%")}
+    c1 = s.iloc[0]
+    assert c1["gap"] == pytest.approx(max(gaps.values())) and c1["seeds"] == 3 and c1["images"] == 2000
+    assert "every candidate" in c1["rule"]
+    # C3 is paired: the R2S rates differ from dense by exactly +10 points per image, so no noise
+    c3 = s.iloc[3]
+    assert c3["gap"] == pytest.approx(10.0) and c3["std. error"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_headline_is_inconclusive_when_the_threshold_sits_inside_the_band():
+    """A true C2 of 10.2 points against the threshold of 10, on 100 images: neither side."""
+    s = headline_summary(_headline_records(n=100, c2=0.102))
+    row = s[s["claim"].str.startswith("C2")].iloc[0]
+    assert row["band from"] < 10.0 <= row["band to"] and row["verdict"] == INCONCLUSIVE
 
 
 def test_every_section_of_the_supplement_has_claims_and_ids_are_unique():
@@ -83,4 +115,21 @@ def test_tables_3_and_4_in_the_paper_layout_with_our_columns_to_the_right():
     assert list(wide.index) == ["dense", "7%, 10%"]
     metrics = [m for _, _, m in wide.columns]
     assert metrics[:2] == ["natural", "PGD-20"] and all("(ours)" in m for m in metrics[2:])
-    assert layout.cell(41.2, 46.39) == "41.20 (46.39, -5.19)"
+    assert layout.beside(41.2, 46.39) == pytest.approx({"ours": 41.2, "paper": 46.39, "difference": -5.19})
+
+
+def test_beside_the_paper_gives_ours_the_papers_and_the_difference_their_own_columns():
+    """Table 2 beside the paper: one row per (source, target), the paper's number from the
+    supplement's CSV, the difference computed; the white-box row has no paper number."""
+    from rstlib import reference
+    ref = reference.table("table2")
+    src, target = ref.iloc[0]["attack_source"], [c for c in ref.columns if c != "attack_source"][0]
+    ours = pd.DataFrame([{"attack_source": src, target: 50.0},
+                         {"attack_source": "white_box (for comparison)", target: 60.0}])
+    out = layout.table2_beside_paper(ours)
+    assert list(out.columns) == ["ours", "paper", "difference"]
+    row = out.loc[(src, target)]
+    assert row["paper"] == pytest.approx(float(ref.iloc[0][target]))
+    assert row["difference"] == pytest.approx(50.0 - float(ref.iloc[0][target]))
+    white = out.loc[("white-box (ours)", target)]
+    assert white["ours"] == 60.0 and np.isnan(white["paper"]) and np.isnan(white["difference"])
