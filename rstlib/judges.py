@@ -4,7 +4,7 @@ the noise band). Secs. 3-4 here; Secs. 5-9 (transfer, R2S, tasks) in `rstlib.jud
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
@@ -28,6 +28,7 @@ class Facts:
     n_robust: int
     networks: int  # networks the profile compared
     datasets: int
+    per_image: dict = field(default_factory=dict)  # see SectionResult.per_image
 
 
 # Sec. 3 ----------------------------------------------------------------------------------------

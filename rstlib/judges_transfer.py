@@ -8,12 +8,20 @@ import numpy as np
 import pandas as pd
 
 from rstlib.judges import Facts, Judged
-from rstlib.verdicts import FAILS, HOLDS, NOT_TESTABLE, band, every, fmt_band, fmt_gap, se_diff
+from rstlib import noise
+from rstlib.verdicts import FAILS, HOLDS, NOT_TESTABLE, band, every, fmt_band, fmt_gap, gap_verdict, se_diff
 
 
 # Sec. 5 / 7: transfer ----------------------------------------------------------------------------
 
+def _paired(g: noise.Gap) -> str:
+    low, high = g.band()
+    return f"{g.value:+.2f} (95% band {low:+.2f} to {high:+.2f}, paired over {g.images} images)"
+
+
 def poor_transfer(figure: str) -> Callable[[Facts], Judged]:
+    """Every panel: mean off-diagonal minus mean diagonal >= 10 points, judged per image (paired:
+    every cell of the matrix scores the same test images) with the one noise model."""
     def judge(f: Facts) -> Judged:
         parts, signs = [], []
         for panel, m in f.figures[figure].items():
@@ -21,20 +29,37 @@ def poor_transfer(figure: str) -> Callable[[Facts], Judged]:
             if a.shape[0] < 2:
                 return Judged("fewer than two ratios: no off-diagonal", NOT_TESTABLE)
             diag, off = float(np.mean(np.diag(a))), float(np.mean(a[~np.eye(len(a), dtype=bool)]))
-            e = se_diff(diag, off, f.n_robust) / math.sqrt(len(a))
-            signs.append(band(off - diag, e, 10.0))
-            parts.append(f"{panel}: off-diagonal {off:.2f} minus diagonal {diag:.2f} = {fmt_band(off - diag, e)}")
+            cells = f.per_image.get(f"{figure}/{panel}")
+            if cells is None:  # a dry run: no per-image results
+                e = se_diff(diag, off, f.n_robust) / math.sqrt(len(a))
+                signs.append(band(off - diag, e, 10.0))
+                parts.append(f"{panel}: off-diagonal {off:.2f} minus diagonal {diag:.2f} = {fmt_band(off - diag, e)}")
+                continue
+            labels = list(m.index)
+            d = (np.mean([cells[(s, t)] for s in labels for t in labels if s != t], axis=0)
+                 - np.mean([cells[(k, k)] for k in labels], axis=0))
+            g = noise.level(d)
+            signs.append(gap_verdict(g, 10.0))
+            parts.append(f"{panel}: off-diagonal {off:.2f} minus diagonal {diag:.2f} = {_paired(g)}")
         return Judged("; ".join(parts), every(signs))
     return judge
 
 
 def table2_transfer(row: int) -> Callable[[Facts], Judged]:
+    """Table 2 row `row`: RST accuracy under the transferred attack minus white-box, mean over the
+    ratios, >= 10 points; paired per image where the per-image results are there."""
     def judge(f: Facts) -> Judged:
         t = f.tables["table2"]
         cols = [c for c in t.columns if c.startswith("rst_")]
         white = t.iloc[3][cols].astype(float)
         gaps = t.iloc[row][cols].astype(float) - white
         gap = float(gaps.mean())
+        bits = f.per_image.get("table2")
+        if bits and all(bits.get((i, c)) is not None for i in (row, 3) for c in cols):
+            d = np.mean([bits[(row, c)].astype(float) - bits[(3, c)] for c in cols], axis=0)
+            g = noise.level(d)
+            return Judged(f"RST accuracy under the transferred attack minus white-box, mean over {len(cols)} ratios: "
+                          f"{_paired(g)}", gap_verdict(g, 10.0))
         e = se_diff(float(t.iloc[row][cols].astype(float).mean()), float(white.mean()), f.n_robust) / math.sqrt(len(cols))
         return Judged(f"RST accuracy under the transferred attack minus white-box, mean over {len(cols)} ratios: "
                       f"{fmt_band(gap, e)}", band(gap, e, 10.0))

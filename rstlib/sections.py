@@ -36,6 +36,8 @@ class SectionResult:
     figures: dict[str, Any] = field(default_factory=dict)
     claims: list[Claim] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # per test image, which images each model got right (for the paired noise model of the claims)
+    per_image: dict[str, Any] = field(default_factory=dict)
 
     def claims_table(self) -> pd.DataFrame:
         return claims_table(self.claims)
@@ -48,7 +50,7 @@ def _judged(ctx: Context, section: str, result: SectionResult, datasets: Sequenc
     n_nat = min(p.n_test or 10**9, *(dataset_spec(d).test_size for d in datasets))
     n_rob = n_robust or min(p.eval_n_test or 10**9, *(dataset_spec(d).test_size for d in datasets))
     facts = Facts(result.tables, result.figures, n_natural=n_nat, n_robust=n_rob, networks=networks,
-                  datasets=len(datasets))
+                  datasets=len(datasets), per_image=result.per_image)
     result.claims = judge_claims(section, facts)
     return result
 
@@ -166,6 +168,7 @@ def sec5(ctx: Context, networks=None, datasets=None, ratios=None, table2_ratios=
             members = {pct(r): ex.search_config(p, d, arch, r, ctx.seed) for r in ratios}
             m = ctx.matrix(members)
             matrices[panel_label(arch, d)] = m
+            result.per_image[f"fig4/{panel_label(arch, d)}"] = ctx.matrix_correct(members)
             diagonal += _diagonal_rows(ctx, panel_label(arch, d), members, m)
     result.figures["fig4"] = matrices
     result.tables["fig4_diagonal"] = pd.DataFrame(diagonal)
@@ -189,6 +192,13 @@ def sec5(ctx: Context, networks=None, datasets=None, ratios=None, table2_ratios=
     white["dense_nat_trained"] = ctx.accuracy(nat)
     white["dense_adv_trained"] = ctx.accuracy(adv)
     rows += [row, white]
+    per_image = {}
+    for i, r in enumerate(t2_ratios):
+        target = targets[f"rst_{r:g}"]
+        other = ex.search_config(p, d, arch, r, ctx.seed + 1)
+        for row_index, src in enumerate((nat, adv, other, None)):
+            per_image[(row_index, f"rst_{r:g}")] = ctx.correct(target, source=src)
+    result.per_image["table2"] = per_image
     t2 = pd.DataFrame(rows)
     result.tables["table2"] = t2
     return _judged(ctx, "sec5", result, names, len(archs))
@@ -247,6 +257,7 @@ def sec7(ctx: Context, network=None, datasets=None, ratios=None) -> SectionResul
         members = {pct(r): ex.rtt_config(p, d, arch, r, "adversarial", ctx.seed) for r in ratios}
         m = ctx.matrix(members)
         matrices[panel_label(arch, d)] = m
+        result.per_image[f"fig5/{panel_label(arch, d)}"] = ctx.matrix_correct(members)
         diagonal += _diagonal_rows(ctx, panel_label(arch, d), members, m)
     result.figures["fig5"] = matrices
     result.tables["fig5_diagonal"] = pd.DataFrame(diagonal)

@@ -133,3 +133,26 @@ def test_beside_the_paper_gives_ours_the_papers_and_the_difference_their_own_col
     assert row["difference"] == pytest.approx(50.0 - float(ref.iloc[0][target]))
     white = out.loc[("white-box (ours)", target)]
     assert white["ours"] == 60.0 and np.isnan(white["paper"]) and np.isnan(white["difference"])
+
+
+def test_poor_transfer_is_judged_per_image_with_the_one_noise_model():
+    """S5.1 on a 2x2 matrix with per-image results: the gap is off-diagonal minus diagonal per
+    image (the value the matrix gives), its band paired (noise.level of the per-image gap)."""
+    from rstlib import noise
+    from rstlib.judges_transfer import poor_transfer
+    rng = np.random.default_rng(1)
+    n = 400
+    base = rng.random(n) < 0.45
+    flip = rng.random((2, n)) < 0.15  # the transferred examples fail less often
+    cells = {("10%", "10%"): base, ("30%", "30%"): base, ("10%", "30%"): base | flip[0], ("30%", "10%"): base | flip[1]}
+    m = pd.DataFrame([[100 * cells[(s, t)].mean() for t in ("10%", "30%")] for s in ("10%", "30%")],
+                     index=["10%", "30%"], columns=["10%", "30%"])
+    facts = Facts({}, {"fig4": {"panel": m}}, 1000, n, 1, 1, per_image={"fig4/panel": cells})
+    judged = poor_transfer("fig4")(facts)
+    d = (cells[("10%", "30%")].astype(float) + cells[("30%", "10%")]) / 2 - base
+    g = noise.level(d)
+    low, high = g.band()
+    assert f"{g.value:+.2f} (95% band {low:+.2f} to {high:+.2f}" in judged.measured
+    assert g.value == pytest.approx(100 * d.mean())
+    expected = HOLDS if low >= 10 else FAILS if high < 10 else INCONCLUSIVE
+    assert judged.verdict == expected
