@@ -9,7 +9,7 @@ import pandas as pd
 
 from rstlib.judges import Facts, Judged
 from rstlib import noise
-from rstlib.verdicts import FAILS, HOLDS, NOT_TESTABLE, band, every, fmt_band, fmt_gap, gap_verdict, se_diff
+from rstlib.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE, band, every, fmt_band, fmt_gap, gap_verdict, se_diff
 
 
 # Sec. 5 / 7: transfer ----------------------------------------------------------------------------
@@ -74,28 +74,57 @@ def _r2s_groups(f: Facts):
         yield f"{net} @ {d}", g[g.candidate_set == "dense"].iloc[0], g[g.candidate_set != "dense"]
 
 
+def _r2s_bits(f: Facts, label: str, candidate_set: str, column: str):
+    """Per image, the dense row's correctness or a candidate set's expected correctness on
+    `column` (natural, pgd20_protocol), or None where the section has no per-image results."""
+    rec = f.per_image.get(f"r2s/{label}/{candidate_set}")
+    return None if rec is None else rec.get(column)
+
+
+def _paired_or_binomial(f: Facts, label, a_set, b_set, column, a_value, b_value, n):
+    """The gap a - b as a noise.Gap: paired per image where the per-image results are there,
+    else (a dry run) the binomial band of two independent accuracies."""
+    a, b = _r2s_bits(f, label, a_set, column), _r2s_bits(f, label, b_set, column)
+    if a is not None and b is not None:
+        return noise.gap(a, b)
+    return noise.Gap(a_value - b_value, se_diff(a_value, b_value, n), 1, n)
+
+
+def _band_text(g: noise.Gap) -> str:
+    low, high = g.band()
+    return f"{g.value:+.2f} ({low:+.2f} to {high:+.2f})"
+
+
 def r2s_gain(threshold: float, column: str = "pgd20_protocol") -> Callable[[Facts], Judged]:
+    """Every candidate set's R2S accuracy minus dense >= `threshold`, paired per image."""
     def judge(f: Facts) -> Judged:
         parts, signs = [], []
         for label, dense, sets in _r2s_groups(f):
             for _, r in sets.iterrows():
-                gap = float(r[column]) - float(dense[column])
-                e = se_diff(float(r[column]), float(dense[column]), f.n_robust)
-                signs.append(band(gap, e, threshold))
-                parts.append(f"{label} {{{r.candidate_set}}}: {fmt_band(gap, e)}")
-        return Judged("R2S minus dense: " + "; ".join(parts), every(signs))
+                g = _paired_or_binomial(f, label, r.candidate_set, "dense", column, float(r[column]),
+                                        float(dense[column]), f.n_robust)
+                signs.append(gap_verdict(g, threshold))
+                parts.append(f"{label} {{{r.candidate_set}}}: {_band_text(g)}")
+        return Judged("R2S minus dense (95% band, paired per image): " + "; ".join(parts), every(signs))
     return judge
 
 
 def s6_up_to(f: Facts) -> Judged:
+    """The largest gain over the candidate sets, judged over every set (Bonferroni)."""
     parts, signs = [], []
     for label, dense, sets in _r2s_groups(f):
-        gaps = sets["pgd20_protocol"].astype(float) - float(dense["pgd20_protocol"])
-        best = float(gaps.max())
-        e = se_diff(float(sets["pgd20_protocol"].max()), float(dense["pgd20_protocol"]), f.n_robust)
-        signs.append(band(best, e, 5.0))
-        parts.append(f"{label}: largest gain {fmt_band(best, e)}")
-    return Judged("; ".join(parts) + " (paper: up to +13.83 / +15.59 / +13.62 / +13.70)", every(signs))
+        base = _r2s_bits(f, label, "dense", "pgd20_protocol")
+        cands = [_r2s_bits(f, label, s, "pgd20_protocol") for s in sets.candidate_set]
+        if base is not None and all(c is not None for c in cands):
+            g = noise.max_gap(cands, base)
+        else:
+            best = float(sets["pgd20_protocol"].max())
+            g = noise.Gap(best - float(dense["pgd20_protocol"]), se_diff(best, float(dense["pgd20_protocol"]),
+                                                                          f.n_robust), 1, f.n_robust)
+        signs.append(gap_verdict(g, 5.0))
+        parts.append(f"{label}: largest gain {_band_text(g)}")
+    return Judged("; ".join(parts) + " (95% band over every set; paper: up to +13.83 / +15.59 / +13.62 / +13.70)",
+                  every(signs))
 
 
 def _widest(sets: pd.DataFrame) -> int:
@@ -105,18 +134,22 @@ def _widest(sets: pd.DataFrame) -> int:
 
 
 def _one_set_vs_the_rest(f: Facts, pick, column: str, n: int, what: str) -> Judged:
-    """The candidate set chosen by `pick(sets)` minus the best other set on `column` (> 0, +- 2 SE)."""
+    """The candidate set chosen by `pick(sets)` against every other set on `column`, paired per
+    image: holds when it is clearly ahead of every other set, does not hold when it is clearly
+    behind one of them, else inconclusive."""
     parts, signs = [], []
     for label, _, sets in _r2s_groups(f):
         if len(sets) < 2:
             return Judged("one candidate set: nothing to compare", NOT_TESTABLE)
         i = pick(sets)
-        mine = float(sets.iloc[i][column])
-        best_other = float(sets.drop(sets.index[i])[column].astype(float).max())
-        e = se_diff(mine, best_other, n)
-        signs.append(band(mine - best_other, e, 0.0))
-        parts.append(f"{label}: {what} {{{sets.iloc[i].candidate_set}}} minus the best other set "
-                     f"{fmt_band(mine - best_other, e)}")
+        mine = sets.iloc[i]
+        gaps = [_paired_or_binomial(f, label, mine.candidate_set, other.candidate_set, column, float(mine[column]),
+                                    float(other[column]), n)
+                for j, (_, other) in enumerate(sets.iterrows()) if j != i]
+        verdicts = [gap_verdict(g, 0.0) for g in gaps]
+        signs.append(FAILS if FAILS in verdicts else HOLDS if all(v == HOLDS for v in verdicts) else INCONCLUSIVE)
+        closest = min(gaps, key=lambda g: g.value)
+        parts.append(f"{label}: {what} {{{mine.candidate_set}}} minus the best other set {_band_text(closest)}")
     return Judged("; ".join(parts), every(signs))
 
 
@@ -130,18 +163,25 @@ def s6_wider_more_robust(f: Facts) -> Judged:
 
 
 def s6_extremes_cost_natural(f: Facts) -> Judged:
-    return _one_set_vs_the_rest(f, _without_the_lowest, "natural", f.n_natural, "natural accuracy of")
+    return _one_set_vs_the_rest(f, _without_the_lowest, "natural", f.n_robust, "natural accuracy of")
 
 
 def s8_comparable_natural(f: Facts) -> Judged:
+    """The best set's natural accuracy minus dense >= -3, judged over every set, paired per image
+    (natural accuracies of the attacked images, where the R2S sets are scored)."""
     parts, signs = [], []
     for label, dense, sets in _r2s_groups(f):
-        best = float(sets["natural"].astype(float).max())
-        gap = best - float(dense["natural"])
-        e = se_diff(best, float(dense["natural"]), f.n_natural)
-        signs.append(band(gap, e, -3.0))
-        parts.append(f"{label}: best set's natural accuracy minus dense {fmt_band(gap, e)}")
-    return Judged("; ".join(parts) + " (comparable: within 3 points)", every(signs))
+        base = _r2s_bits(f, label, "dense", "natural")
+        cands = [_r2s_bits(f, label, s, "natural") for s in sets.candidate_set]
+        if base is not None and all(c is not None for c in cands):
+            g = noise.max_gap(cands, base)
+        else:
+            best = float(sets["natural"].astype(float).max())
+            g = noise.Gap(best - float(dense["natural"]), se_diff(best, float(dense["natural"]), f.n_natural),
+                          1, f.n_natural)
+        signs.append(gap_verdict(g, -3.0))
+        parts.append(f"{label}: best set's natural accuracy minus dense {_band_text(g)}")
+    return Judged("; ".join(parts) + " (comparable: within 3 points; 95% band over every set)", every(signs))
 
 
 # Sec. 9 ----------------------------------------------------------------------------------------

@@ -219,9 +219,19 @@ def _r2s_table(ctx: Context, section: str, candidate_sets, archs, names, member:
                          "natural": ctx.accuracy(dense, AttackSpec("clean")), "pgd20_protocol": dense_pgd,
                          "strong": ctx.strong(dense)}
             rows.append(dense_row)
+            group = f"r2s/{base['network']} @ {base['dataset']}"
+            clean = AttackSpec("clean")
+            result.per_image[f"{group}/dense"] = {"pgd20_protocol": ctx.correct(dense), "natural": ctx.correct(dense, clean)}
             for cs in candidate_sets:
-                r = ctx.r2s({pct(x): member(d, arch, x) for x in cs})
-                rows.append({**base, "candidate_set": ", ".join(pct(x) for x in cs), **{k: r[k] for k in R2S_COLUMNS}})
+                members = {pct(x): member(d, arch, x) for x in cs}
+                r = ctx.r2s(members)
+                label = ", ".join(pct(x) for x in cs)
+                rows.append({**base, "candidate_set": label, **{k: r[k] for k in R2S_COLUMNS}})
+                rates = ctx.r2s_per_image(members)
+                natural = [ctx.correct(c, clean) for c in members.values()]
+                result.per_image[f"{group}/{label}"] = None if rates is None else {
+                    "pgd20_protocol": rates["protocol"], "strong": rates["strong"],
+                    "natural": np.mean(natural, axis=0)}  # the defender's draw: the mean over the members
     result.tables["r2s"] = pd.DataFrame(rows)
     return _judged(ctx, section, result, names, len(archs))
 

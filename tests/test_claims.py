@@ -156,3 +156,23 @@ def test_poor_transfer_is_judged_per_image_with_the_one_noise_model():
     assert g.value == pytest.approx(100 * d.mean())
     expected = HOLDS if low >= 10 else FAILS if high < 10 else INCONCLUSIVE
     assert judged.verdict == expected
+
+
+def test_r2s_gain_is_paired_per_image_and_the_largest_gain_judged_over_every_set():
+    """R2S rates that beat the dense network by 6 points on every image: no noise left, S6.1
+    holds at +5; the largest gain (S6.2) is the best set's, with each set's own band."""
+    from rstlib.judges_transfer import r2s_gain, s6_up_to
+    rng = np.random.default_rng(2)
+    dense = (rng.random(500) < 0.4).astype(float)
+    rows = [{"dataset": "Fashion-MNIST", "network": "SmallCNN", "candidate_set": "dense", "pgd20_protocol": 100 * dense.mean()}]
+    per_image = {"r2s/SmallCNN @ Fashion-MNIST/dense": {"pgd20_protocol": dense}}
+    for name, lift in (("5%, 10%", 0.06), ("10%, 30%", 0.08)):
+        rates = dense + lift
+        rows.append({"dataset": "Fashion-MNIST", "network": "SmallCNN", "candidate_set": name,
+                     "pgd20_protocol": 100 * rates.mean()})
+        per_image[f"r2s/SmallCNN @ Fashion-MNIST/{name}"] = {"pgd20_protocol": rates}
+    facts = Facts({"r2s": pd.DataFrame(rows)}, {}, 1000, 500, 1, 1, per_image=per_image)
+    gain = r2s_gain(5.0)(facts)
+    assert gain.verdict == HOLDS and "+6.00 (+6.00 to +6.00)" in gain.measured
+    up_to = s6_up_to(facts)
+    assert up_to.verdict == HOLDS and "largest gain +8.00" in up_to.measured
