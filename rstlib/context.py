@@ -141,14 +141,15 @@ class Context:
         return {**result.row(), "matrix": result.matrix}
 
     # -- per image: which test images each model got right (for the paired noise model) ------
-    def correct(self, config: RunConfig, attack: AttackSpec | None = None, source: RunConfig | None = None) -> np.ndarray | None:
+    def correct(self, config: RunConfig, attack: AttackSpec | None = None, source: RunConfig | None = None,
+                n_test: int | None = None) -> np.ndarray | None:
         """Per test image (the evaluated subset, in order), whether `config`'s run classifies the
         PGD-20 example (or `attack`'s, crafted on `source`) correctly; None in a dry run."""
-        self.accuracy(config, attack, source)
+        self.accuracy(config, attack, source, n_test)
         run, src = self.run(config), (self.run(source) if source is not None else None)
         if run is None:
             return None
-        r = self.evaluator().evaluate(run, attack or self.pgd, src)
+        r = self.evaluator(n_test).evaluate(run, attack or self.pgd, src)
         return unpack_bits(r["correct"], r["n"])
 
     def strong_correct(self, config: RunConfig) -> np.ndarray | None:

@@ -102,6 +102,7 @@ def sec3(ctx: Context, networks=None, dataset=None, ratios=None, eps=None, n_tes
                            "bandits_queries", minimum=2, whole=True)
     attacks = sec3_attacks(p, eps_list, queries)
     rows = []
+    per_image = {}
     for arch in archs:
         models = {"dense_adv_trained": (100.0, ex.dense_config(p, dataset, arch, True, ctx.seed))}
         for r in ratios:
@@ -111,11 +112,12 @@ def sec3(ctx: Context, networks=None, dataset=None, ratios=None, eps=None, n_tes
                    "remaining_ratio_pct": ratio, "natural": ctx.accuracy(config, AttackSpec("clean"), n_test=n_test)}
             for col, spec in attacks.items():
                 row[col] = ctx.accuracy(config, spec, n_test=n_test)
+                per_image[(ARCH_LABELS[arch], ratio, col)] = ctx.correct(config, spec, n_test=n_test)
                 if col == "pgd20":
                     row["strong (ours)"] = ctx.strong(config, n_test=n_test)
             rows.append(row)
     table = pd.DataFrame(rows)
-    result = SectionResult(tables={"table1": table})
+    result = SectionResult(tables={"table1": table}, per_image={"table1": per_image})
     return _judged(ctx, "sec3", result, [dataset], len(archs), n_robust=n_test)
 
 
@@ -285,17 +287,20 @@ def sec9(ctx: Context, network=None, task_a=None, task_b=None, ratios=None) -> S
         raise ConfigError(f"tasks {a} and {b} must share input channels and class count to share one network")
     ratios = parse_ratios(ratios) or list(p.sections.sec9.ratios)
     rows = []
+    per_image = {}  # (panel, ratio) -> (RST, transferred RTT) correctness per image under PGD-20
     for task, other in ((b, a), (a, b)):  # (a) task B-specific, (b) task A-specific, as in Fig. 6
         for r in ratios:
             rst = ex.search_config(p, task, arch, r, ctx.seed)
             rtt = ex.rtt_config(p, task, arch, r, "adversarial", ctx.seed, source_dataset=other)
-            rows.append({"panel": f"{dataset_spec(task).label}-specific", "variant": "RST", "ratio": r,
+            panel = f"{dataset_spec(task).label}-specific"
+            per_image[(panel, r)] = (ctx.correct(rst), ctx.correct(rtt))
+            rows.append({"panel": panel, "variant": "RST", "ratio": r,
                          "pgd20": ctx.accuracy(rst), "strong": ctx.strong(rst)})
             rows.append({"panel": f"{dataset_spec(task).label}-specific",
                          "variant": f"Adv_RTT transferred from {dataset_spec(other).label}", "ratio": r,
                          "pgd20": ctx.accuracy(rtt), "strong": ctx.strong(rtt)})
     f6 = pd.DataFrame(rows)
-    result = SectionResult(tables={"fig6": f6}, figures={"fig6": f6})
+    result = SectionResult(tables={"fig6": f6}, figures={"fig6": f6}, per_image={"fig6": per_image})
     return _judged(ctx, "sec9", result, [a, b], 1)
 
 

@@ -176,3 +176,24 @@ def test_r2s_gain_is_paired_per_image_and_the_largest_gain_judged_over_every_set
     assert gain.verdict == HOLDS and "+6.00 (+6.00 to +6.00)" in gain.measured
     up_to = s6_up_to(facts)
     assert up_to.verdict == HOLDS and "largest gain +8.00" in up_to.measured
+
+
+def test_best_rst_is_judged_over_every_rst_and_paired_per_image():
+    """S3.1 with per-image results: the best RST's gap is the largest paired gap, its band
+    the widest candidate rule (Bonferroni over both RSTs)."""
+    from rstlib import noise
+    from rstlib.judges import s3_robust_to_all
+    rng = np.random.default_rng(3)
+    n = 300
+    dense = rng.random(n) < 0.5
+    rsts = {10.0: dense ^ (rng.random(n) < 0.05), 30.0: dense | (rng.random(n) < 0.2)}
+    table = pd.DataFrame([{"network": "SmallCNN", "model": m, "remaining_ratio_pct": r, "natural": 80.0,
+                           "pgd20": 100 * b.mean(), "strong (ours)": 100 * b.mean(), "cw_l2": 100 * b.mean()}
+                          for m, r, b in (("dense_adv_trained", 100.0, dense), ("rst", 10.0, rsts[10.0]),
+                                          ("rst", 30.0, rsts[30.0]))])
+    bits = {("SmallCNN", r, c): b for r, b in ((100.0, dense), *rsts.items()) for c in ("pgd20", "cw_l2")}
+    judged = s3_robust_to_all(Facts({"table1": table}, {}, 1000, n, 1, 1, per_image={"table1": bits}))
+    g = noise.max_gap([rsts[10.0], rsts[30.0]], dense)
+    low, high = g.band()
+    assert f"CW-L2: {g.value:+.2f} ({low:+.2f} to {high:+.2f})" in judged.measured
+    assert judged.verdict == HOLDS  # RST@30% is well ahead of dense, clear of -3 even over both candidates
