@@ -26,7 +26,7 @@ from rstlib.judges import (Facts, Judged, comparable, s3_not_overfit, s3_robust_
                            s4_resnet_rst_vs_reinit, s4_skc_best, s4_wrn_reinit_better)
 from rstlib.judges_transfer import (poor_transfer, r2s_gain, s6_extremes_cost_natural, s6_up_to, s6_wider_more_robust,
                                     s8_comparable_natural, s9_consistent, s9_up_to, table2_transfer)
-from rstlib.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE
+from rstlib.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE, deciding
 
 VERDICTS = (HOLDS, FAILS, INCONCLUSIVE, NOT_TESTABLE)
 MARK = {HOLDS: "✓ holds", FAILS: "✗ does not hold", INCONCLUSIVE: "? inconclusive", NOT_TESTABLE: "– not testable"}
@@ -41,10 +41,11 @@ class Claim:
     rule: str
     measured: str
     verdict: str
+    decide: str = ""  # an inconclusive claim: what would decide it, at the observed gap and variance
 
     def record(self) -> dict:
         return {"id": self.id, "section": self.section, "quote": self.quote, "rule": self.rule,
-                "measured": self.measured, "verdict": self.verdict}
+                "measured": self.measured, "verdict": self.verdict, "decide": self.decide}
 
 
 # -- the registry -----------------------------------------------------------------------------
@@ -149,11 +150,13 @@ def judge(section: str, facts: Facts) -> list[Claim]:
             j = Judged(f"not measured at these knobs ({type(e).__name__}: {e})", NOT_TESTABLE)
         if j.verdict != NOT_TESTABLE and ("n/a" in j.measured or "nan" in j.measured):
             j = Judged(j.measured, INCONCLUSIVE)  # a dry run, or a number that is missing
-        out.append(Claim(spec.id, section, spec.quote, spec.rule, j.measured, j.verdict))
+        decide = deciding(j.tested) if j.verdict == INCONCLUSIVE else ""
+        out.append(Claim(spec.id, section, spec.quote, spec.rule, j.measured, j.verdict, decide))
     return out
 
 
 def claims_table(claims: list[Claim]) -> pd.DataFrame:
     """The verdict comes first after the id, so that it stays on screen on a phone."""
     return pd.DataFrame([{"id": c.id, "verdict": MARK[c.verdict], "claim (the supplement's words)": c.quote,
-                          "rule": c.rule, "measured": c.measured} for c in claims]).set_index("id")
+                          "rule": c.rule, "measured": c.measured, "what would decide it": c.decide or None}
+                         for c in claims]).set_index("id")

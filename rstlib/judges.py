@@ -12,13 +12,14 @@ import pandas as pd
 
 from rstlib import noise
 from rstlib.tables import label
-from rstlib.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE, band, every, fmt_gap, fmt_band, gap_verdict, majority, se_diff
+from rstlib.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE, band, every, fmt_gap, fmt_band, gap_verdict, judge_gap, majority, se_diff
 
 
 @dataclass(frozen=True)
 class Judged:
     measured: str
     verdict: str
+    tested: tuple = ()  # (noise.Gap, threshold) of every comparison the verdict rests on
 
 
 @dataclass(frozen=True)
@@ -64,16 +65,17 @@ def _band_text(g: noise.Gap) -> str:
 
 
 def s3_robust_to_all(f: Facts) -> Judged:
+    tested = []
     t, cols = _table1(f)
     parts, signs = [], []
     for net, g in t.groupby("network", sort=False):
         dense, rst = g[g.model == "dense_adv_trained"].iloc[0], g[g.model == "rst"]
         for c in cols:
             gap = _best_rst_gap(f, net, dense, rst, c)
-            signs.append(gap_verdict(gap, -3.0))
+            signs.append(judge_gap(tested, gap, -3.0))
             parts.append(f"{net}, {label(c)}: {_band_text(gap)}")
     return Judged("best RST minus dense (95% band over every RST, paired per image): " + "; ".join(parts),
-                  every(signs))
+                  every(signs), tested=tuple(tested))
 
 
 def _second_rst5_vs_dense(f: Facts, dense_of: int, threshold: float, paper: str, one_network: str) -> Judged:
@@ -110,6 +112,7 @@ def s3_not_overfit(f: Facts) -> Judged:
     """The RST-vs-dense ordering under PGD-20 (the search attack) carries over to every other
     attack: (best RST - dense) under the attack minus the same under PGD-20 >= -3, per image
     (each best RST chosen by its point estimate)."""
+    tested = []
     t, cols = _table1(f)
     parts, signs = [], []
     for net, g in t.groupby("network", sort=False):
@@ -126,10 +129,10 @@ def s3_not_overfit(f: Facts) -> Judged:
             else:
                 value = float(rst[c].max()) - float(dense[c]) - pgd_gap
                 gap = noise.Gap(value, se_diff(float(rst[c].max()), float(dense[c]), f.n_robust), 1, f.n_robust)
-            signs.append(gap_verdict(gap, -3.0))
+            signs.append(judge_gap(tested, gap, -3.0))
             parts.append(f"{label(c)} {_band_text(gap)}")
     return Judged("(best RST - dense) under each attack minus the same under PGD-20 (95% band, paired per image): "
-                  + ", ".join(parts), every(signs))
+                  + ", ".join(parts), every(signs), tested=tuple(tested))
 
 
 # Sec. 4 ----------------------------------------------------------------------------------------

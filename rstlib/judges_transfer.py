@@ -9,7 +9,7 @@ import pandas as pd
 
 from rstlib.judges import Facts, Judged
 from rstlib import noise
-from rstlib.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE, band, every, fmt_band, fmt_gap, gap_verdict, se_diff
+from rstlib.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE, band, every, fmt_band, fmt_gap, gap_verdict, judge_gap, se_diff
 
 
 # Sec. 5 / 7: transfer ----------------------------------------------------------------------------
@@ -23,6 +23,7 @@ def poor_transfer(figure: str) -> Callable[[Facts], Judged]:
     """Every panel: mean off-diagonal minus mean diagonal >= 10 points, judged per image (paired:
     every cell of the matrix scores the same test images) with the one noise model."""
     def judge(f: Facts) -> Judged:
+        tested = []
         parts, signs = [], []
         for panel, m in f.figures[figure].items():
             a = m.to_numpy(dtype=float)
@@ -39,9 +40,9 @@ def poor_transfer(figure: str) -> Callable[[Facts], Judged]:
             d = (np.mean([cells[(s, t)] for s in labels for t in labels if s != t], axis=0)
                  - np.mean([cells[(k, k)] for k in labels], axis=0))
             g = noise.level(d)
-            signs.append(gap_verdict(g, 10.0))
+            signs.append(judge_gap(tested, g, 10.0))
             parts.append(f"{panel}: off-diagonal {off:.2f} minus diagonal {diag:.2f} = {_paired(g)}")
-        return Judged("; ".join(parts), every(signs))
+        return Judged("; ".join(parts), every(signs), tested=tuple(tested))
     return judge
 
 
@@ -49,6 +50,7 @@ def table2_transfer(row: int) -> Callable[[Facts], Judged]:
     """Table 2 row `row`: RST accuracy under the transferred attack minus white-box, mean over the
     ratios, >= 10 points; paired per image where the per-image results are there."""
     def judge(f: Facts) -> Judged:
+        tested = []
         t = f.tables["table2"]
         cols = [c for c in t.columns if c.startswith("rst_")]
         white = t.iloc[3][cols].astype(float)
@@ -59,10 +61,10 @@ def table2_transfer(row: int) -> Callable[[Facts], Judged]:
             d = np.mean([bits[(row, c)].astype(float) - bits[(3, c)] for c in cols], axis=0)
             g = noise.level(d)
             return Judged(f"RST accuracy under the transferred attack minus white-box, mean over {len(cols)} ratios: "
-                          f"{_paired(g)}", gap_verdict(g, 10.0))
+                          f"{_paired(g)}", judge_gap(tested, g, 10.0), tested=tuple(tested))
         e = se_diff(float(t.iloc[row][cols].astype(float).mean()), float(white.mean()), f.n_robust) / math.sqrt(len(cols))
         return Judged(f"RST accuracy under the transferred attack minus white-box, mean over {len(cols)} ratios: "
-                      f"{fmt_band(gap, e)}", band(gap, e, 10.0))
+                      f"{fmt_band(gap, e)}", band(gap, e, 10.0), tested=tuple(tested))
     return judge
 
 
@@ -98,19 +100,21 @@ def _band_text(g: noise.Gap) -> str:
 def r2s_gain(threshold: float, column: str = "pgd20_protocol") -> Callable[[Facts], Judged]:
     """Every candidate set's R2S accuracy minus dense >= `threshold`, paired per image."""
     def judge(f: Facts) -> Judged:
+        tested = []
         parts, signs = [], []
         for label, dense, sets in _r2s_groups(f):
             for _, r in sets.iterrows():
                 g = _paired_or_binomial(f, label, r.candidate_set, "dense", column, float(r[column]),
                                         float(dense[column]), f.n_robust)
-                signs.append(gap_verdict(g, threshold))
+                signs.append(judge_gap(tested, g, threshold))
                 parts.append(f"{label} {{{r.candidate_set}}}: {_band_text(g)}")
-        return Judged("R2S minus dense (95% band, paired per image): " + "; ".join(parts), every(signs))
+        return Judged("R2S minus dense (95% band, paired per image): " + "; ".join(parts), every(signs), tested=tuple(tested))
     return judge
 
 
 def s6_up_to(f: Facts) -> Judged:
     """The largest gain over the candidate sets, judged over every set (Bonferroni)."""
+    tested = []
     parts, signs = [], []
     for label, dense, sets in _r2s_groups(f):
         base = _r2s_bits(f, label, "dense", "pgd20_protocol")
@@ -121,10 +125,10 @@ def s6_up_to(f: Facts) -> Judged:
             best = float(sets["pgd20_protocol"].max())
             g = noise.Gap(best - float(dense["pgd20_protocol"]), se_diff(best, float(dense["pgd20_protocol"]),
                                                                           f.n_robust), 1, f.n_robust)
-        signs.append(gap_verdict(g, 5.0))
+        signs.append(judge_gap(tested, g, 5.0))
         parts.append(f"{label}: largest gain {_band_text(g)}")
     return Judged("; ".join(parts) + " (95% band over every set; paper: up to +13.83 / +15.59 / +13.62 / +13.70)",
-                  every(signs))
+                  every(signs), tested=tuple(tested))
 
 
 def _widest(sets: pd.DataFrame) -> int:
@@ -137,6 +141,7 @@ def _one_set_vs_the_rest(f: Facts, pick, column: str, n: int, what: str) -> Judg
     """The candidate set chosen by `pick(sets)` against every other set on `column`, paired per
     image: holds when it is clearly ahead of every other set, does not hold when it is clearly
     behind one of them, else inconclusive."""
+    tested = []
     parts, signs = [], []
     for label, _, sets in _r2s_groups(f):
         if len(sets) < 2:
@@ -146,11 +151,11 @@ def _one_set_vs_the_rest(f: Facts, pick, column: str, n: int, what: str) -> Judg
         gaps = [_paired_or_binomial(f, label, mine.candidate_set, other.candidate_set, column, float(mine[column]),
                                     float(other[column]), n)
                 for j, (_, other) in enumerate(sets.iterrows()) if j != i]
-        verdicts = [gap_verdict(g, 0.0) for g in gaps]
+        verdicts = [judge_gap(tested, g, 0.0) for g in gaps]
         signs.append(FAILS if FAILS in verdicts else HOLDS if all(v == HOLDS for v in verdicts) else INCONCLUSIVE)
         closest = min(gaps, key=lambda g: g.value)
         parts.append(f"{label}: {what} {{{mine.candidate_set}}} minus the best other set {_band_text(closest)}")
-    return Judged("; ".join(parts), every(signs))
+    return Judged("; ".join(parts), every(signs), tested=tuple(tested))
 
 
 def _without_the_lowest(sets: pd.DataFrame) -> int:
@@ -169,6 +174,7 @@ def s6_extremes_cost_natural(f: Facts) -> Judged:
 def s8_comparable_natural(f: Facts) -> Judged:
     """The best set's natural accuracy minus dense >= -3, judged over every set, paired per image
     (natural accuracies of the attacked images, where the R2S sets are scored)."""
+    tested = []
     parts, signs = [], []
     for label, dense, sets in _r2s_groups(f):
         base = _r2s_bits(f, label, "dense", "natural")
@@ -179,9 +185,9 @@ def s8_comparable_natural(f: Facts) -> Judged:
             best = float(sets["natural"].astype(float).max())
             g = noise.Gap(best - float(dense["natural"]), se_diff(best, float(dense["natural"]), f.n_natural),
                           1, f.n_natural)
-        signs.append(gap_verdict(g, -3.0))
+        signs.append(judge_gap(tested, g, -3.0))
         parts.append(f"{label}: best set's natural accuracy minus dense {_band_text(g)}")
-    return Judged("; ".join(parts) + " (comparable: within 3 points; 95% band over every set)", every(signs))
+    return Judged("; ".join(parts) + " (comparable: within 3 points; 95% band over every set)", every(signs), tested=tuple(tested))
 
 
 # Sec. 9 ----------------------------------------------------------------------------------------
@@ -209,21 +215,23 @@ def _s9_gaps(f: Facts, panel: str, rst: pd.Series, rtt: pd.Series) -> list[noise
 
 def s9_consistent(index: int) -> Callable[[Facts], Judged]:
     def judge(f: Facts) -> Judged:
+        tested = []
         panels = list(_s9_panels(f))
         if index >= len(panels):
             return Judged("panel absent", NOT_TESTABLE)
         panel, rst, rtt = panels[index]
         gaps = _s9_gaps(f, panel, rst, rtt)
-        signs = [gap_verdict(g, 0.0) for g in gaps]
+        signs = [judge_gap(tested, g, 0.0) for g in gaps]
         wins = int((rst > rtt).sum())
         return Judged(f"{panel}: RST ahead at {wins} of {len(rst)} ratios, clearly ahead at {signs.count(HOLDS)}, "
                       f"clearly behind at {signs.count(FAILS)} (95% band, paired per image); gaps " +
-                      ", ".join(f"{r:g}%: {_band_text(g)}" for r, g in zip(rst.index, gaps)), every(signs))
+                      ", ".join(f"{r:g}%: {_band_text(g)}" for r, g in zip(rst.index, gaps)), every(signs), tested=tuple(tested))
     return judge
 
 
 def s9_up_to(f: Facts) -> Judged:
     """The largest RST advantage over the ratios, judged over every ratio (Bonferroni)."""
+    tested = []
     panels = list(_s9_panels(f))
     panel, rst, rtt = panels[0]  # the second task's panel comes first, as the paper's (a) SVHN-specific
     gaps = _s9_gaps(f, panel, rst, rtt)
@@ -231,4 +239,4 @@ def s9_up_to(f: Facts) -> Judged:
     best = gaps[i]
     g = noise.Gap(best.value, best.se, best.seeds, best.images, best.dof, tuple(gaps))
     return Judged(f"{panel}: largest RST advantage {_band_text(g)} at {rst.index[i]:g}% (95% band over every "
-                  "ratio; paper: up to +2.75 on SVHN)", gap_verdict(g, 0.0))
+                  "ratio; paper: up to +2.75 on SVHN)", judge_gap(tested, g, 0.0), tested=tuple(tested))

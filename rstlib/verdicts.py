@@ -68,6 +68,48 @@ def gap_verdict(g: noise.Gap, threshold: float, level: float = 0.95) -> str:
     return INCONCLUSIVE
 
 
+def judge_gap(tested: list, g: noise.Gap, threshold: float) -> str:
+    """`gap_verdict`, noting (g, threshold) in `tested` for the claim's decision statement."""
+    tested.append((g, threshold))
+    return gap_verdict(g, threshold)
+
+
+ON_THE_THRESHOLD = 0.5  # points: a gap this close to its threshold is not decided by any affordable budget
+
+
+def decision(g: noise.Gap, threshold: float, level: float = 0.95) -> str:
+    """What would decide an open comparison at the observed gap and variance: the images (one
+    seed) or the seeds (several) that shrink the band to the gap's distance from the threshold."""
+    distance = abs(g.value - threshold)
+    half = g.quantile(level) * g.se
+    if distance < ON_THE_THRESHOLD:
+        if half <= 1.0:
+            return (f"the gap ({g.value:+.2f}) sits within {ON_THE_THRESHOLD:g} points of the threshold "
+                    f"({threshold:+g}) with a band of +-{half:.1f}: no affordable budget decides it")
+        unit = "seeds" if g.seeds > 1 else "images"
+        count = math.ceil((g.seeds if g.seeds > 1 else g.images) * half ** 2)
+        return (f"the gap ({g.value:+.2f}) sits on the threshold ({threshold:+g}) within a band of +-{half:.1f}: "
+                f"about {count:,} {unit} narrow the band to +-1 point and show on which side it lies")
+    shrink = (half / distance) ** 2  # the variance must fall by this factor
+    if g.seeds > 1:
+        return (f"about {math.ceil(g.seeds * shrink)} seeds at {g.images:,} images each "
+                f"(gap {g.value:+.2f} against {threshold:+g}, at the observed spread)")
+    return f"about {math.ceil(g.images * shrink):,} images (gap {g.value:+.2f} against {threshold:+g}, at the observed spread)"
+
+
+def deciding(tested) -> str:
+    """The decision statement of an inconclusive claim: the most demanding of its open comparisons."""
+    open_ = [(g, t) for g, t in tested if gap_verdict(g, t) == INCONCLUSIVE]
+    if not open_:
+        return ""
+    def cost(gt):
+        g, t = gt
+        d = abs(g.value - t)
+        return math.inf if d < ON_THE_THRESHOLD else (g.quantile() * g.se / d) ** 2
+    g, t = max(open_, key=cost)
+    return decision(g, t)
+
+
 def headline_gaps(per_image: list[dict]) -> dict[str, noise.Gap]:
     """C1-C3 over the seeds and the test images with the one noise model (`rstlib.noise`):
     paired per image, image-sample and seed-to-seed variance crossed, C1 (a best RST) judged
@@ -106,7 +148,9 @@ def headline_summary(per_image: list[dict]) -> pd.DataFrame:
                      "gap": g.value, "std. error": g.se, "band from": low, "band to": high,
                      "rule": f"95% band (seeds x images, paired{', every candidate' if g.candidates else ''}) "
                              f"vs >= {h.threshold:g}",
-                     "verdict": gap_verdict(g, h.threshold)})
+                     "verdict": gap_verdict(g, h.threshold),
+                     "what would decide it": decision(g, h.threshold) if gap_verdict(g, h.threshold) == INCONCLUSIVE
+                     else None})
     return pd.DataFrame(rows)
 
 

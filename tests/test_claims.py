@@ -197,3 +197,20 @@ def test_best_rst_is_judged_over_every_rst_and_paired_per_image():
     low, high = g.band()
     assert f"CW-L2: {g.value:+.2f} ({low:+.2f} to {high:+.2f})" in judged.measured
     assert judged.verdict == HOLDS  # RST@30% is well ahead of dense, clear of -3 even over both candidates
+
+
+def test_decision_statements_follow_the_observed_gap_and_variance():
+    """One seed: the images that shrink the band to the gap's distance from the threshold (the
+    variance falls as 1/N); several seeds: the seeds; on the threshold: narrow the band first, and
+    once the band is narrow, no affordable budget decides it."""
+    from rstlib import noise
+    from rstlib.verdicts import decision
+    g = noise.Gap(value=12.0, se=1.0, seeds=1, images=500, dof=499)
+    q = g.quantile()
+    assert decision(g, 10.0) == f"about {math.ceil(500 * (q / 2.0) ** 2):,} images (gap +12.00 against +10, at the observed spread)"
+    seeds = noise.Gap(value=-4.0, se=1.0, seeds=3, images=500, dof=4)
+    assert decision(seeds, -3.0).startswith(f"about {math.ceil(3 * seeds.quantile() ** 2)} seeds at 500 images")
+    wide = noise.Gap(value=-3.0, se=3.0, seeds=1, images=100, dof=99)
+    assert "sits on the threshold" in decision(wide, -3.0) and "narrow the band" in decision(wide, -3.0)
+    narrow = noise.Gap(value=-3.2, se=0.3, seeds=1, images=10000, dof=9999)
+    assert "no affordable budget decides it" in decision(narrow, -3.0)
