@@ -7,10 +7,12 @@ Each claim is judged from a section's tables (`SectionResult`) with three outcom
 - **does not hold**: it misses the threshold by more than the band;
 - **inconclusive**: the threshold lies inside the band.
 
-The band is +- 2 standard errors of test-sample noise: an accuracy p measured on n images has a
-standard error sqrt(p (1 - p) / n) (binomial); a difference of two accuracies adds the two in
-quadrature, a mean of k differences divides that by sqrt(k). Seed-to-seed noise is larger still:
-the headline claims C1-C3 are judged over seeds on the intro page (`rstlib.verdicts`).
+The band: where two models meet the same test images (Secs. 3, 5-9 and the intro's headline), the
+95% band of `rstlib.noise` (paired per image, seeds and images crossed, t quantile at the
+Satterthwaite degrees of freedom; a best or largest of several candidates judged over every
+candidate); elsewhere (Sec. 4's natural accuracies, which the runs record without per-image
+results) +- 2 binomial standard errors, sqrt(p (1 - p) / n), added in quadrature for a difference.
+An inconclusive claim carries what would decide it at the observed gap and variance.
 A claim a profile cannot test (e.g. a comparison of two networks when the profile has one) is
 listed as **not testable** with the reason, never dropped.
 """
@@ -62,7 +64,7 @@ class ClaimSpec:
 REGISTRY: tuple[ClaimSpec, ...] = (
     ClaimSpec("S3.1", "sec3", "the RSTs searched by PGD-7 training are also robust against other attacks",
               "under every attack of Table 1, the best RST is within 3 points of the adversarially trained dense "
-              "network (gap +- 2 SE >= -3)", s3_robust_to_all),
+              "network (gap >= -3 over every RST, 95% band paired per image)", s3_robust_to_all),
     ClaimSpec("S3.2", "sec3", "under the Auto-Attack with n=8/12, the RST with a remaining ratio of 5% in WideResNet32 "
               "achieves (1) only a 0.76%/0.21% drop in robust accuracy [...] as compared to the adversarially trained "
               "dense WideResNet32", "AutoAttack: the second network's RST at 5% minus its dense network >= -3 "
@@ -97,10 +99,10 @@ REGISTRY: tuple[ClaimSpec, ...] = (
               "at more than half of the points", s4_adv_rtt_best),
     ClaimSpec("S5.1", "sec5", "the adversarial transferability between RSTs with different weight remaining ratios is "
               "consistently poor among all the considered networks and datasets", "every panel of Fig. 4: mean "
-              "off-diagonal minus mean diagonal >= 10 points (+- 2 SE)", poor_transfer("fig4")),
+              "off-diagonal minus mean diagonal >= 10 points (95% band, paired per image)", poor_transfer("fig4")),
     ClaimSpec("S5.2", "sec5", "the adversarial transferability from the naturally [...] trained dense models to RSTs is "
               "still poor", "Table 2: RST accuracy under attacks from the naturally trained dense net minus white-box, "
-              "mean over ratios, >= 10 (+- 2 SE)", table2_transfer(0)),
+              "mean over ratios, >= 10 (95% band, paired per image)", table2_transfer(0)),
     ClaimSpec("S5.3", "sec5", "the adversarial transferability from the [...] adversarially trained dense models to RSTs "
               "is still poor", "the same for the adversarially trained dense net", table2_transfer(1)),
     ClaimSpec("S5.4", "sec5", "the robust accuracy against the attacks from RSTs of the same remaining ratio still "
@@ -108,32 +110,32 @@ REGISTRY: tuple[ClaimSpec, ...] = (
               "remaining ratio as an effective proxy", "the same for the same-ratio RST of another seed", table2_transfer(2)),
     ClaimSpec("S6.1", "sec6", "R2S consistently and aggressively improves the robust accuracy compared with the "
               "adversarially trained dense baselines", "every candidate set, network and dataset: R2S (paper "
-              "protocol) minus dense >= 5 points (+- 2 SE)", r2s_gain(5.0)),
+              "protocol) minus dense >= 5 points (95% band, paired per image)", r2s_gain(5.0)),
     ClaimSpec("S6.2", "sec6", "up to a 13.83%/15.59% and 13.62%/13.70% robust accuracy improvement on top of "
               "ResNet18/WideResNet32 on CIFAR-10 and CIFAR-100", "the largest gain of each (network, dataset) >= 5 "
-              "points (+- 2 SE); the paper's figures printed beside", s6_up_to),
+              "points (95% band, paired per image); the paper's figures printed beside", s6_up_to),
     ClaimSpec("S6.3", "sec6", "R2S when using a candidate RST set with a wider range can generally achieve a better "
               "robust accuracy", "the set spanning the widest range of ratios is at least as robust (paper "
-              "protocol) as every other set (+- 2 SE)", s6_wider_more_robust),
+              "protocol) as every other set (95% band, paired per image)", s6_wider_more_robust),
     ClaimSpec("S6.4", "sec6", "RSTs with weight remaining ratios that are too low or too high will influence the "
               "average natural accuracy", "the set without the lowest ratios (the paper's recommended last row) has "
-              "the best natural accuracy (+- 2 SE)", s6_extremes_cost_natural),
+              "the best natural accuracy (95% band, paired per image)", s6_extremes_cost_natural),
     ClaimSpec("S7.1", "sec7", "the adversarial transferability between adversarial RTTs with different weight remaining "
-              "ratios is also poor", "every panel of Fig. 5: mean off-diagonal minus mean diagonal >= 10 (+- 2 SE)",
+              "ratios is also poor", "every panel of Fig. 5: mean off-diagonal minus mean diagonal >= 10 (95% band, paired per image)",
               poor_transfer("fig5")),
     ClaimSpec("S8.1", "sec8", "it can also aggressively improve the robust accuracy, e.g., a 14.95% and 15.09% robust "
               "accuracy improvement over the adversarially trained dense networks", "every candidate set: R2S over "
-              "adversarial RTTs (paper protocol) minus dense >= 5 (+- 2 SE)", r2s_gain(5.0)),
+              "adversarial RTTs (paper protocol) minus dense >= 5 (95% band, paired per image)", r2s_gain(5.0)),
     ClaimSpec("S8.2", "sec8", "with a comparable natural accuracy", "the best set's natural accuracy minus the dense "
-              "network's >= -3 (+- 2 SE)", s8_comparable_natural),
+              "network's >= -3 (95% band, paired per image)", s8_comparable_natural),
     ClaimSpec("S9.1", "sec9", "RSTs consistently outperform the transferred adversarial RTTs drawn from the "
               "adversarially trained network on another task (second-task panel)", "at every ratio, RST PGD-20 "
-              "accuracy > the transferred adversarial RTT's (+- 2 SE)", s9_consistent(0)),
+              "accuracy > the transferred adversarial RTT's (95% band, paired per image)", s9_consistent(0)),
     ClaimSpec("S9.2", "sec9", "RSTs consistently outperform the transferred adversarial RTTs drawn from the "
               "adversarially trained network on another task (first-task panel)", "the same on the first task",
               s9_consistent(1)),
     ClaimSpec("S9.3", "sec9", "RSTs achieve up to a 2.75% higher robust accuracy than transferred adversarial RTTs on "
-              "SVHN under the same weight remaining ratio", "second task: the largest RST advantage > 0 (+- 2 SE); "
+              "SVHN under the same weight remaining ratio", "second task: the largest RST advantage > 0 (95% band, paired per image); "
               "the paper's figure printed beside", s9_up_to),
 )
 
