@@ -145,6 +145,13 @@ def recorded_cost(profile: Profile, store: RunStore, sections: Sequence[str] | N
     """Training and evaluation time that the store's records hold for what `sections` need
     (each run and each evaluation counted once); nothing is computed or timed."""
     runs, evals = plan(profile, sections)[:2]
+    return recorded_cost_of(profile, store, runs, evals)
+
+
+def recorded_cost_of(profile: Profile, store: RunStore, runs: dict[str, RunConfig],
+                     evals: Sequence[EvalRequest]) -> RecordedCost:
+    """`recorded_cost` of a given plan (runs by id and evaluation requests, e.g. a context's
+    `planned_runs` and `planned_evals`)."""
     cost = RecordedCost(runs=len(runs))
     for c in runs.values():
         run = store.dir(c)

@@ -82,11 +82,12 @@ class Page:
     def caveat(self) -> str:
         return "" if self.is_paper else NOT_COMPARABLE.format(profile=self.profile.name, desc=self.profile.description)
 
-    def ahead(self, check: Context) -> str:
-        """What this page will load and compute (from its dry run `check`), priced here; also
-        written to stderr so that a papermill log shows it before the work starts."""
-        ahead = work_ahead(self.profile, self.ctx.store, device=self.device,
-                           planned=(check.planned_runs, check.planned_evals))
+    def ahead(self, check) -> str:
+        """What this page will load and compute (from its dry run `check`, a Context, or a plan of
+        (runs by id, evaluation requests)), priced here; also written to stderr so that a
+        papermill log shows it before the work starts."""
+        planned = (check.planned_runs, check.planned_evals) if isinstance(check, Context) else check
+        ahead = work_ahead(self.profile, self.ctx.store, device=self.device, planned=planned)
         print(ahead.report(), file=sys.stderr, flush=True)
         if ahead.nothing_to_compute:
             return (f"All {ahead.runs} training runs and {ahead.evals} evaluations of this page are in the run store: "
@@ -143,7 +144,7 @@ def page_costs(store: RunStore, profile: Profile) -> pd.DataFrame:
     claims that hold."""
     recs = {r["page"].split("_")[0]: r for r in records(store.root, profile.name)}
     rows = []
-    for section in [*SECTIONS, None]:
+    for section in [*SECTIONS, "scale", None]:
         cost = recorded_cost(profile, store, [section] if section else None)
         rec = recs.get(section) if section else None
         claims = ([c for r in recs.values() for c in r["claims"]] if section is None
@@ -151,7 +152,8 @@ def page_costs(store: RunStore, profile: Profile) -> pd.DataFrame:
         executed = (sum(r["seconds"] for r in recs.values() if r["seconds"] is not None) if section is None
                     else rec["seconds"] if rec else None)
         rows.append({
-            "page": f"Sec. {section[3:]}" if section else "the whole book",
+            "page": ("Beyond the paper: scale" if section == "scale" else f"Sec. {section[3:]}") if section
+            else "the whole book",
             "training runs": f"{cost.runs_recorded} of {cost.runs}",
             "training (min)": cost.training_s / 60,
             "evaluations": cost.evals,

@@ -285,9 +285,32 @@ def _compare_command(args) -> int:
     return 0 if report.reproduced else 1
 
 
+def _scale_command(args) -> int:
+    import pandas as pd
+
+    from rstlib import scale
+    from rstlib.config import load_ladder
+    ladder = load_ladder(args.ladder)
+    if args.dry_run:
+        for p in ladder.points:
+            runs, evals = scale.point_plan(ladder, p)
+            print(f"{p.label}: {ladder.score_updates(p):,} score updates, seeds {list(ladder.seeds_of(p))}, "
+                  f"{len(runs)} runs, {len(evals)} evaluations")
+        return 0
+    store = _store(args)
+    results = []
+    for p in ladder.points:
+        print(f"rst scale: {p.label} ({ladder.score_updates(p):,} score updates)", file=sys.stderr, flush=True)
+        results.append(scale.measure_point(ladder, p, store, args.device, progress=not args.no_progress))
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(scale.trend_table(results).drop(columns=["training (min per run)", "evaluation (min)"]).to_string(index=False))
+    print(scale.cost_sentence(results))
+    return 0
+
+
 COMMANDS = {"search": _train_command, "train": _train_command, "finetune": _train_command,
             "rtt": _train_command, "eval": _eval_command, "r2s": _r2s_command, "plan": _plan_command, "sweep": _sweep_command,
-            "runs": _runs_command, "compare": _compare_command}
+            "runs": _runs_command, "compare": _compare_command, "scale": _scale_command}
 
 
 def _filesystem_hint(args, error: OSError) -> str:

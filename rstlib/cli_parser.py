@@ -114,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto | cpu | cuda (local executor)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sections' runs (default 0)")
     p.add_argument("--runs", default=None, help="run store folder (default: $RST_RUNS or ./runs)")
+    p = sub.add_parser("scale", help="run (or resume) a scale ladder of the headline claims C1-C3 (_config.yml's "
+                       "ladders:), then print every point's gaps, bands and verdicts")
+    p.add_argument("--ladder", default="laptop", help="a ladder of _config.yml's ladders: (default: laptop)")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    p.add_argument("--dry-run", action="store_true", help="list the points and what each needs; compute nothing")
+    p.add_argument("--runs", default=None, help="run store folder (default: $RST_RUNS or ./runs)")
+    p.add_argument("--no-progress", action="store_true", help="no per-run progress lines on stderr")
     p = sub.add_parser("runs", help="the runs in the store as a table: configuration, state, epochs, accuracy")
     p.add_argument("--runs", default=None, help="run store folder (default: $RST_RUNS or ./runs)")
     p.add_argument("--kind", choices=["search", "dense", "finetune", "rtt"], default=None, help="only this kind")

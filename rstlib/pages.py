@@ -15,12 +15,13 @@ from rstlib.sections import SECTIONS, diag_gap
 
 
 HEADLINE_SEEDS = (0, 1, 2)  # the intro's C1-C3 over seeds
-PLANNABLE = (*SECTIONS, "intro")
+PLANNABLE = (*SECTIONS, "intro", "scale")
 
 
 def plan(profile: Profile, sections: Sequence[str] | None = None, seed: int = 0) -> tuple[dict[str, RunConfig], list[EvalRequest], dict[str, int]]:
     """Every run and evaluation the given sections need at `profile` (default knobs). `intro` is
-    the intro page's headline claims over `HEADLINE_SEEDS`; no sections given = every page."""
+    the intro page's headline claims over `HEADLINE_SEEDS`, `scale` the scale page's ladder (the
+    one named after the profile, where there is one); no sections given = every page."""
     sections = list(sections or PLANNABLE)
     for s in sections:
         if s not in PLANNABLE:
@@ -34,6 +35,13 @@ def plan(profile: Profile, sections: Sequence[str] | None = None, seed: int = 0)
             for headline_seed in HEADLINE_SEEDS:
                 ctx.seed = headline_seed
                 headline(ctx)
+        elif s == "scale":
+            from rstlib import scale  # the scale page: the profile's ladder, where it has one
+            ladder = scale.ladder_for(profile)
+            if ladder is not None:
+                ladder_runs, ladder_evals = scale.plan(ladder)
+                ctx.planned_runs.update(ladder_runs)
+                ctx.planned_evals += ladder_evals
         else:
             SECTIONS[s](ctx)
         per_section[s] = len(ctx.planned_runs)

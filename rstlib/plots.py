@@ -93,3 +93,41 @@ def ratio_lines(df: pd.DataFrame, y: str, hue: str, title: str, ylabel: str, col
     fig.legend(handles=handles, loc="lower center", ncol=min(len(order), 2), frameon=False)
     plt.close(fig)
     return fig
+
+
+def scale_lines(trend: pd.DataFrame, paper_updates: int | None = None, cols: int = 2):
+    """The headline claims against the search budget (`scale.trend_table`): one panel per claim
+    and attack, score updates on a log axis, one line per width with its 95% band shaded, the
+    claim's threshold dashed and, where given, the paper's budget marked."""
+    _style()
+    panels = list(dict.fromkeys(zip(trend["claim"], trend["judged under"])))
+    rows = (len(panels) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, 2.6 * rows + 0.4), squeeze=False)
+    palette = sns.color_palette("colorblind")
+    for ax, (claim, attack) in zip(axes.flat, panels):
+        df = trend[(trend["claim"] == claim) & (trend["judged under"] == attack) & trend["gap"].notna()]
+        for i, (width, w) in enumerate(df.groupby("width")):
+            w = w.sort_values("score updates")
+            ax.plot(w["score updates"], w["gap"], "o-", color=palette[i], label=f"width x{width:g}")
+            ax.fill_between(w["score updates"], w["band from"].astype(float), w["band to"].astype(float),
+                            color=palette[i], alpha=0.2, linewidth=0)
+        threshold = float(trend[(trend["claim"] == claim)]["threshold"].iloc[0])
+        ax.axhline(threshold, color="0.3", linestyle="--", linewidth=1, label="the claim's threshold")
+        if paper_updates:
+            ax.axvline(paper_updates, color="0.6", linestyle=":", linewidth=1, label="the paper's budget")
+        ax.set_xscale("log")
+        ax.set_title(f"{claim} ({attack}): holds at >= {threshold:+g}")
+        ax.set_xlabel("score updates of the search")
+        ax.set_ylabel("gap (points)")
+    spare = list(axes.flat)[len(panels):]
+    for ax in spare:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    if spare:  # the legend in the empty panel
+        spare[0].legend(handles, labels, loc="center", frameon=False)
+    else:
+        fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), frameon=False)
+    fig.suptitle("The headline claims against the search budget (95% bands)")
+    fig.tight_layout(rect=(0, 0 if spare else 0.06, 1, 1))
+    plt.close(fig)
+    return fig
