@@ -12,7 +12,7 @@ import pandas as pd
 
 from rstlib import noise
 from rstlib.tables import label
-from rstlib.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE, band, every, fmt_gap, fmt_band, gap_verdict, judge_gap, majority, se_diff
+from rstlib.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE, every, judge_gap, majority, se_diff
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Facts:
     networks: int  # networks the profile compared
     datasets: int
     per_image: dict = field(default_factory=dict)  # see SectionResult.per_image
+    test_images: int | None = None  # as many as the smallest test set holds (a decision cannot ask for more)
 
 
 # Sec. 3 ----------------------------------------------------------------------------------------
@@ -59,12 +60,19 @@ def _best_rst_gap(f: Facts, net: str, dense, rst: pd.DataFrame, col: str) -> noi
     return noise.Gap(best - float(dense[col]), se_diff(best, float(dense[col]), f.n_robust), 1, f.n_robust)
 
 
+def _binomial(a: float, b: float, n: int, points: int = 1) -> noise.Gap:
+    """The gap a - b (points) of two accuracies measured on `n` images without per-image results
+    (Sec. 4's natural accuracies): two independent binomial errors in quadrature; `points`: a and
+    b are means over that many (ratio) points, each on its own `n` images."""
+    return noise.Gap(a - b, se_diff(a, b, n * points), 1, n)
+
+
 def _band_text(g: noise.Gap) -> str:
     low, high = g.band()
     return f"{g.value:+.2f} ({low:+.2f} to {high:+.2f})"
 
 
-def s3_robust_to_all(f: Facts) -> Judged:
+def s3_robust_to_all(f: Facts, threshold: float) -> Judged:
     tested = []
     t, cols = _table1(f)
     parts, signs = [], []
@@ -72,7 +80,7 @@ def s3_robust_to_all(f: Facts) -> Judged:
         dense, rst = g[g.model == "dense_adv_trained"].iloc[0], g[g.model == "rst"]
         for c in cols:
             gap = _best_rst_gap(f, net, dense, rst, c)
-            signs.append(judge_gap(tested, gap, -3.0))
+            signs.append(judge_gap(tested, gap, threshold))
             parts.append(f"{net}, {label(c)}: {_band_text(gap)}")
     return Judged("best RST minus dense (95% band over every RST, paired per image): " + "; ".join(parts),
                   every(signs), tested=tuple(tested))
@@ -92,23 +100,24 @@ def _second_rst5_vs_dense(f: Facts, dense_of: int, threshold: float, paper: str,
     base = t[t.network == nets[dense_of]]
     dense = base[base.model == "dense_adv_trained"].iloc[0]
     cols = [c for c in t.columns if c.startswith("autoattack")]
-    gaps = [(float(rst5.iloc[0][c]) - float(dense[c]), se_diff(float(rst5.iloc[0][c]), float(dense[c]), f.n_robust))
-            for c in cols]
-    return Judged(", ".join(f"{c}: {fmt_band(g_, e)}" for c, (g_, e) in zip(cols, gaps)) + f" (paper: {paper})",
-                  every([band(g_, e, threshold) for g_, e in gaps]))
+    tested = []
+    gaps = [_binomial(float(rst5.iloc[0][c]), float(dense[c]), f.n_robust) for c in cols]
+    signs = [judge_gap(tested, g, threshold) for g in gaps]
+    return Judged(", ".join(f"{c}: {_band_text(g)}" for c, g in zip(cols, gaps)) + f" (paper: {paper})",
+                  every(signs), tested=tuple(tested))
 
 
-def s3_wrn_vs_dense_wrn(f: Facts) -> Judged:
-    return _second_rst5_vs_dense(f, -1, -3.0, "-0.76 / -0.21",
+def s3_wrn_vs_dense_wrn(f: Facts, threshold: float) -> Judged:
+    return _second_rst5_vs_dense(f, -1, threshold, "-0.76 / -0.21",
                                  "the profile runs one network (the paper's claim is about WideResNet)")
 
 
-def s3_wrn_vs_dense_resnet(f: Facts) -> Judged:
-    return _second_rst5_vs_dense(f, 0, 0.0, "+2.51 / +3.63",
+def s3_wrn_vs_dense_resnet(f: Facts, threshold: float) -> Judged:
+    return _second_rst5_vs_dense(f, 0, threshold, "+2.51 / +3.63",
                                  "the profile runs one network: the claim compares WideResNet's RST with dense ResNet18")
 
 
-def s3_not_overfit(f: Facts) -> Judged:
+def s3_not_overfit(f: Facts, threshold: float) -> Judged:
     """The RST-vs-dense ordering under PGD-20 (the search attack) carries over to every other
     attack: (best RST - dense) under the attack minus the same under PGD-20 >= -3, per image
     (each best RST chosen by its point estimate)."""
@@ -129,7 +138,7 @@ def s3_not_overfit(f: Facts) -> Judged:
             else:
                 value = float(rst[c].max()) - float(dense[c]) - pgd_gap
                 gap = noise.Gap(value, se_diff(float(rst[c].max()), float(dense[c]), f.n_robust), 1, f.n_robust)
-            signs.append(judge_gap(tested, gap, -3.0))
+            signs.append(judge_gap(tested, gap, threshold))
             parts.append(f"{label(c)} {_band_text(gap)}")
     return Judged("(best RST - dense) under each attack minus the same under PGD-20 (95% band, paired per image): "
                   + ", ".join(parts), every(signs), tested=tuple(tested))
@@ -137,19 +146,19 @@ def s3_not_overfit(f: Facts) -> Judged:
 
 # Sec. 4 ----------------------------------------------------------------------------------------
 
-def s4_skc_best(f: Facts) -> Judged:
+def s4_skc_best(f: Facts, threshold: float) -> Judged:
     t = f.tables["fig1"]
-    signs, wins, points = [], 0, 0
+    tested, signs, wins, points = [], [], 0, 0
     for (panel, ratio), g in t.groupby(["panel", "ratio"]):
         g = g.set_index("init")["natural"].astype(float)
         skc = g.get("Signed Kaiming Constant")
         other = g.drop("Signed Kaiming Constant").max()
-        e = se_diff(skc, other, f.n_natural)
-        signs.append(band(skc - other, e, 0.0))
+        signs.append(judge_gap(tested, _binomial(skc, other, f.n_natural), threshold))
         wins += skc >= other
         points += 1
     return Judged(f"Signed Kaiming Constant best at {wins} of {points} (panel, ratio) points; clearly ahead "
-                  f"(beyond +- 2 SE) at {signs.count(HOLDS)}, clearly behind at {signs.count(FAILS)}", every(signs))
+                  f"(95% band) at {signs.count(HOLDS)}, clearly behind at {signs.count(FAILS)}", every(signs),
+                  tested=tuple(tested))
 
 
 def _kendall(a: list[float], b: list[float]) -> float:
@@ -158,7 +167,7 @@ def _kendall(a: list[float], b: list[float]) -> float:
     return float(s / len(pairs)) if pairs else math.nan
 
 
-def s4_rank_matches_robust(f: Facts) -> Judged:
+def s4_rank_matches_robust(f: Facts, threshold: float) -> Judged:
     t = f.tables["fig1"]
     if "pgd20" not in t:
         return Judged("no robust evaluation of the initialisation variants", NOT_TESTABLE)
@@ -166,7 +175,7 @@ def s4_rank_matches_robust(f: Facts) -> Judged:
     tau = _kendall(list(m["natural"]), list(m["pgd20"]))
     order_nat = " > ".join(m["natural"].sort_values(ascending=False).index)
     order_rob = " > ".join(m["pgd20"].sort_values(ascending=False).index)
-    verdict = HOLDS if tau >= 1 / 3 else FAILS if tau <= 0 else INCONCLUSIVE
+    verdict = HOLDS if tau >= threshold else FAILS if tau <= 0 else INCONCLUSIVE
     return Judged(f"natural: {order_nat}; PGD-20: {order_rob}; Kendall tau {tau:+.2f}", verdict)
 
 
@@ -174,60 +183,58 @@ def _pivot(t: pd.DataFrame) -> pd.DataFrame:
     return t.pivot_table(index=["panel", "ratio"], columns="variant", values="natural")
 
 
-def comparable(f: Facts, table: str, a: str, others: list[str], threshold: float = -3.0) -> Judged:
-    piv = _pivot(f.tables[table])
-    parts, signs = [], []
+def comparable(f: Facts, threshold: float, table: str, a: str, others: list[str], network: int | None = None) -> Judged:
+    """`a` is comparable with each of `others` (the book's one meaning, `verdicts.COMPARABLE`): its
+    mean natural accuracy over the table's points is not more than -`threshold` points below,
+    on every panel (`network`: only that network's panels, by position)."""
+    t = f.tables[table]
+    if network is not None:
+        name = list(dict.fromkeys(p.split(" @ ")[0] for p in t.panel))[network]
+        t = t[t.panel.str.startswith(name + " @ ")]
+    piv = _pivot(t)
+    tested, parts, signs = [], [], []
     for o in others:
-        gap = float((piv[a] - piv[o]).mean())
-        e = se_diff(float(piv[a].mean()), float(piv[o].mean()), f.n_natural) / math.sqrt(len(piv))
-        signs.append(band(gap, e, threshold))
-        parts.append(f"{a} minus {o}, mean over {len(piv)} points: {fmt_band(gap, e)}")
-    return Judged("; ".join(parts), every(signs))
+        g = _binomial(float(piv[a].mean()), float(piv[o].mean()), f.n_natural, len(piv))
+        signs.append(judge_gap(tested, g, threshold))
+        parts.append(f"{a} minus {o}, mean over {len(piv)} points: {_band_text(g)}")
+    return Judged("; ".join(parts), every(signs), tested=tuple(tested))
 
 
-def _best_at_each_point(piv, winner: str, rivals: list[str], n: int) -> tuple[int, list[str]]:
+def _best_at_each_point(piv, winner: str, rivals: list[str], n: int, threshold: float,
+                        tested: list) -> tuple[int, list[str]]:
     """At how many points (rows) `winner` is at least the best of `rivals`, and per point whether
-    it is clearly above it (+- 2 SE of test-sample noise on `n` images)."""
+    it is clearly above it (the 95% band of test-sample noise on `n` images)."""
     signs = []
     for _, row in piv.iterrows():
         other = max(row[r] for r in rivals)
-        signs.append(band(row[winner] - other, se_diff(row[winner], other, n), 0.0))
+        signs.append(judge_gap(tested, _binomial(row[winner], other, n), threshold))
     return int((piv[winner] >= piv[rivals].max(axis=1)).sum()), signs
 
 
-def s4_inherit_mostly_best(f: Facts) -> Judged:
+def s4_inherit_mostly_best(f: Facts, threshold: float) -> Judged:
     piv = _pivot(f.tables["fig2"])
     low = piv[piv.index.get_level_values("ratio") <= 20]
-    wins, signs = _best_at_each_point(low, "FT_RST_Inherit", ["RST", "FT_RST_Reinit"], f.n_natural)
+    tested = []
+    wins, signs = _best_at_each_point(low, "FT_RST_Inherit", ["RST", "FT_RST_Reinit"], f.n_natural, threshold, tested)
     return Judged(f"inherited weights best at {wins} of {len(low)} points at 1-20%; clearly best at "
-                  f"{signs.count(HOLDS)}, clearly not at {signs.count(FAILS)}", majority(signs))
+                  f"{signs.count(HOLDS)}, clearly not at {signs.count(FAILS)}", majority(signs), tested=tuple(tested))
 
 
-def s4_resnet_rst_vs_reinit(f: Facts) -> Judged:
-    t = f.tables["fig2"]
-    first = t.panel.iloc[0].split(" @ ")[0]
-    sub = t[t.panel.str.startswith(first)]
-    piv = _pivot(sub)
-    gap = float((piv["RST"] - piv["FT_RST_Reinit"]).mean())
-    e = se_diff(float(piv["RST"].mean()), float(piv["FT_RST_Reinit"].mean()), f.n_natural) / math.sqrt(len(piv))
-    inside = abs(gap) - 2 * e
-    verdict = HOLDS if abs(gap) + 2 * e <= 3 else FAILS if inside > 3 else INCONCLUSIVE
-    return Judged(f"{first}: RST minus re-initialised fine-tune, mean {fmt_band(gap, e)} (comparable: within 3 points)", verdict)
-
-
-def s4_wrn_reinit_better(f: Facts) -> Judged:
+def s4_wrn_reinit_better(f: Facts, threshold: float) -> Judged:
     if f.networks < 2:
         return Judged("the profile runs one network (the claim is about WideResNet32)", NOT_TESTABLE)
     t = f.tables["fig2"]
     last = t.panel.iloc[-1].split(" @ ")[0]
     piv = _pivot(t[t.panel.str.startswith(last)])
-    gap = float((piv["FT_RST_Reinit"] - piv["RST"]).mean())
-    e = se_diff(float(piv["RST"].mean()), float(piv["FT_RST_Reinit"].mean()), f.n_natural) / math.sqrt(len(piv))
-    return Judged(f"{last}: re-initialised fine-tune minus RST, mean {fmt_band(gap, e)}", band(gap, e, 0.0))
+    tested = []
+    g = _binomial(float(piv["FT_RST_Reinit"].mean()), float(piv["RST"].mean()), f.n_natural, len(piv))
+    return Judged(f"{last}: re-initialised fine-tune minus RST, mean {_band_text(g)}", judge_gap(tested, g, threshold),
+                  tested=tuple(tested))
 
 
-def s4_adv_rtt_best(f: Facts) -> Judged:
+def s4_adv_rtt_best(f: Facts, threshold: float) -> Judged:
     piv = _pivot(f.tables["fig3"])
-    wins, signs = _best_at_each_point(piv, "Adv_RTT", ["RST", "Natural_RTT"], f.n_natural)
+    tested = []
+    wins, signs = _best_at_each_point(piv, "Adv_RTT", ["RST", "Natural_RTT"], f.n_natural, threshold, tested)
     return Judged(f"adversarial RTT best at {wins} of {len(piv)} points; clearly best at {signs.count(HOLDS)}, "
-                  f"clearly not at {signs.count(FAILS)}", majority(signs))
+                  f"clearly not at {signs.count(FAILS)}", majority(signs), tested=tuple(tested))

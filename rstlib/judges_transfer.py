@@ -9,7 +9,7 @@ import pandas as pd
 
 from rstlib.judges import Facts, Judged
 from rstlib import noise
-from rstlib.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE, band, every, fmt_band, fmt_gap, gap_verdict, judge_gap, se_diff
+from rstlib.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE, band, every, fmt_band, judge_gap, se_diff
 
 
 # Sec. 5 / 7: transfer ----------------------------------------------------------------------------
@@ -19,10 +19,10 @@ def _paired(g: noise.Gap) -> str:
     return f"{g.value:+.2f} (95% band {low:+.2f} to {high:+.2f}, paired over {g.images} images)"
 
 
-def poor_transfer(figure: str) -> Callable[[Facts], Judged]:
-    """Every panel: mean off-diagonal minus mean diagonal >= 10 points, judged per image (paired:
-    every cell of the matrix scores the same test images) with the one noise model."""
-    def judge(f: Facts) -> Judged:
+def poor_transfer(figure: str) -> Callable[[Facts, float], Judged]:
+    """Every panel: mean off-diagonal minus mean diagonal >= the threshold, judged per image
+    (paired: every cell of the matrix scores the same test images) with the one noise model."""
+    def judge(f: Facts, threshold: float) -> Judged:
         tested = []
         parts, signs = [], []
         for panel, m in f.figures[figure].items():
@@ -33,23 +33,23 @@ def poor_transfer(figure: str) -> Callable[[Facts], Judged]:
             cells = f.per_image.get(f"{figure}/{panel}")
             if cells is None:  # a dry run: no per-image results
                 e = se_diff(diag, off, f.n_robust) / math.sqrt(len(a))
-                signs.append(band(off - diag, e, 10.0))
+                signs.append(band(off - diag, e, threshold))
                 parts.append(f"{panel}: off-diagonal {off:.2f} minus diagonal {diag:.2f} = {fmt_band(off - diag, e)}")
                 continue
             labels = list(m.index)
             d = (np.mean([cells[(s, t)] for s in labels for t in labels if s != t], axis=0)
                  - np.mean([cells[(k, k)] for k in labels], axis=0))
             g = noise.level(d)
-            signs.append(judge_gap(tested, g, 10.0))
+            signs.append(judge_gap(tested, g, threshold))
             parts.append(f"{panel}: off-diagonal {off:.2f} minus diagonal {diag:.2f} = {_paired(g)}")
         return Judged("; ".join(parts), every(signs), tested=tuple(tested))
     return judge
 
 
-def table2_transfer(row: int) -> Callable[[Facts], Judged]:
+def table2_transfer(row: int) -> Callable[[Facts, float], Judged]:
     """Table 2 row `row`: RST accuracy under the transferred attack minus white-box, mean over the
-    ratios, >= 10 points; paired per image where the per-image results are there."""
-    def judge(f: Facts) -> Judged:
+    ratios, >= the threshold; paired per image where the per-image results are there."""
+    def judge(f: Facts, threshold: float) -> Judged:
         tested = []
         t = f.tables["table2"]
         cols = [c for c in t.columns if c.startswith("rst_")]
@@ -61,10 +61,34 @@ def table2_transfer(row: int) -> Callable[[Facts], Judged]:
             d = np.mean([bits[(row, c)].astype(float) - bits[(3, c)] for c in cols], axis=0)
             g = noise.level(d)
             return Judged(f"RST accuracy under the transferred attack minus white-box, mean over {len(cols)} ratios: "
-                          f"{_paired(g)}", judge_gap(tested, g, 10.0), tested=tuple(tested))
+                          f"{_paired(g)}", judge_gap(tested, g, threshold), tested=tuple(tested))
         e = se_diff(float(t.iloc[row][cols].astype(float).mean()), float(white.mean()), f.n_robust) / math.sqrt(len(cols))
         return Judged(f"RST accuracy under the transferred attack minus white-box, mean over {len(cols)} ratios: "
-                      f"{fmt_band(gap, e)}", band(gap, e, 10.0), tested=tuple(tested))
+                      f"{fmt_band(gap, e)}", band(gap, e, threshold), tested=tuple(tested))
+    return judge
+
+
+def sources_alike(figure: str) -> Callable[[Facts, float], Judged]:
+    """Supplement Sec. 2 (3): the average robust accuracy under each attack source is similar.
+    Per panel and attack source (a row of the transfer matrix), the row's mean over every target
+    minus the mean over every row >= the threshold: an adversary who picks the strongest source
+    gains at most that much over a random one. Paired per image."""
+    def judge(f: Facts, threshold: float) -> Judged:
+        tested, parts, signs = [], [], []
+        for panel, m in f.figures[figure].items():
+            labels = list(m.index)
+            if len(labels) < 2:
+                return Judged("fewer than two ratios: one attack source", NOT_TESTABLE)
+            cells = f.per_image[f"{figure}/{panel}"]
+            rows = {s: np.mean([cells[(s, t)] for t in labels], axis=0) for s in labels}
+            overall = np.mean(list(rows.values()), axis=0)
+            gaps = {s: noise.level(r.astype(float) - overall) for s, r in rows.items()}
+            signs += [judge_gap(tested, g, threshold) for g in gaps.values()]
+            weakest = min(gaps, key=lambda s: gaps[s].value)
+            parts.append(f"{panel}: row means {min(100 * r.mean() for r in rows.values()):.1f} to "
+                         f"{max(100 * r.mean() for r in rows.values()):.1f}; the strongest source ({weakest}) minus "
+                         f"the average {_paired(gaps[weakest])}")
+        return Judged("; ".join(parts), every(signs), tested=tuple(tested))
     return judge
 
 
@@ -97,9 +121,9 @@ def _band_text(g: noise.Gap) -> str:
     return f"{g.value:+.2f} ({low:+.2f} to {high:+.2f})"
 
 
-def r2s_gain(threshold: float, column: str = "pgd20_protocol") -> Callable[[Facts], Judged]:
-    """Every candidate set's R2S accuracy minus dense >= `threshold`, paired per image."""
-    def judge(f: Facts) -> Judged:
+def r2s_gain(column: str = "pgd20_protocol") -> Callable[[Facts, float], Judged]:
+    """Every candidate set's R2S accuracy minus dense >= the threshold, paired per image."""
+    def judge(f: Facts, threshold: float) -> Judged:
         tested = []
         parts, signs = [], []
         for label, dense, sets in _r2s_groups(f):
@@ -112,7 +136,7 @@ def r2s_gain(threshold: float, column: str = "pgd20_protocol") -> Callable[[Fact
     return judge
 
 
-def s6_up_to(f: Facts) -> Judged:
+def s6_up_to(f: Facts, threshold: float) -> Judged:
     """The largest gain over the candidate sets, judged over every set (Bonferroni)."""
     tested = []
     parts, signs = [], []
@@ -125,7 +149,7 @@ def s6_up_to(f: Facts) -> Judged:
             best = float(sets["pgd20_protocol"].max())
             g = noise.Gap(best - float(dense["pgd20_protocol"]), se_diff(best, float(dense["pgd20_protocol"]),
                                                                           f.n_robust), 1, f.n_robust)
-        signs.append(judge_gap(tested, g, 5.0))
+        signs.append(judge_gap(tested, g, threshold))
         parts.append(f"{label}: largest gain {_band_text(g)}")
     return Judged("; ".join(parts) + " (95% band over every set; paper: up to +13.83 / +15.59 / +13.62 / +13.70)",
                   every(signs), tested=tuple(tested))
@@ -137,7 +161,7 @@ def _widest(sets: pd.DataFrame) -> int:
     return int(np.argmax(spans))
 
 
-def _one_set_vs_the_rest(f: Facts, pick, column: str, n: int, what: str) -> Judged:
+def _one_set_vs_the_rest(f: Facts, threshold: float, pick, column: str, n: int, what: str) -> Judged:
     """The candidate set chosen by `pick(sets)` against every other set on `column`, paired per
     image: holds when it is clearly ahead of every other set, does not hold when it is clearly
     behind one of them, else inconclusive."""
@@ -151,7 +175,7 @@ def _one_set_vs_the_rest(f: Facts, pick, column: str, n: int, what: str) -> Judg
         gaps = [_paired_or_binomial(f, label, mine.candidate_set, other.candidate_set, column, float(mine[column]),
                                     float(other[column]), n)
                 for j, (_, other) in enumerate(sets.iterrows()) if j != i]
-        verdicts = [judge_gap(tested, g, 0.0) for g in gaps]
+        verdicts = [judge_gap(tested, g, threshold) for g in gaps]
         signs.append(FAILS if FAILS in verdicts else HOLDS if all(v == HOLDS for v in verdicts) else INCONCLUSIVE)
         closest = min(gaps, key=lambda g: g.value)
         parts.append(f"{label}: {what} {{{mine.candidate_set}}} minus the best other set {_band_text(closest)}")
@@ -163,16 +187,16 @@ def _without_the_lowest(sets: pd.DataFrame) -> int:
     return int(np.argmax([min(float(x.strip().rstrip("%")) for x in s.split(",")) for s in sets.candidate_set]))
 
 
-def s6_wider_more_robust(f: Facts) -> Judged:
-    return _one_set_vs_the_rest(f, _widest, "pgd20_protocol", f.n_robust, "PGD-20 of the widest set")
+def s6_wider_more_robust(f: Facts, threshold: float) -> Judged:
+    return _one_set_vs_the_rest(f, threshold, _widest, "pgd20_protocol", f.n_robust, "PGD-20 of the widest set")
 
 
-def s6_extremes_cost_natural(f: Facts) -> Judged:
-    return _one_set_vs_the_rest(f, _without_the_lowest, "natural", f.n_robust, "natural accuracy of")
+def s6_extremes_cost_natural(f: Facts, threshold: float) -> Judged:
+    return _one_set_vs_the_rest(f, threshold, _without_the_lowest, "natural", f.n_robust, "natural accuracy of")
 
 
-def s8_comparable_natural(f: Facts) -> Judged:
-    """The best set's natural accuracy minus dense >= -3, judged over every set, paired per image
+def s8_comparable_natural(f: Facts, threshold: float) -> Judged:
+    """The best set's natural accuracy minus dense >= the threshold, judged over every set, paired per image
     (natural accuracies of the attacked images, where the R2S sets are scored)."""
     tested = []
     parts, signs = [], []
@@ -185,9 +209,38 @@ def s8_comparable_natural(f: Facts) -> Judged:
             best = float(sets["natural"].astype(float).max())
             g = noise.Gap(best - float(dense["natural"]), se_diff(best, float(dense["natural"]), f.n_natural),
                           1, f.n_natural)
-        signs.append(judge_gap(tested, g, -3.0))
+        signs.append(judge_gap(tested, g, threshold))
         parts.append(f"{label}: best set's natural accuracy minus dense {_band_text(g)}")
-    return Judged("; ".join(parts) + " (comparable: within 3 points; 95% band over every set)", every(signs), tested=tuple(tested))
+    return Judged("; ".join(parts) + f" (comparable: not more than {-threshold:g} points below; 95% band over every set)", every(signs), tested=tuple(tested))
+
+
+def s7_rtt_r2s_better(f: Facts, threshold: float) -> Judged:
+    """R2S over adversarial RTTs (Table 4) minus R2S over RSTs (Table 3), the k-th candidate set
+    of each, paper protocol, > the threshold at every row; paired per image (the same images)."""
+    if "r2s_rst" not in f.tables:
+        return Judged("no R2S over RSTs beside the RTTs' at these knobs", NOT_TESTABLE)
+    tested, parts, signs = [], [], []
+    rst = f.tables["r2s_rst"]
+    for label, _, sets in _r2s_groups(f):
+        net, data = label.split(" @ ")
+        theirs = rst[(rst.network == net) & (rst.dataset == data) & (rst.candidate_set != "dense")]
+        for (_, a), (_, b) in zip(sets.iterrows(), theirs.iterrows()):
+            x = _r2s_bits(f, label, a.candidate_set, "pgd20_protocol")
+            rec = f.per_image.get(f"rst/r2s/{label}/{b.candidate_set}")
+            y = None if rec is None else rec.get("pgd20_protocol")
+            g = (noise.gap(x, y) if x is not None and y is not None else
+                 noise.Gap(float(a.pgd20_protocol) - float(b.pgd20_protocol),
+                           se_diff(float(a.pgd20_protocol), float(b.pgd20_protocol), f.n_robust), 1, f.n_robust))
+            signs.append(judge_gap(tested, g, threshold))
+            parts.append(f"{label}: RTTs {{{a.candidate_set}}} {float(a.pgd20_protocol):.1f} minus RSTs "
+                         f"{{{b.candidate_set}}} {float(b.pgd20_protocol):.1f} = {_band_text(g)}")
+    return Judged("R2S over adversarial RTTs minus R2S over RSTs (95% band, paired per image): " + "; ".join(parts),
+                  every(signs), tested=tuple(tested))
+
+
+def s6_recommended_set_robust(f: Facts, threshold: float) -> Judged:
+    return _one_set_vs_the_rest(f, threshold, _without_the_lowest, "pgd20_protocol", f.n_robust,
+                                "PGD-20 of the recommended set")
 
 
 # Sec. 9 ----------------------------------------------------------------------------------------
@@ -213,15 +266,15 @@ def _s9_gaps(f: Facts, panel: str, rst: pd.Series, rtt: pd.Series) -> list[noise
     return out
 
 
-def s9_consistent(index: int) -> Callable[[Facts], Judged]:
-    def judge(f: Facts) -> Judged:
+def s9_consistent(index: int) -> Callable[[Facts, float], Judged]:
+    def judge(f: Facts, threshold: float) -> Judged:
         tested = []
         panels = list(_s9_panels(f))
         if index >= len(panels):
             return Judged("panel absent", NOT_TESTABLE)
         panel, rst, rtt = panels[index]
         gaps = _s9_gaps(f, panel, rst, rtt)
-        signs = [judge_gap(tested, g, 0.0) for g in gaps]
+        signs = [judge_gap(tested, g, threshold) for g in gaps]
         wins = int((rst > rtt).sum())
         return Judged(f"{panel}: RST ahead at {wins} of {len(rst)} ratios, clearly ahead at {signs.count(HOLDS)}, "
                       f"clearly behind at {signs.count(FAILS)} (95% band, paired per image); gaps " +
@@ -229,7 +282,7 @@ def s9_consistent(index: int) -> Callable[[Facts], Judged]:
     return judge
 
 
-def s9_up_to(f: Facts) -> Judged:
+def s9_up_to(f: Facts, threshold: float) -> Judged:
     """The largest RST advantage over the ratios, judged over every ratio (Bonferroni)."""
     tested = []
     panels = list(_s9_panels(f))
@@ -239,4 +292,4 @@ def s9_up_to(f: Facts) -> Judged:
     best = gaps[i]
     g = noise.Gap(best.value, best.se, best.seeds, best.images, best.dof, tuple(gaps))
     return Judged(f"{panel}: largest RST advantage {_band_text(g)} at {rst.index[i]:g}% (95% band over every "
-                  "ratio; paper: up to +2.75 on SVHN)", judge_gap(tested, g, 0.0), tested=tuple(tested))
+                  "ratio; paper: up to +2.75 on SVHN)", judge_gap(tested, g, threshold), tested=tuple(tested))

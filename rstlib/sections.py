@@ -45,12 +45,16 @@ class SectionResult:
 
 def _judged(ctx: Context, section: str, result: SectionResult, datasets: Sequence[str], networks: int,
             n_robust: int | None = None) -> SectionResult:
-    """`result` with the registry's claims of `section` judged on it."""
+    """`result` with the registry's claims of `section` judged on it (a dry run measures nothing,
+    so it judges nothing: its claims list stays empty)."""
+    if ctx.dry_run:
+        return result
     p = ctx.profile
     n_nat = min(p.n_test or 10**9, *(dataset_spec(d).test_size for d in datasets))
     n_rob = n_robust or min(p.eval_n_test or 10**9, *(dataset_spec(d).test_size for d in datasets))
     facts = Facts(result.tables, result.figures, n_natural=n_nat, n_robust=n_rob, networks=networks,
-                  datasets=len(datasets), per_image=result.per_image)
+                  datasets=len(datasets), per_image=result.per_image,
+                  test_images=min(dataset_spec(d).test_size for d in datasets))
     result.claims = judge_claims(section, facts)
     return result
 
@@ -209,6 +213,12 @@ def sec5(ctx: Context, networks=None, datasets=None, ratios=None, table2_ratios=
 # -- Sec. 6 / 8: R2S over candidate sets (Tables 3, 4) --------------------------------------
 
 def _r2s_table(ctx: Context, section: str, candidate_sets, archs, names, member: Callable) -> SectionResult:
+    return _judged(ctx, section, _r2s_rows(ctx, candidate_sets, archs, names, member), names, len(archs))
+
+
+def _r2s_rows(ctx: Context, candidate_sets, archs, names, member: Callable) -> SectionResult:
+    """R2S over each candidate set of `member(dataset, arch, ratio)` runs beside the dense network:
+    the table and the per-image results (not yet judged)."""
     p = ctx.profile
     rows = []
     result = SectionResult()
@@ -235,7 +245,7 @@ def _r2s_table(ctx: Context, section: str, candidate_sets, archs, names, member:
                     "pgd20_protocol": rates["protocol"], "strong": rates["strong"],
                     "natural": np.mean(natural, axis=0)}  # the defender's draw: the mean over the members
     result.tables["r2s"] = pd.DataFrame(rows)
-    return _judged(ctx, section, result, names, len(archs))
+    return result
 
 
 def sec6(ctx: Context, networks=None, datasets=None, candidate_sets=None, ratios=None) -> SectionResult:
@@ -252,8 +262,14 @@ def sec8(ctx: Context, network=None, datasets=None, candidate_sets=None, ratios=
     p = ctx.profile
     sets = [parse_ratios(ratios)] if ratios is not None else (
         parse_candidate_sets(candidate_sets) or [list(s) for s in p.sections.sec8.candidate_sets])
-    return _r2s_table(ctx, "sec8", sets, networks_of(p, network)[:1], datasets_of(p, datasets),
-                      lambda d, arch, r: ex.rtt_config(p, d, arch, r, "adversarial", ctx.seed))
+    archs, names = networks_of(p, network)[:1], datasets_of(p, datasets)
+    result = _r2s_rows(ctx, sets, archs, names, lambda d, arch, r: ex.rtt_config(p, d, arch, r, "adversarial", ctx.seed))
+    # S7.2 sets R2S over adversarial RTTs (Table 4) beside R2S over RSTs (Table 3, Sec. 6's sets)
+    rst = _r2s_rows(ctx, [list(x) for x in p.sections.sec6.candidate_sets], archs, names,
+                    lambda d, arch, r: ex.search_config(p, d, arch, r, ctx.seed))
+    result.tables["r2s_rst"] = rst.tables["r2s"]
+    result.per_image.update({f"rst/{k}": v for k, v in rst.per_image.items()})
+    return _judged(ctx, "sec8", result, names, len(archs))
 
 
 # -- Sec. 7: transferability between adversarial RTTs (Fig. 5) ------------------------------

@@ -37,6 +37,12 @@ HEADLINES = (
 )
 
 
+# The book's one meaning of "comparable" (S3.1, S3.2, S3.4, S4.3, S4.5, S4.7, S8.2): A is comparable
+# with B when A is not more than 3 points below B (A - B >= -3; one-sided: being better is never a
+# failure to be comparable).
+COMPARABLE = -3.0
+
+
 def verdict(values, threshold: float) -> tuple[float, float, str]:
     """(mean, standard error, verdict) of a gap measured once per seed against `threshold`, from
     the seed values alone (no image-sample noise; the headline uses `headline_gaps` instead)."""
@@ -77,9 +83,10 @@ def judge_gap(tested: list, g: noise.Gap, threshold: float) -> str:
 ON_THE_THRESHOLD = 0.5  # points: a gap this close to its threshold is not decided by any affordable budget
 
 
-def decision(g: noise.Gap, threshold: float, level: float = 0.95) -> str:
+def decision(g: noise.Gap, threshold: float, level: float = 0.95, test_images: int | None = None) -> str:
     """What would decide an open comparison at the observed gap and variance: the images (one
-    seed) or the seeds (several) that shrink the band to the gap's distance from the threshold."""
+    seed) or the seeds (several) that shrink the band to the gap's distance from the threshold;
+    `test_images`, where given, is as many as the test set holds (more cannot be attacked)."""
     distance = abs(g.value - threshold)
     half = g.quantile(level) * g.se
     if distance < ON_THE_THRESHOLD:
@@ -94,10 +101,14 @@ def decision(g: noise.Gap, threshold: float, level: float = 0.95) -> str:
     if g.seeds > 1:
         return (f"about {math.ceil(g.seeds * shrink)} seeds at {g.images:,} images each "
                 f"(gap {g.value:+.2f} against {threshold:+g}, at the observed spread)")
-    return f"about {math.ceil(g.images * shrink):,} images (gap {g.value:+.2f} against {threshold:+g}, at the observed spread)"
+    images = math.ceil(g.images * shrink)
+    if test_images is not None and images > test_images:
+        return (f"about {images:,} images, more than the test set's {test_images:,}: images alone cannot decide it "
+                f"(gap {g.value:+.2f} against {threshold:+g})")
+    return f"about {images:,} images (gap {g.value:+.2f} against {threshold:+g}, at the observed spread)"
 
 
-def deciding(tested) -> str:
+def deciding(tested, test_images: int | None = None) -> str:
     """The decision statement of an inconclusive claim: the most demanding of its open comparisons."""
     open_ = [(g, t) for g, t in tested if gap_verdict(g, t) == INCONCLUSIVE]
     if not open_:
@@ -107,7 +118,7 @@ def deciding(tested) -> str:
         d = abs(g.value - t)
         return math.inf if d < ON_THE_THRESHOLD else (g.quantile() * g.se / d) ** 2
     g, t = max(open_, key=cost)
-    return decision(g, t)
+    return decision(g, t, test_images=test_images)
 
 
 def headline_gaps(per_image: list[dict]) -> dict[str, noise.Gap]:
