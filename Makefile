@@ -31,6 +31,7 @@ data: deps
 	$(PY) -c "from rstlib.data import ensure_fashion_mnist, data_root; print('Fashion-MNIST in', ensure_fashion_mnist(data_root()))"
 
 test: setup
+	$(VENV)/bin/ruff check rstlib tests scripts benchmarks
 	$(PY) -m pytest -q
 
 # Runs every page (paper profile with CUDA, laptop without) into book/_build/src, loading what the

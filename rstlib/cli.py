@@ -165,7 +165,8 @@ def _r2s_command(args) -> int:
     print(result.matrix.round(2).to_string())
     print(f"dense adversarial baseline: natural {evaluator.evaluate(dense, AttackSpec('clean'))['acc']:.2f}%  "
           f"PGD-{e.steps} {evaluator.evaluate(dense, spec)['acc']:.2f}%")
-    line = f"R2S {{{', '.join(result.candidates)}}}: natural {result.natural:.2f}%  PGD-{e.steps} (paper protocol) {result.protocol:.2f}%"
+    line = (f"R2S {{{', '.join(result.candidates)}}}: natural {result.natural:.2f}%  "
+            f"PGD-{e.steps} (paper protocol) {result.protocol:.2f}%")
     if args.adaptive:
         line += f"  adaptive EOT loss {result.eot_loss:.2f}%  EOT logits {result.eot_logits:.2f}%"
     print(line)

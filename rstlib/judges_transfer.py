@@ -211,7 +211,8 @@ def s8_comparable_natural(f: Facts, threshold: float) -> Judged:
                           1, f.n_natural)
         signs.append(judge_gap(tested, g, threshold))
         parts.append(f"{label}: best set's natural accuracy minus dense {_band_text(g)}")
-    return Judged("; ".join(parts) + f" (comparable: not more than {-threshold:g} points below; 95% band over every set)", every(signs), tested=tuple(tested))
+    return Judged("; ".join(parts) + f" (comparable: not more than {-threshold:g} points below; 95% band over every set)",
+                  every(signs), tested=tuple(tested))
 
 
 def s7_rtt_r2s_better(f: Facts, threshold: float) -> Judged:

@@ -4,7 +4,6 @@ prints (or one column group per measure), with ours, the paper's and the differe
 their own, and no rows the paper does not have."""
 from __future__ import annotations
 
-import math
 
 import pandas as pd
 

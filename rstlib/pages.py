@@ -18,7 +18,8 @@ HEADLINE_SEEDS = (0, 1, 2)  # the intro's C1-C3 over seeds
 PLANNABLE = (*SECTIONS, "intro", "scale")
 
 
-def plan(profile: Profile, sections: Sequence[str] | None = None, seed: int = 0) -> tuple[dict[str, RunConfig], list[EvalRequest], dict[str, int]]:
+def plan(profile: Profile, sections: Sequence[str] | None = None,
+         seed: int = 0) -> tuple[dict[str, RunConfig], list[EvalRequest], dict[str, int]]:
     """Every run and evaluation the given sections need at `profile` (default knobs). `intro` is
     the intro page's headline claims over `HEADLINE_SEEDS`, `scale` the scale page's ladder (the
     one named after the profile, where there is one); no sections given = every page."""

@@ -123,7 +123,8 @@ def attack_table(profiles) -> pd.DataFrame:
              "source": "official defaults for randomised defences"},
             {"profile": name, "attack": "Bandits-TD", "settings": f"L-inf, {queries} queries, eps {eps}; fd eta "
              f"{b.fd_eta:g}, online lr {b.online_lr:g}, exploration {b.exploration:g}, image lr {b.image_lr:g}, "
-             f"data prior on a grid {b.tile}x coarser than the image (7x7 at 28 px, 8x8 at 32 px)", "source": "our re-implementation (the official "
+             f"data prior on a grid {b.tile}x coarser than the image (7x7 at 28 px, 8x8 at 32 px)",
+             "source": "our re-implementation (the official "
              "code is on no registry); official L-inf defaults: fd eta 0.1, online lr 100, exploration 1.0, image "
              "lr 0.01, tiles of 50 px on 299 px ImageNet images (a 6x6 grid; ours keeps a grid of similar size)"},
         ]

@@ -48,7 +48,7 @@ def test_every_page_executes_and_the_book_renders_without_warnings(book):
             assert "not comparable" in text, page
             assert any(c.source.startswith("## ") and "beside the paper" in c.source.splitlines()[0].lower()
                        for c in nb.cells if c.cell_type == "markdown"), page
-        if page not in ("sec2_settings", "intro", "explore"):
+        if page not in ("sec2_settings", "intro", "explore", "scale"):
             headings = [c.source for c in nb.cells if c.cell_type == "markdown"]
             assert any(h.startswith("## Claims check") for h in headings), page
             assert "✓ holds" in str(nb.cells[-1].outputs) or "verdict" in str(nb.cells[-1].outputs), page
@@ -80,7 +80,7 @@ def test_rendered_pages_have_no_raw_markdown_tables_duplicate_figures_or_traceba
         digests = [hashlib.sha256((html_dir / src).read_bytes()).hexdigest() for src in images
                    if not src.startswith(("http", "data:")) and (html_dir / src).is_file()]
         assert len(digests) == len(set(digests)), f"{page}: a figure appears twice"
-        if page not in ("sec2_settings", "intro", "explore"):
+        if page not in ("sec2_settings", "intro", "explore", "scale"):
             assert "Claims check" in html and "<table" in html.split("Claims check", 1)[1], page
             assert re.search(r"git commit <code[^>]*><span[^>]*>([0-9a-f]{7,}|unknown)<", html), page
     intro = (html_dir / "intro.html").read_text()
@@ -262,3 +262,26 @@ def test_the_book_talks_to_its_kernels_over_ipc_without_the_transport_warning(tm
     assert out.cells[0].outputs[0]["text"] == "42\n"
     captured = capfd.readouterr()
     assert "without encryption" not in captured.err + captured.out
+
+
+def test_the_scale_page_measures_the_smoke_ladder_and_the_intro_states_its_trend(book, capsys):
+    """The two-point smoke ladder: every point's cost, the figure, every claim's numbers and a
+    computed reading; the intro's headline links to the page in a sentence with the trend."""
+    from rstlib import scale
+    book_dir, html_dir = _rendered(book)
+    nb = nbformat.read(book_dir / "scale.ipynb", as_version=4)
+    text = _text(nb)
+    assert "From an empty run store the whole ladder is 12 training runs" in text
+    for claim in ("C1 (PGD-20)", "C1 (strong)", "C2 (PGD-20)", "C3 (PGD-20)", "C3 (strong)"):
+        assert f"**{claim}**: At width x0.5 it " in text, claim
+    html = (html_dir / "scale.html").read_text()
+    assert html.count("<img") == 1 and "training (min per run)" in html and "the whole ladder" in html
+    assert html.count("<tr") >= 2 + 1 + 10  # the cost table's rows and one row per point and claim
+    intro = (html_dir / "intro.html").read_text()
+    assert "Beyond the paper: scale." in intro and 'href="scale.html' in intro
+    assert "From 48 to 96 score updates of the search" in intro
+    # `python -m rstlib.scale` reads the same ladder from the page's store (RST_RUNS) and trains nothing
+    assert scale.main(["--ladder", "smoke", "--device", "cpu"]) == 0
+    out, err = capsys.readouterr()
+    assert "C1" in out and any(v in out for v in ("holds", "inconclusive", "does not hold")), out
+    assert "train " not in err, err

@@ -207,7 +207,8 @@ def test_decision_statements_follow_the_observed_gap_and_variance():
     from rstlib.verdicts import decision
     g = noise.Gap(value=12.0, se=1.0, seeds=1, images=500, dof=499)
     q = g.quantile()
-    assert decision(g, 10.0) == f"about {math.ceil(500 * (q / 2.0) ** 2):,} images (gap +12.00 against +10, at the observed spread)"
+    expected = f"about {math.ceil(500 * (q / 2.0) ** 2):,} images (gap +12.00 against +10, at the observed spread)"
+    assert decision(g, 10.0) == expected
     seeds = noise.Gap(value=-4.0, se=1.0, seeds=3, images=500, dof=4)
     assert decision(seeds, -3.0).startswith(f"about {math.ceil(3 * seeds.quantile() ** 2)} seeds at 500 images")
     wide = noise.Gap(value=-3.0, se=3.0, seeds=1, images=100, dof=99)

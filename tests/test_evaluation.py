@@ -4,12 +4,13 @@ import torch
 from rstlib.runner import model_run
 from rstlib.train import RunOptions
 
-CPU = RunOptions(device="cpu", progress=False, announce=False)
 from rstlib import experiments as ex
 from rstlib.bandits import Bandits, RandomNoise
 from rstlib.compat import advertorch
 from rstlib.evaluation import AttackSpec, Evaluator, craft, score
 from rstlib.store import RunStore
+
+CPU = RunOptions(device="cpu", progress=False, announce=False)
 
 EPS = 24  # the smoke profile's budget on Fashion-MNIST, in 1/255
 

@@ -84,7 +84,8 @@ def model_sha(root: Path, ratio: int = 10) -> str:
     (["sweep", "--sections", "sec3", "--seed", "-2", "--dry-run"], "seed must be a whole number >= 0"),
     # budgets past the stated maxima would run for days (a typo), or give NaN images (a huge step)
     (["eval", "--ratio", "10", "--steps", "1000000000"], "steps must be a whole number from 1 to 10,000"),
-    (["eval", "--ratio", "10", "--attack", "bandits", "--queries", "1000000000000"], "queries must be a whole number from 2 to 1,000,000"),
+    (["eval", "--ratio", "10", "--attack", "bandits", "--queries", "1000000000000"],
+     "queries must be a whole number from 2 to 1,000,000"),
     (["eval", "--ratio", "10", "--step", "1e308"], "step (1/255 units) must be a finite number from 0 to 255"),
     (["eval", "--ratio", "10", "--eps", "300"], "from 0 to 255, got 300"),
 ])

@@ -5,10 +5,11 @@ from conftest import tiny_profile
 from rstlib.runner import model_run
 from rstlib.train import RunOptions
 
-CPU = RunOptions(device="cpu", progress=False, announce=False)
 from rstlib import experiments as ex
 from rstlib.evaluation import AttackSpec, Evaluator
 from rstlib.r2s import R2S, evaluate_r2s, shared_random_weights
+
+CPU = RunOptions(device="cpu", progress=False, announce=False)
 
 
 @pytest.fixture(scope="module")

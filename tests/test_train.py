@@ -12,10 +12,11 @@ from conftest import ROOT, tiny_profile
 from rstlib.runner import model_run
 from rstlib.train import RunOptions
 
-CPU = RunOptions(device="cpu", progress=False, announce=False)
 from rstlib import experiments as ex
 from rstlib.store import CorruptCheckpoint, load_tensor_file
 from rstlib.train import learning_rate, load_run_model
+
+CPU = RunOptions(device="cpu", progress=False, announce=False)
 
 
 def test_piecewise_schedule_decays_at_half_and_three_quarters(smoke):
