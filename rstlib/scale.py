@@ -2,7 +2,7 @@
 `_config.yml`'s `ladders:`), so a reader sees which way each claim moves with the search budget
 and the width, and whether it heads for the paper's regime.
 
-Every point runs the intro's own code path (`pages.headline_per_image`) at the base profile with
+Every point runs the intro's own code path (`headline.headline_per_image`) at the base profile with
 the point's training-set size and width, over the ladder's seeds, and is judged with the one noise
 model (`rstlib.noise`, `verdicts.headline_gaps`). `rst scale --ladder laptop` runs
 (or resumes) the whole ladder; the book's scale page loads what the store holds.
@@ -10,18 +10,17 @@ model (`rstlib.noise`, `verdicts.headline_gaps`). `rst scale --ladder laptop` ru
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from rstlib import noise
-from rstlib.bill import RecordedCost, recorded_cost_of
+from rstlib.recorded import RecordedCost, recorded_cost_of
 from rstlib.claims import MARK
 from rstlib.config import Ladder, LadderPoint, Profile, RunConfig, ladder_names, load_ladder
 from rstlib.context import Context, EvalRequest
-from rstlib.pages import headline_per_image
+from rstlib.headline import headline_per_image
 from rstlib.store import RunStore
 from rstlib.verdicts import HEADLINES, INCONCLUSIVE, gap_verdict, headline_gaps
 
@@ -237,14 +236,24 @@ def sum_cost(results: list[PointResult]) -> RecordedCost:
     return total
 
 
+def untimed_estimate(results: list[PointResult]) -> float:
+    """Seconds for the evaluations that recorded no time (cached before evaluations were timed),
+    each priced at the mean of its own point's timed evaluations: an estimate, said to be one."""
+    return sum((r.cost.evals - r.cost.evals_timed) * r.cost.evaluation_s / r.cost.evals_timed
+               for r in results if r.cost.evals_timed)
+
+
 def cost_sentence(results: list[PointResult]) -> str:
     """The ladder's cost from an empty store, summed from what every run and evaluation recorded."""
     total = sum_cost(results)
     untimed = total.evals - total.evals_timed
+    guess = untimed_estimate(results)
     return (f"From an empty run store the whole ladder is {total.runs} training runs and {total.evals} evaluations: "
             f"{total.training_s / 60:.0f} min of training and {total.evaluation_s / 60:.0f} min of evaluation as "
             f"recorded, {(total.training_s + total.evaluation_s) / 3600:.1f} hours in all"
-            + (f" ({untimed} evaluations recorded no time and are not counted)" if untimed else "") + ". The paper's "
+            + (f"; {untimed} evaluations, cached before evaluations recorded their time, add about {guess / 60:.0f} min "
+               f"at their point's mean ({(total.training_s + total.evaluation_s + guess) / 3600:.1f} hours)"
+               if untimed else "") + ". The paper's "
             f"search makes {PAPER_SCORE_UPDATES:,} score updates, "
             f"{PAPER_SCORE_UPDATES / max(r.score_updates for r in results):.0f}x our largest budget.")
 
@@ -325,13 +334,3 @@ def intro_sentence(profile: Profile, store: RunStore | None = None) -> str:
     return (f"**Beyond the paper: scale.** From {updates[0]:,} to {updates[-1]:,} score updates of the search "
             f"(the paper's: {PAPER_SCORE_UPDATES:,}) at width x{width:g}, {' and '.join(moves)} "
             "([the measured trend, with the width](scale.md)).")
-
-
-def main(argv=None) -> int:
-    """`python -m rstlib.scale ...` is `rst scale ...`."""
-    from rstlib.cli import main as rst
-    return rst(["scale", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())
