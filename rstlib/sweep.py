@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rstlib.bill import CONFIRM_HOURS, work_ahead
-from rstlib.config import ConfigError, Profile, RunConfig, load_profile
+from rstlib.config import ConfigError, Profile, RunConfig
 from rstlib.plan import project
 from rstlib.runner import model_run
 from rstlib.context import Context
@@ -76,12 +76,19 @@ class TrainTask:
 class SectionTask:
     """Compute a section's evaluations (its training runs are done by then)."""
 
-    def __call__(self, section: str, profile: dict, store_root: str, seed: int = 0, device: str = "auto") -> dict:
-        p = load_profile(profile["name"])
+    def __call__(self, section: str, profile: Profile, store_root: str, seed: int = 0, device: str = "auto") -> dict:
+        """`profile` is the sweep's own Profile object (pickled to the worker), never reloaded by
+        name: a profile changed in Python evaluates what it trained."""
+        p = profile
         if section == "intro":
             for s in HEADLINE_SEEDS:
                 headline(Context(p, RunStore(store_root), device=device, seed=s, progress=False))
             return {"section": section, "claims": 3}
+        if section == "scale":
+            from rstlib import scale
+            ladder = scale.ladder_for(p)
+            points = scale.measure(ladder, RunStore(store_root), device, progress=False) if ladder else []
+            return {"section": section, "points": len(points)}
         result = SECTIONS[section](Context(p, RunStore(store_root), device=device, seed=seed, progress=False))
         return {"section": section, "claims": len(result.claims)}
 
@@ -196,7 +203,7 @@ def _run_local(train_waves, sections, profile, store, max_parallel, device, seed
                 done += 1
                 say(f"[{_elapsed(t0)}] done  {result['run_id']} (natural {result['natural_acc']:.2f}%): "
                     f"{done}/{total} runs", flush=True)
-        evals = {pool.submit(SectionTask(), s, {"name": profile.name}, str(store.root), seed, device): s
+        evals = {pool.submit(SectionTask(), s, profile, str(store.root), seed, device): s
                  for s in sections}
         for i, f in enumerate(as_completed(evals), 1):
             f.result()
@@ -227,7 +234,7 @@ def _submit_slurm(train_waves, sections, profile, store, max_parallel, partition
         if wave is None:
             if not sections:
                 break
-            batch = ex.map_array(SectionTask(), sections, [{"name": profile.name}] * len(sections),
+            batch = ex.map_array(SectionTask(), sections, [profile] * len(sections),
                                  [str(store.root)] * len(sections), [seed] * len(sections))
         else:
             options = dataclasses.asdict(RunOptions.of(profile, progress=False, announce=False))

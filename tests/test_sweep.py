@@ -127,3 +127,12 @@ def test_cancelled_slurm_job_is_resumed_by_the_next_sweep(smoke, tmp_path):
     again = sweep(smoke, executor="slurm", gpus_per_job=0, time_limit="20m", store=store, runs=runs, wait=True)
     print(f"resumed by job {again.job_ids}")
     assert run.is_done() and "resumed after epoch" in run.log_path.read_text()
+
+
+def test_a_sweeps_evaluation_task_takes_the_profile_object_not_its_name(smoke, tmp_path):
+    """A profile edited in Python (no entry of that name in _config.yml) reaches the evaluation
+    task as it is: the task never reloads it by name. The scale page's task finds no ladder for it."""
+    import dataclasses
+    from rstlib.sweep import SectionTask
+    edited = dataclasses.replace(smoke, name="edited-in-python")
+    assert SectionTask()("scale", edited, str(tmp_path / "runs"), 0, "cpu") == {"section": "scale", "points": 0}
