@@ -213,7 +213,7 @@ def cost_table(results: list[PointResult]) -> pd.DataFrame:
     """One row per point and one for the whole ladder: runs, the training time per run and the
     evaluation time the store recorded, and the two together."""
     rows = []
-    for r in results:
+    for r in sorted(results, key=lambda r: (r.point.width, r.point.n_train)):
         c = r.cost
         rows.append({"training images": f"{r.point.n_train:,}", "width": f"x{r.point.width:g}",
                      "score updates": f"{r.score_updates:,}", "seeds": len(r.seeds),
@@ -297,7 +297,7 @@ def findings(trend: pd.DataFrame) -> str:
             if s is not None:
                 parts.append(slope_sentence(s, h.threshold))
         parts.append(width_sentence(trend, claim, h.attack))
-        parts = [p for p in parts if p]
+        parts = [p.rstrip(".") for p in parts if p]
         if parts:
             bullets.append(f"- **{claim} ({h.attack})**: " + "; ".join(p[0].upper() + p[1:] if i == 0 else p
                                                                      for i, p in enumerate(parts)) + ".")
