@@ -57,7 +57,8 @@ def commands(device: str, runs: Path) -> list[tuple[str, list[str], str | None]]
              "--device", device, "--runs", str(runs), "--yes"]
     out += [("sweep sec3 (local, 2 workers)", sweep, None), ("runs", ["runs", "--runs", str(runs)], None),
             ("compare (the store with itself)", ["compare", str(runs), "--runs", str(runs)], None),
-            ("plan (smoke, priced)", ["plan", "--profile", "smoke"], None)]
+            ("plan (smoke, priced)", ["plan", "--profile", "smoke"], None),
+            ("scale (the smoke ladder's plan)", ["scale", "--ladder", "smoke", "--dry-run"], None)]
     return out
 
 
