@@ -93,6 +93,11 @@ def measure(ladder: Ladder, store: RunStore | None = None, device="auto", progre
     return [measure_point(ladder, p, store, device, progress, load_only) for p in ladder.points]
 
 
+def _apart(a, b) -> bool:
+    """Do two rows of `trend_table` have 95% bands that do not overlap?"""
+    return b["band from"] > a["band to"] or b["band to"] < a["band from"]
+
+
 def trend_table(results: list[PointResult]) -> pd.DataFrame:
     """One row per point and headline claim: budget, width, the gap with its 95% band and verdict,
     and the point's measured cost (minutes of training per run, minutes of evaluation)."""
@@ -194,7 +199,7 @@ def trend_sentence(table: pd.DataFrame, claim: str, attack: str) -> str:
         if len(w) < 2:
             continue
         a, b = w.iloc[0], w.iloc[-1]
-        apart = b["band from"] > a["band to"] or b["band to"] < a["band from"]
+        apart = _apart(a, b)
         move = ("rises" if b["gap"] > a["gap"] else "falls") if apart else "does not move beyond the noise"
         out.append(f"at width x{width:g} it {move}: {a['gap']:+.2f} points "
                    f"({a['band from']:+.2f} to {a['band to']:+.2f}) at {a['score updates']:,} score updates, "
@@ -276,7 +281,7 @@ def width_sentence(table: pd.DataFrame, claim: str, attack: str) -> str:
             continue
         b = b.sort_values("width")
         a, w = b.iloc[0], b.iloc[-1]
-        apart = w["band from"] > a["band to"] or w["band to"] < a["band from"]
+        apart = _apart(a, w)
         how = ("higher" if w["gap"] > a["gap"] else "lower") if apart else "not apart (the bands overlap)"
         out.append(f"at {updates:,} score updates, width x{w['width']:g} gives {w['gap']:+.2f} "
                    f"({w['band from']:+.2f} to {w['band to']:+.2f}) against {a['gap']:+.2f} "
@@ -324,7 +329,7 @@ def intro_sentence(profile: Profile, store: RunStore | None = None) -> str:
         if len(rows) < 2:
             continue
         a, b = rows.iloc[0], rows.iloc[-1]
-        apart = b["band from"] > a["band to"] or b["band to"] < a["band from"]
+        apart = _apart(a, b)
         moves.append(f"{claim} goes from {a['gap']:+.2f} to {b['gap']:+.2f} points "
                      + ("(the two bands apart)" if apart else "(within the noise: the two bands overlap)")
                      + f", *{b['verdict']}* at the largest budget")
