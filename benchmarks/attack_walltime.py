@@ -33,7 +33,7 @@ def main(argv=None):
     parser.add_argument("--queries", type=int, default=None, help="Bandits budget (default: the profile's Sec. 3 one)")
     args = parser.parse_args(argv)
     profile = load_profile("laptop")
-    queries = args.queries or profile.sections["sec3"]["bandits_queries"]
+    queries = args.queries or profile.sections.sec3.bandits_queries
     run = model_run(RunStore(), ex.search_config(profile, "fashion_mnist", "cnn_small", args.ratio), RunOptions(device="cpu"))
     model = load_run_model(run, "cpu")
     loader = datasets.BatchLoader(datasets.load("fashion_mnist", train=False, n=args.n), 250,
