@@ -28,6 +28,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from rstlib import numerics
+
+numerics.pin()  # before torch computes anything: CPU runs give the same weights on any x86-64 machine
+
 # public name -> the module that defines it (imported on first use, PEP 562)
 _EXPORTS = {
     "AttackSpec": "rstlib.evaluation", "Evaluator": "rstlib.evaluation",

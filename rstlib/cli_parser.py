@@ -34,7 +34,9 @@ def _add_common(p: argparse.ArgumentParser, ratio: bool = True):
     p.add_argument("--precision", choices=["fp32", "bf16"], default=None,
                    help="training arithmetic of every kind this command trains (default: the profile's; part of "
                         "the run's identity, so bf16 names other runs; evaluation attacks always run in fp32)")
-    fast = p.add_argument_group("fast path (default: the profile's; does not change a run's identity)")
+    fast = p.add_argument_group("fast path (default: the profile's; does not change a run's identity, but its "
+                                "arithmetic differs in the last bits: a committed run retrained with another "
+                                "setting comes back as other weights, and says so)")
     fast.add_argument("--channels-last", choices=["on", "off"], default=None, help="channels_last memory layout")
     fast.add_argument("--compile", choices=["on", "off"], default=None, help="torch.compile the model")
 

@@ -5,8 +5,10 @@
   is trained to read a number.
 - `model_run(store, config, options)`: the run with its weights at hand, for a new evaluation.
   Missing weights are trained (parents first), a killed run resumes from its last checkpoint,
-  and weights of committed results are retrained (CPU training is deterministic given the seed,
-  so they come back with the recorded sha256 and the committed evaluations stay valid).
+  and weights of committed results are retrained (CPU training is deterministic given the seed
+  and the CPU's arithmetic, `rstlib.numerics`: where that matches the machine that trained them they
+  come back with the recorded sha256 and the committed evaluations stay valid; elsewhere the run
+  says so and its evaluations are recomputed where asked).
 """
 from __future__ import annotations
 

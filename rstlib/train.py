@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from rstlib.progress import bar
 
 from rstlib import data as datasets
+from rstlib import numerics
 from rstlib.attacks import accuracy, training_attack
 from rstlib.config import Profile, RunConfig, TrainSettings
 from rstlib.inits import initialise, kaiming_normal
@@ -268,6 +269,8 @@ def _train(config, run, store, device, options: RunOptions, log) -> dict:
         "seconds_per_epoch": sum(h["epoch_seconds"] for h in history) / len(history),
         "device": str(device),
     }
+    if device.type == "cpu":
+        metrics["cpu_numerics"] = numerics.fingerprint()
     if config.kind in MASKED_KINDS:
         report = sparsity_report(model)
         metrics["kept_fraction"] = sum(r["kept"] for r in report.values()) / sum(r["numel"] for r in report.values())
@@ -279,8 +282,12 @@ def _train(config, run, store, device, options: RunOptions, log) -> dict:
         announce(options, f"done {run.path.name}: the same model (sha256) as its recorded results")
     else:
         if recorded is not None:
-            announce(options, f"note: {run.path.name} retrained to a different model than its recorded "
-                              "results (other hardware or library version); its results are replaced")
+            was = run.metrics().get("cpu_numerics") or "not recorded"
+            announce(options, f"note: {run.path.name} retrained to a different model than its recorded results "
+                              f"(sha256 {metrics['model_sha256'][:12]}, recorded {recorded[:12]}): other hardware or "
+                              f"library version (CPU arithmetic recorded: {was}; here: {metrics.get('cpu_numerics')}); "
+                              "its results are replaced and its cached evaluations, which name the old weights, "
+                              "are recomputed where asked")
         run.write_metrics(metrics)
         announce(options, f"done {run.path.name}: natural accuracy {metrics['natural_acc']:.2f}%")
     run.set_status("done")

@@ -7,8 +7,8 @@
     rstlib.summary(model, images, eps=24)                   # clean and AutoAttack accuracy, one dict
 
 `load_model` reads the weights from the run store; a run whose results are committed without
-weights (a fresh clone) is retrained first, which it says before it starts (on a CPU the retrained
-weights are bit-identical: their sha256 is the recorded one). `load_r2s` is a candidate set as one
+weights (a fresh clone) is retrained first, which it says before it starts (bit-identical, the recorded
+sha256, where the CPU's arithmetic matches the one that trained it: `rstlib.numerics`). `load_r2s` is a candidate set as one
 module that answers each input with a member drawn at random (AutoAttack's `version="rand"`
 attacks it with EOT, as the book's strong R2S figure does).
 """
@@ -73,7 +73,7 @@ def load_model(run: str | RunConfig | None = None, *, device="cpu", store: RunSt
     """A run's model: an nn.Module taking images in [0, 1] (N, C, H, W), returning logits, in eval
     mode, gradients of its parameters off. `run`: a run id (see `rst runs`) or a RunConfig; or
     `profile=, dataset=, arch=, ratio=, seed=, kind=` as in `run_config`. Weights that are not in
-    the store are trained (said on stderr first; committed results retrain bit-identically on a CPU)."""
+    the store are trained (said on stderr first; committed results retrain bit-identically where the CPU arithmetic matches)."""
     from rstlib.runner import model_run
     from rstlib.train import RunOptions, announce, load_run_model
     store = store if isinstance(store, RunStore) else RunStore(store)

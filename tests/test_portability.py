@@ -6,7 +6,7 @@ import subprocess
 import pytest
 import torch
 
-from conftest import ROOT, tiny_profile
+from conftest import ROOT, run_dir, tiny_profile
 from rstlib import experiments as ex
 from rstlib import platform
 from rstlib.config import ConfigError, Precision, load_profiles
@@ -129,3 +129,40 @@ def test_page_records_are_deterministic_and_volatile_state_is_ignored_by_git(smo
         assert ignored.returncode == 0, f"{path} is not ignored by git"
     tracked = subprocess.run(["git", "ls-files", "runs"], cwd=ROOT, capture_output=True, text=True).stdout
     assert "status.json" not in tracked and ".timing.json" not in tracked
+
+
+def test_importing_rstlib_pins_the_cpu_code_paths_and_leaves_a_users_choice():
+    """The AVX2 paths of ATen, oneDNN and MKL (rstlib.numerics), set before torch computes."""
+    import os
+    import sys
+    from rstlib.numerics import PINNED
+    env = {k: v for k, v in os.environ.items() if k not in PINNED}
+    code = "import rstlib, os, torch; torch.ones(2) @ torch.ones(2); print(os.environ['MKL_CBWR'], " \
+           "os.environ['ONEDNN_MAX_CPU_ISA'], torch.backends.cpu.get_cpu_capability())"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert out[:2] == ["AVX2", "AVX2"]
+    if "avx2" in open("/proc/cpuinfo").read():  # an x86 CPU with AVX2: ATen's kernels take that path
+        assert out[2] == "AVX2"
+    mine = subprocess.run([sys.executable, "-c", code], env={**env, "MKL_CBWR": "COMPATIBLE"}, capture_output=True,
+                          text=True, check=True).stdout.split()
+    assert mine[0] == "COMPATIBLE"
+
+
+def test_a_committed_run_that_retrains_to_other_weights_says_so_and_records_its_arithmetic(runs, capsys):
+    """Weights name every cached evaluation: a retrain that does not reproduce the recorded sha256
+    (another CPU's arithmetic) is said in one line, with both arithmetics, never silently."""
+    import json
+    import rstlib
+    run = run_dir(runs, 30)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["cpu_numerics"]["MKL_CBWR"] == "AVX2" and metrics["cpu_numerics"]["torch"] == torch.__version__
+    metrics["model_sha256"] = "0" * 64  # as if another machine had trained it
+    metrics["cpu_numerics"] = {"aten_capability": "AVX512"}
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    (run / "model.pt").unlink()
+    (run / "model.pt.sha256").unlink()
+    rstlib.load_model(run.name, store=runs)
+    err = capsys.readouterr().err
+    assert "retrained to a different model than its recorded results" in err and "recorded 000000000000" in err
+    assert "AVX512" in err and "cached evaluations" in err
+    assert json.loads((run / "metrics.json").read_text())["model_sha256"] != "0" * 64
