@@ -17,6 +17,7 @@ from rstlib.data import SPECS
 from rstlib.models import LABELS as ARCH_LABELS
 from rstlib.platform import resolve_device
 from rstlib.bill import recorded_cost, work_ahead
+from rstlib.calibration import calibrate
 from rstlib.claims import MARK, REGISTRY, claims_table
 from rstlib.params import check_number
 from rstlib.plan import format_hours
@@ -179,18 +180,21 @@ def claims_check(result: SectionResult) -> pd.DataFrame:
 
 
 def claims_summary(store_root, profiles=("paper", "laptop", "smoke")) -> pd.DataFrame:
-    """Every registered claim with its verdict at each profile whose pages have run into this store."""
+    """Every registered claim with its verdict at each profile whose pages have run into this store,
+    and the same rule's verdict on the paper's own numbers (`rstlib.calibration`)."""
     verdicts: dict[str, dict[str, str]] = {}
     for profile in profiles:
         for rec in records(store_root, profile):
             for c in rec["claims"]:
                 verdicts.setdefault(c["id"], {})[profile] = MARK.get(c["verdict"], c["verdict"])
     ran = [p for p in profiles if any(p in v for v in verdicts.values())]
+    paper = calibrate()
     rows = []
     for spec in REGISTRY:
         row = {"id": spec.id}
         for p in ran:  # the verdicts first, so that they stay on screen on a phone
             row[p] = verdicts.get(spec.id, {}).get(p, "not run")
+        row["the paper's numbers"] = MARK[paper[spec.id].verdict] if paper[spec.id].verdict else "– no numbers"
         rows.append({**row, "section": spec.section, "claim (the supplement's words)": spec.quote})
     return pd.DataFrame(rows).set_index("id")
 

@@ -285,8 +285,11 @@ class Ladder:
     ratios: tuple[float, ...]
     seeds: tuple[int, ...]
     points: tuple[LadderPoint, ...]
+    eval_n_test: int | None = None  # images attacked at every point (None: the base profile's)
 
     def __post_init__(self):
+        if self.eval_n_test is not None:
+            check_number(self.eval_n_test, f"ladder {self.name!r} eval_n_test", minimum=1, whole=True)
         if len(self.ratios) < 2:
             raise ConfigError(f"ladder {self.name!r} needs >= 2 ratios (C2 compares RSTs of different ratios)")
         for r in self.ratios:
@@ -307,7 +310,8 @@ class Ladder:
         arch = next(iter(self.base.archs))
         return dataclasses.replace(self.base, name=f"{self.base.name}@{point.n_train}x{point.width:g}",
                                    description=f"{self.base.name} at {point.label}",
-                                   n_train=point.n_train, archs={arch: point.width})
+                                   n_train=point.n_train, archs={arch: point.width},
+                                   eval_n_test=self.eval_n_test or self.base.eval_n_test)
 
     def score_updates(self, point: LadderPoint) -> int:
         """Optimizer steps of one RST search at `point` (batches per epoch x epochs)."""
@@ -337,7 +341,7 @@ def load_ladder(name: str, path: Path | None = None) -> Ladder:
                                    seeds=tuple(p["seeds"]) if p.get("seeds") is not None else None)
                        for p in spec["points"])
         return Ladder(name=name, base=base, ratios=tuple(float(r) for r in spec["ratios"]),
-                      seeds=tuple(spec["seeds"]), points=points)
+                      seeds=tuple(spec["seeds"]), points=points, eval_n_test=spec.get("eval_n_test"))
     except (KeyError, TypeError) as e:
         raise ConfigError(f"ladder {name!r} in {path} is malformed: {type(e).__name__} {e}") from None
 

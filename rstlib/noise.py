@@ -39,6 +39,8 @@ class Gap:
     images: int
     dof: float = math.inf
     candidates: tuple["Gap", ...] = ()
+    unit: str = "points"  # what value and se are in (a rank correlation is a number in [-1, 1])
+    resolution: float = 0.5  # a gap this close to its threshold is not decided by any affordable budget
 
     def quantile(self, level: float = 0.95) -> float:
         """The t quantile of a two-sided `level` band (Bonferroni over the candidates of a maximum)."""
@@ -116,8 +118,14 @@ def max_gap(candidates, baseline) -> Gap:
     every candidate with a Bonferroni quantile, so that picking the best of many noisy numbers
     does not bias a verdict toward "holds"."""
     base = _as_matrix(baseline)
-    gaps = tuple(gap(c, base) for c in candidates)
+    return largest([gap(c, base) for c in candidates])
+
+
+def largest(gaps) -> Gap:
+    """The largest of several candidate gaps, judged over every candidate (see `max_gap`); for
+    gaps that are not paired per image too (a table without per-image results)."""
+    gaps = tuple(gaps)
     if not gaps:
-        raise ValueError("max_gap needs at least one candidate")
+        raise ValueError("a maximum needs at least one candidate")
     best = max(gaps, key=lambda g: g.value)
     return Gap(best.value, best.se, best.seeds, best.images, best.dof, gaps)

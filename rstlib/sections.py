@@ -24,7 +24,10 @@ from rstlib.data import dataset_spec
 from rstlib.evaluation import CW_ITERATIONS, AttackSpec
 from rstlib.inits import LABELS as INIT_LABELS
 from rstlib.inits import check_init
+from rstlib.knobs import RECORDED
 from rstlib.models import LABELS as ARCH_LABELS
+
+CLEAN = AttackSpec("clean")
 
 
 
@@ -135,27 +138,47 @@ def sec4(ctx: Context, networks=None, datasets=None, ratios=None, inits=None) ->
     for i in inits:
         check_init(i)
     fig1, fig2, fig3 = [], [], []
+    bits: dict[str, dict] = {"fig1": {}, "fig2": {}, "fig3": {}}
+
+    def natural(fig: str, panel: str, name: str, r: float, config) -> float:
+        """Natural accuracy on the Sec. 4 images, its per-image results kept for the paired band
+        (or the run's recorded accuracy, without them, where the profile says "recorded")."""
+        if p.sections.sec4.natural_images == RECORDED:
+            return ctx.natural(config)
+        n = min(p.sections.sec4.natural_images or 10**9, dataset_spec(config.dataset).test_size)
+        correct = ctx.correct(config, CLEAN, n_test=n)
+        if correct is None:
+            return float("nan")
+        bits[fig][(panel, name, float(r))] = correct
+        return 100.0 * float(correct.mean())
+
     for d in names:
         for r in ratios:  # Fig. 1: ResNet18 (the first network) only, as in the supplement
             for init in inits:
                 config = ex.search_config(p, d, archs[0], r, ctx.seed, init)
-                fig1.append({"panel": panel_label(archs[0], d), "init": INIT_LABELS[init], "ratio": r,
-                             "natural": ctx.natural(config), "pgd20": ctx.accuracy(config)})
+                panel, name = panel_label(archs[0], d), INIT_LABELS[init]
+                robust = ctx.correct(config)
+                if robust is not None:
+                    bits["fig1"][(panel, name, float(r), "pgd20")] = robust
+                fig1.append({"panel": panel, "init": name, "ratio": r,
+                             "natural": natural("fig1", panel, name, r, config), "pgd20": ctx.accuracy(config)})
         for arch in archs:
+            panel = panel_label(arch, d)
             for r in ratios:
-                rst = ctx.natural(ex.search_config(p, d, arch, r, ctx.seed))
-                fig2 += [{"panel": panel_label(arch, d), "variant": "RST", "ratio": r, "natural": rst},
-                         {"panel": panel_label(arch, d), "variant": "FT_RST_Inherit", "ratio": r,
-                          "natural": ctx.natural(ex.finetune_config(p, d, arch, r, "inherit", ctx.seed))},
-                         {"panel": panel_label(arch, d), "variant": "FT_RST_Reinit", "ratio": r,
-                          "natural": ctx.natural(ex.finetune_config(p, d, arch, r, "reinit", ctx.seed))}]
-                fig3 += [{"panel": panel_label(arch, d), "variant": "RST", "ratio": r, "natural": rst},
-                         {"panel": panel_label(arch, d), "variant": "Natural_RTT", "ratio": r,
-                          "natural": ctx.natural(ex.rtt_config(p, d, arch, r, "natural", ctx.seed))},
-                         {"panel": panel_label(arch, d), "variant": "Adv_RTT", "ratio": r,
-                          "natural": ctx.natural(ex.rtt_config(p, d, arch, r, "adversarial", ctx.seed))}]
+                rst = natural("fig2", panel, "RST", r, ex.search_config(p, d, arch, r, ctx.seed))
+                bits["fig3"][(panel, "RST", float(r))] = bits["fig2"].get((panel, "RST", float(r)))
+                fig2 += [{"panel": panel, "variant": "RST", "ratio": r, "natural": rst}]
+                fig2 += [{"panel": panel, "variant": f"FT_RST_{how.title()}", "ratio": r,
+                          "natural": natural("fig2", panel, f"FT_RST_{how.title()}", r,
+                                             ex.finetune_config(p, d, arch, r, how, ctx.seed))}
+                         for how in ("inherit", "reinit")]
+                fig3 += [{"panel": panel, "variant": "RST", "ratio": r, "natural": rst}]
+                fig3 += [{"panel": panel, "variant": variant, "ratio": r,
+                          "natural": natural("fig3", panel, variant, r, ex.rtt_config(p, d, arch, r, kind, ctx.seed))}
+                         for kind, variant in (("natural", "Natural_RTT"), ("adversarial", "Adv_RTT"))]
     f1, f2, f3 = pd.DataFrame(fig1), pd.DataFrame(fig2), pd.DataFrame(fig3)
-    result = SectionResult(tables={"fig1": f1, "fig2": f2, "fig3": f3}, figures={"fig1": f1, "fig2": f2, "fig3": f3})
+    result = SectionResult(tables={"fig1": f1, "fig2": f2, "fig3": f3}, figures={"fig1": f1, "fig2": f2, "fig3": f3},
+                           per_image=bits)
     return _judged(ctx, "sec4", result, names, len(archs))
 
 
@@ -294,7 +317,7 @@ def sec7(ctx: Context, network=None, datasets=None, ratios=None) -> SectionResul
 
 # -- Sec. 9: RSTs vs transferred adversarial RTTs across tasks (Fig. 6) ---------------------
 
-def sec9(ctx: Context, network=None, task_a=None, task_b=None, ratios=None) -> SectionResult:
+def sec9(ctx: Context, network=None, task_a=None, task_b=None, ratios=None, n_test=None) -> SectionResult:
     p = ctx.profile
     arch = networks_of(p, network)[0]
     a = datasets_of(p, task_a)[0]
@@ -302,21 +325,26 @@ def sec9(ctx: Context, network=None, task_a=None, task_b=None, ratios=None) -> S
     if dataset_spec(a).channels != dataset_spec(b).channels or dataset_spec(a).num_classes != dataset_spec(b).num_classes:
         raise ConfigError(f"tasks {a} and {b} must share input channels and class count to share one network")
     ratios = parse_ratios(ratios) or list(p.sections.sec9.ratios)
+    n_test = n_test if n_test is not None else (p.sections.sec9.n_test or p.eval_n_test)
+    if n_test is not None:
+        n_test = check_number(n_test, "n_test", minimum=1, whole=True)
     rows = []
     per_image = {}  # (panel, ratio) -> (RST, transferred RTT) correctness per image under PGD-20
     for task, other in ((b, a), (a, b)):  # (a) task B-specific, (b) task A-specific, as in Fig. 6
+        n = min(n_test or 10**9, dataset_spec(task).test_size)  # a task's test set caps its images
         for r in ratios:
             rst = ex.search_config(p, task, arch, r, ctx.seed)
             rtt = ex.rtt_config(p, task, arch, r, "adversarial", ctx.seed, source_dataset=other)
             panel = f"{dataset_spec(task).label}-specific"
-            per_image[(panel, r)] = (ctx.correct(rst), ctx.correct(rtt))
+            per_image[(panel, r)] = (ctx.correct(rst, n_test=n), ctx.correct(rtt, n_test=n))
             rows.append({"panel": panel, "variant": "RST", "ratio": r,
-                         "pgd20": ctx.accuracy(rst), "strong": ctx.strong(rst)})
-            rows.append({"panel": f"{dataset_spec(task).label}-specific",
-                         "variant": f"Adv_RTT transferred from {dataset_spec(other).label}", "ratio": r,
-                         "pgd20": ctx.accuracy(rtt), "strong": ctx.strong(rtt)})
+                         "pgd20": ctx.accuracy(rst, n_test=n), "strong": ctx.strong(rst)})
+            rows.append({"panel": panel, "variant": f"Adv_RTT transferred from {dataset_spec(other).label}", "ratio": r,
+                         "pgd20": ctx.accuracy(rtt, n_test=n), "strong": ctx.strong(rtt)})
     f6 = pd.DataFrame(rows)
-    result = SectionResult(tables={"fig6": f6}, figures={"fig6": f6}, per_image={"fig6": per_image})
+    test_images = {f"{dataset_spec(t).label}-specific": dataset_spec(t).test_size for t in (a, b)}
+    result = SectionResult(tables={"fig6": f6}, figures={"fig6": f6},
+                           per_image={"fig6": per_image, "fig6/test_images": test_images})
     return _judged(ctx, "sec9", result, [a, b], 1)
 
 

@@ -80,32 +80,41 @@ def judge_gap(tested: list, g: noise.Gap, threshold: float) -> str:
     return gap_verdict(g, threshold)
 
 
-ON_THE_THRESHOLD = 0.5  # points: a gap this close to its threshold is not decided by any affordable budget
+ON_THE_THRESHOLD = noise.Gap.resolution  # points: a gap this close to its threshold is not decided by any budget
 
 
 def decision(g: noise.Gap, threshold: float, level: float = 0.95, test_images: int | None = None) -> str:
     """What would decide an open comparison at the observed gap and variance: the images (one
     seed) or the seeds (several) that shrink the band to the gap's distance from the threshold;
-    `test_images`, where given, is as many as the test set holds (more cannot be attacked)."""
+    `test_images`, where given, is as many as the test set holds (more cannot be attacked). Within
+    the gap's resolution of the threshold (0.5 points; `noise.Gap.resolution`), the budget that
+    narrows the band to twice the resolution."""
     distance = abs(g.value - threshold)
     half = g.quantile(level) * g.se
-    if distance < ON_THE_THRESHOLD:
-        if half <= 1.0:
-            return (f"the gap ({g.value:+.2f}) sits within {ON_THE_THRESHOLD:g} points of the threshold "
-                    f"({threshold:+g}) with a band of +-{half:.1f}: no affordable budget decides it")
+    digits = 1 if g.unit == "points" else 2
+    if distance < g.resolution:
+        target = 2 * g.resolution
+        if half <= target:
+            return (f"the gap ({g.value:+.2f}) sits within {g.resolution:g} {g.unit} of the threshold "
+                    f"({threshold:+.3g}) with a band of +-{half:.{digits}f}: no affordable budget decides it")
         unit = "seeds" if g.seeds > 1 else "images"
-        count = math.ceil((g.seeds if g.seeds > 1 else g.images) * half ** 2)
-        return (f"the gap ({g.value:+.2f}) sits on the threshold ({threshold:+g}) within a band of +-{half:.1f}: "
-                f"about {count:,} {unit} narrow the band to +-1 point and show on which side it lies")
+        what = "point" if (g.unit, target) == ("points", 1) else g.unit
+        count = math.ceil((g.seeds if g.seeds > 1 else g.images) * (half / target) ** 2)
+        if unit == "images" and test_images is not None and count > test_images:
+            return (f"the gap ({g.value:+.2f}) sits on the threshold ({threshold:+.3g}) within a band of "
+                    f"+-{half:.{digits}f}: narrowing it to +-{target:g} {what} takes about {count:,} images, more than "
+                    f"the test set's {test_images:,}: images alone cannot decide it")
+        return (f"the gap ({g.value:+.2f}) sits on the threshold ({threshold:+.3g}) within a band of +-{half:.{digits}f}: "
+                f"about {count:,} {unit} narrow the band to +-{target:g} {what} and show on which side it lies")
     shrink = (half / distance) ** 2  # the variance must fall by this factor
     if g.seeds > 1:
         return (f"about {math.ceil(g.seeds * shrink)} seeds at {g.images:,} images each "
-                f"(gap {g.value:+.2f} against {threshold:+g}, at the observed spread)")
+                f"(gap {g.value:+.2f} against {threshold:+.3g}, at the observed spread)")
     images = math.ceil(g.images * shrink)
     if test_images is not None and images > test_images:
         return (f"about {images:,} images, more than the test set's {test_images:,}: images alone cannot decide it "
-                f"(gap {g.value:+.2f} against {threshold:+g})")
-    return f"about {images:,} images (gap {g.value:+.2f} against {threshold:+g}, at the observed spread)"
+                f"(gap {g.value:+.2f} against {threshold:+.3g})")
+    return f"about {images:,} images (gap {g.value:+.2f} against {threshold:+.3g}, at the observed spread)"
 
 
 def deciding(tested, test_images: int | None = None) -> str:
@@ -116,7 +125,7 @@ def deciding(tested, test_images: int | None = None) -> str:
     def cost(gt):
         g, t = gt
         d = abs(g.value - t)
-        return math.inf if d < ON_THE_THRESHOLD else (g.quantile() * g.se / d) ** 2
+        return math.inf if d < g.resolution else (g.quantile() * g.se / d) ** 2
     g, t = max(open_, key=cost)
     return decision(g, t, test_images=test_images)
 
