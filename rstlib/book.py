@@ -176,7 +176,7 @@ def dataset_lookup() -> dict[str, str]:
 
 def claims_check(result: SectionResult) -> pd.DataFrame:
     """The page's claims as a table: the supplement's words, our rule, the numbers, the verdict."""
-    return claims_table(result.claims)
+    return claims_table(result.claims, calibrate())
 
 
 def claims_summary(store_root, profiles=("paper", "laptop", "smoke")) -> pd.DataFrame:

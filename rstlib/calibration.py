@@ -15,6 +15,7 @@ from functools import lru_cache
 import pandas as pd
 
 from rstlib import reference
+from rstlib.claims import MARK, REGISTRY
 from rstlib.judges import Facts
 
 PAPER_TEST_IMAGES = 10_000  # CIFAR-10 and CIFAR-100 test sets
@@ -77,7 +78,6 @@ def paper_facts(section: str) -> Facts | None:
 @lru_cache(maxsize=1)
 def calibrate() -> dict[str, Calibrated]:
     """Every registered claim on the paper's own numbers (pure table arithmetic: instant)."""
-    from rstlib.claims import REGISTRY
     out = {}
     for spec in REGISTRY:
         facts = paper_facts(spec.section)
@@ -93,7 +93,6 @@ def calibrate() -> dict[str, Calibrated]:
 
 def calibration_table() -> pd.DataFrame:
     """The registry's rules on the paper's numbers: one row per claim."""
-    from rstlib.claims import MARK
     return pd.DataFrame([{"id": c.id, "on the paper's numbers": MARK[c.verdict] if c.verdict else "– no numbers",
                           "measured on the paper's numbers (10,000 test images, binomial errors)": c.measured}
                          for c in calibrate().values()]).set_index("id")

@@ -195,16 +195,15 @@ def judge(section: str, facts: Facts) -> list[Claim]:
     return out
 
 
-def claims_table(claims: list[Claim]) -> pd.DataFrame:
-    """The verdict comes first after the id, so that it stays on screen on a phone; beside it, the
-    same rule's verdict on the paper's own numbers (`rstlib.calibration`)."""
-    from rstlib.calibration import calibrate
-    paper = calibrate()
-
+def claims_table(claims: list[Claim], paper: dict | None = None) -> pd.DataFrame:
+    """The verdict comes first after the id, so that it stays on screen on a phone; beside it, where
+    `paper` is given (`rstlib.calibration.calibrate()`), the same rule's verdict on the paper's own
+    numbers."""
     def on_paper(c: Claim) -> str:
         v = paper[c.id].verdict if c.id in paper else None
         return MARK[v] if v else "– no numbers"
-    return pd.DataFrame([{"id": c.id, "verdict": MARK[c.verdict], "on the paper's numbers": on_paper(c),
+    return pd.DataFrame([{"id": c.id, "verdict": MARK[c.verdict],
+                          **({"on the paper's numbers": on_paper(c)} if paper is not None else {}),
                           "claim (the supplement's words)": c.quote, "rule": c.rule, "measured": c.measured,
                           "what would decide it": c.decide or None}
                          for c in claims]).set_index("id")

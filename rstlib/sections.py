@@ -43,7 +43,8 @@ class SectionResult:
     per_image: dict[str, Any] = field(default_factory=dict)
 
     def claims_table(self) -> pd.DataFrame:
-        return claims_table(self.claims)
+        from rstlib.calibration import calibrate
+        return claims_table(self.claims, calibrate())
 
 
 def _judged(ctx: Context, section: str, result: SectionResult, datasets: Sequence[str], networks: int,
