@@ -39,11 +39,11 @@ test: setup
 # compute first; over one device-hour of new work it stops unless CONFIRM=1. IN_PLACE=1 executes
 # into the tracked notebooks (to refresh the committed book).
 book: setup
-	$(PY) -m rstlib.book_build --execute $(if $(PROFILE),--profile $(PROFILE),) $(if $(CONFIRM),--yes,) $(if $(IN_PLACE),--in-place,)
+	$(PY) -m rstlib.book.build --execute $(if $(PROFILE),--profile $(PROFILE),) $(if $(CONFIRM),--yes,) $(if $(IN_PLACE),--in-place,)
 
 # Render the already executed notebooks without re-running anything.
 book-render: deps
-	$(PY) -m rstlib.book_build
+	$(PY) -m rstlib.book.build
 
 clean-book:
 	rm -rf book/_build

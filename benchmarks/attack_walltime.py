@@ -15,13 +15,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rstlib import data as datasets  # noqa: E402
-from rstlib import experiments as ex  # noqa: E402
-from rstlib.config import load_profile  # noqa: E402
-from rstlib.evaluation import craft, score  # noqa: E402
-from rstlib.sections import sec3_attacks  # noqa: E402
-from rstlib.store import RunStore  # noqa: E402
-from rstlib.runner import model_run  # noqa: E402
-from rstlib.train import RunOptions, load_run_model  # noqa: E402
+from rstlib.config.profile import load_profile  # noqa: E402
+from rstlib.evaluate.evaluator import craft, score  # noqa: E402
+from rstlib.paper.sections.attacks_accuracy import sec3_attacks  # noqa: E402
+from rstlib.store.runstore import RunStore  # noqa: E402
+from rstlib.train import variants as ex  # noqa: E402
+from rstlib.train.loop import RunOptions, load_run_model  # noqa: E402
+from rstlib.train.runner import model_run  # noqa: E402
 
 
 def main(argv=None):

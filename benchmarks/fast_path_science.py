@@ -18,11 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rstlib import experiments as ex  # noqa: E402
-from rstlib.config import FastPath, Precision, load_profile  # noqa: E402
-from rstlib.evaluation import AttackSpec  # noqa: E402
-from rstlib.sections import Context  # noqa: E402
-from rstlib.store import RunStore  # noqa: E402
+from rstlib.config.profile import FastPath, Precision, load_profile  # noqa: E402
+from rstlib.evaluate.evaluator import AttackSpec  # noqa: E402
+from rstlib.paper.sections import Context  # noqa: E402
+from rstlib.store.runstore import RunStore  # noqa: E402
+from rstlib.train import variants as ex  # noqa: E402
 
 
 def arms(base, compare: str):

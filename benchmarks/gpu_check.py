@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import search_throughput as bench  # noqa: E402
-from rstlib.platform import resolve_device  # noqa: E402
+from rstlib.runtime.device import resolve_device  # noqa: E402
 
 OPTIONAL = {"advertorch": "cw-l2, cw-inf and the AdverTorch PGD-20 comparison",
             "pyautoattack": "autoattack, apgd-t and the strong figure", "submitit": "SLURM sweeps (not run here)",
@@ -72,7 +72,7 @@ def run_commands(device: str, work: Path) -> bool:
             print(f"| {label} | skipped | - | needs {need} |")
             continue
         t = time.time()
-        p = subprocess.run([sys.executable, "-m", "rstlib.cli", *args], capture_output=True, text=True, env=env,
+        p = subprocess.run([sys.executable, "-m", "rstlib.cli.main", *args], capture_output=True, text=True, env=env,
                            cwd=ROOT, timeout=600)
         last = (p.stdout.strip().splitlines() or p.stderr.strip().splitlines() or [""])[-1][:110]
         failed = p.returncode != 0 or "Traceback" in p.stderr
@@ -114,7 +114,7 @@ def run_throughput(device: torch.device, repeats: int) -> dict:
 def run_plan(device: str, profile: str) -> float | None:
     print(f"\n## rst plan --profile {profile} --measure --device {device}")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    p = subprocess.run([sys.executable, "-m", "rstlib.cli", "plan", "--profile", profile, "--measure", "--device",
+    p = subprocess.run([sys.executable, "-m", "rstlib.cli.main", "plan", "--profile", profile, "--measure", "--device",
                         device], capture_output=True, text=True, env=env, cwd=ROOT, timeout=900)
     print(p.stdout.rstrip() or p.stderr.rstrip())
     found = re.findall(r"=\s*([\d,.]+)\s*device-hours", p.stdout)  # the total line

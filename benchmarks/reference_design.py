@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from rstlib.masking import MaskedConv2d, MaskedLinear, masked_layers
+from rstlib.nets.masking import MaskedConv2d, MaskedLinear, masked_layers
 
 
 class GetSubnet(torch.autograd.Function):

@@ -24,13 +24,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.reference_design import reference_search_step, to_reference  # noqa: E402
-from rstlib.attacks import PGD  # noqa: E402
-from rstlib.compat import advertorch  # noqa: E402
-from rstlib.inits import initialise  # noqa: E402
-from rstlib.masking import set_remaining_ratio  # noqa: E402
-from rstlib.models import build_model  # noqa: E402
-from rstlib.platform import bf16_supported, resolve_device  # noqa: E402
-from rstlib.train import precision_autocast, train_step  # noqa: E402
+from rstlib.attacks.compat import advertorch  # noqa: E402
+from rstlib.attacks.pgd import PGD  # noqa: E402
+from rstlib.nets.inits import initialise  # noqa: E402
+from rstlib.nets.masking import set_remaining_ratio  # noqa: E402
+from rstlib.nets.models import build_model  # noqa: E402
+from rstlib.runtime.device import bf16_supported, resolve_device  # noqa: E402
+from rstlib.train.loop import precision_autocast, train_step  # noqa: E402
 
 CASES = {
     # name: (arch, dataset, width, batch, input shape)

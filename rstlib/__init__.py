@@ -28,38 +28,38 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from rstlib import numerics
+from rstlib.runtime import numerics
 
 numerics.pin()  # before torch computes anything: CPU runs give the same weights on any x86-64 machine
 
 # public name -> the module that defines it (imported on first use, PEP 562)
 _EXPORTS = {
-    "AttackSpec": "rstlib.evaluation", "Evaluator": "rstlib.evaluation",
+    "AttackSpec": "rstlib.evaluate.evaluator", "Evaluator": "rstlib.evaluate.evaluator",
     "ConfigError": "rstlib.errors",
-    "Profile": "rstlib.config", "RunConfig": "rstlib.config", "load_profile": "rstlib.config",
-    "load_profiles": "rstlib.config",
-    "Context": "rstlib.context",
-    "dense_config": "rstlib.experiments", "finetune_config": "rstlib.experiments",
-    "rtt_config": "rstlib.experiments", "search_config": "rstlib.experiments",
-    "R2S": "rstlib.r2s", "evaluate_r2s": "rstlib.r2s",
-    "results": "rstlib.results_table", "runs_table": "rstlib.results_table",
-    "RunStore": "rstlib.store",
-    "load_model": "rstlib.zoo", "load_r2s": "rstlib.zoo", "evaluate": "rstlib.zoo",
-    "test_images": "rstlib.zoo", "summary": "rstlib.zoo",
+    "Profile": "rstlib.config.profile", "RunConfig": "rstlib.config.profile", "load_profile": "rstlib.config.profile",
+    "load_profiles": "rstlib.config.profile",
+    "Context": "rstlib.paper.context",
+    "dense_config": "rstlib.train.variants", "finetune_config": "rstlib.train.variants",
+    "rtt_config": "rstlib.train.variants", "search_config": "rstlib.train.variants",
+    "R2S": "rstlib.evaluate.r2s", "evaluate_r2s": "rstlib.evaluate.r2s",
+    "results": "rstlib.results", "runs_table": "rstlib.results",
+    "RunStore": "rstlib.store.runstore",
+    "load_model": "rstlib.evaluate.zoo", "load_r2s": "rstlib.evaluate.zoo", "evaluate": "rstlib.evaluate.zoo",
+    "test_images": "rstlib.evaluate.zoo", "summary": "rstlib.evaluate.zoo",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazily
-    from rstlib.config import Profile, RunConfig, load_profile, load_profiles  # noqa: F401
-    from rstlib.context import Context  # noqa: F401
+    from rstlib.config.profile import Profile, RunConfig, load_profile, load_profiles  # noqa: F401
     from rstlib.errors import ConfigError  # noqa: F401
-    from rstlib.evaluation import AttackSpec, Evaluator  # noqa: F401
-    from rstlib.experiments import dense_config, finetune_config, rtt_config, search_config  # noqa: F401
-    from rstlib.zoo import evaluate, load_model, load_r2s, summary, test_images  # noqa: F401
-    from rstlib.r2s import R2S, evaluate_r2s  # noqa: F401
-    from rstlib.results_table import results, runs_table  # noqa: F401
-    from rstlib.store import RunStore  # noqa: F401
+    from rstlib.evaluate.evaluator import AttackSpec, Evaluator  # noqa: F401
+    from rstlib.evaluate.r2s import R2S, evaluate_r2s  # noqa: F401
+    from rstlib.evaluate.zoo import evaluate, load_model, load_r2s, summary, test_images  # noqa: F401
+    from rstlib.paper.context import Context  # noqa: F401
+    from rstlib.results import results, runs_table  # noqa: F401
+    from rstlib.store.runstore import RunStore  # noqa: F401
+    from rstlib.train.variants import dense_config, finetune_config, rtt_config, search_config  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

@@ -12,7 +12,7 @@ os.environ.setdefault("RST_CONFIG", str(ROOT / "_config.yml"))
 
 @pytest.fixture(scope="session")
 def smoke():
-    from rstlib.config import load_profile
+    from rstlib.config.profile import load_profile
     return load_profile("smoke")
 
 
@@ -25,7 +25,7 @@ def finished(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("finished") / "runs"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for args in (["search", "--ratio", "10"], ["eval", "--ratio", "10"], ["search", "--ratio", "30"]):
-        out = subprocess.run([sys.executable, "-m", "rstlib.cli", *args, "--profile", "smoke", "--device", "cpu",
+        out = subprocess.run([sys.executable, "-m", "rstlib.cli.main", *args, "--profile", "smoke", "--device", "cpu",
                               "--no-progress", "--runs", str(root)], capture_output=True, text=True, env=env,
                              cwd=ROOT, timeout=600)
         assert out.returncode == 0, out.stderr
@@ -48,7 +48,7 @@ def run_dir(root: Path, ratio: int) -> Path:
 
 @pytest.fixture
 def store(tmp_path):
-    from rstlib.store import RunStore
+    from rstlib.store.runstore import RunStore
     return RunStore(tmp_path / "runs")
 
 
@@ -65,4 +65,4 @@ def no_download_probe(monkeypatch):
     """No test connects to a dataset's download host: the probe answers 'reachable' and every test
     that reaches a download replaces torchvision's (a test of the unreachable case patches it again)."""
     from rstlib import data
-    monkeypatch.setattr(data, "reachable", lambda host, timeout=None: True)
+    monkeypatch.setattr(data.readers, "reachable", lambda host, timeout=None: True)

@@ -6,11 +6,12 @@ import shutil
 import nbformat
 import papermill
 import pytest
-
 from conftest import ROOT
-from rstlib.book_build import execute, pages, render
-from rstlib.config import ConfigError, load_profile
-from rstlib.sections import Context, parse_candidate_sets, parse_ratios, sec6
+
+from rstlib.book.build import execute, pages, render
+from rstlib.config.profile import ConfigError, load_profile
+from rstlib.paper.sections import Context, parse_candidate_sets, parse_ratios
+from rstlib.paper.sections.r2s import sec6
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +103,7 @@ def test_every_committed_page_is_the_execution_of_its_myst_source():
         executed = nbformat.read(ROOT / "book" / f"{page}.ipynb", as_version=4)
         assert _cells(executed) == _cells(source), (
             f"book/{page}.ipynb is not the execution of book/{page}.md: run "
-            f"`python -m rstlib.book_build --execute --in-place --only {page}`")
+            f"`python -m rstlib.book.build --execute --in-place --only {page}`")
 
 
 def test_section_pages_have_a_contents_panel_and_no_code_but_their_parameters(book):
@@ -186,7 +187,7 @@ MEASURE = """<script>window.addEventListener("load", () => {
 
 
 def test_tables_of_the_executed_book_speak_the_papers_words(book):
-    """Every table the smoke book displays goes through rstlib.tables: no code identifier as a
+    """Every table the smoke book displays goes through rstlib.book.tables: no code identifier as a
     header, no nan / None cell, no 0..N index column."""
     book_dir, html_dir = _rendered(book)
     for page in pages(book_dir):
@@ -252,7 +253,7 @@ def test_bad_parameters_fail_before_any_training(params, message, tmp_path):
 def test_the_book_talks_to_its_kernels_over_ipc_without_the_transport_warning(tmp_path, capfd):
     import papermill
 
-    from rstlib.book_build import ipc_kernel_manager
+    from rstlib.book.build import ipc_kernel_manager
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, tmp_path / "in.ipynb")
@@ -280,7 +281,7 @@ def test_the_scale_page_measures_the_smoke_ladder_and_the_intro_states_its_trend
     assert "Beyond the paper: scale." in intro and 'href="scale.html' in intro
     assert "From 48 to 96 score updates of the search" in intro
     # `rst scale` reads the same ladder from the page's store (RST_RUNS) and trains nothing
-    from rstlib.cli import main as rst
+    from rstlib.cli.main import main as rst
     assert rst(["scale", "--ladder", "smoke", "--device", "cpu"]) == 0
     out, err = capsys.readouterr()
     assert "C1" in out and any(v in out for v in ("holds", "inconclusive", "does not hold")), out

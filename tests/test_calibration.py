@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from rstlib import calibration
-from rstlib.claims import REGISTRY
-from rstlib.judges import Facts
-from rstlib.judges_transfer import s6_extremes_cost_natural, s8_quoted_set_comparable_natural
-from rstlib.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE
+from rstlib.paper.claims import calibration
+from rstlib.paper.claims.facts import Facts
+from rstlib.paper.claims.registry import REGISTRY
+from rstlib.paper.claims.rules_r2s import s6_extremes_cost_natural, s8_quoted_set_comparable_natural
+from rstlib.paper.claims.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE
 
 
 def test_every_claim_is_calibrated_or_says_why_not():

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from rstlib import data
-from rstlib import experiments as ex
-from rstlib.config import load_profile
-from rstlib.context import Context
-from rstlib.store import RunStore
+from rstlib.config.profile import load_profile
+from rstlib.paper.context import Context
+from rstlib.store.runstore import RunStore
+from rstlib.train import variants as ex
 
 
 def _cifar_batch(path, n, rng, label_key="labels", classes=10):
@@ -59,7 +59,7 @@ def on_fake_data(fake_root, monkeypatch):
     root, truth = fake_root
     monkeypatch.setenv("RST_DATA", str(root))
     md5 = fake_md5(root)
-    monkeypatch.setattr(data, "expected_md5", lambda name: md5[name])
+    monkeypatch.setattr(data.readers, "expected_md5", lambda name: md5[name])
     data._load_full.cache_clear()
     yield root, truth
     data._load_full.cache_clear()

@@ -3,14 +3,13 @@ supplement listed, untestable claims kept with their reason, the paper's table l
 import math
 
 import numpy as np
-
 import pandas as pd
 import pytest
 
-from rstlib import layout
-from rstlib.claims import REGISTRY, judge
-from rstlib.judges import Facts
-from rstlib.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE, band, headline_summary, se, verdict
+from rstlib.book import paper_tables
+from rstlib.paper.claims.facts import Facts
+from rstlib.paper.claims.registry import REGISTRY, judge
+from rstlib.paper.claims.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE, band, headline_summary, se, verdict
 
 
 def test_band_has_three_outcomes():
@@ -111,22 +110,22 @@ def test_tables_3_and_4_in_the_paper_layout_with_our_columns_to_the_right():
     rows.append({"dataset": "Fashion-MNIST", "network": "SmallCNN", "candidate_set": "7%, 10%", "natural": 78.0,
                  "pgd20_protocol": 50.0, "pgd20_eot_loss": 38.0, "pgd20_eot_logits": 39.0, "pgd20_eot_loss_margin": 36.0,
                  "pgd20_eot_logits_margin": 37.0, "autoattack_rand": 40.0, "strong": 33.0})
-    wide = layout.r2s_table(pd.DataFrame(rows))
+    wide = paper_tables.r2s_table(pd.DataFrame(rows))
     assert list(wide.index) == ["dense", "7%, 10%"]
     metrics = [m for _, _, m in wide.columns]
     assert metrics[:2] == ["natural", "PGD-20"] and all("(ours)" in m for m in metrics[2:])
-    assert layout.beside(41.2, 46.39) == pytest.approx({"ours": 41.2, "paper": 46.39, "difference": -5.19})
+    assert paper_tables.beside(41.2, 46.39) == pytest.approx({"ours": 41.2, "paper": 46.39, "difference": -5.19})
 
 
 def test_beside_the_paper_gives_ours_the_papers_and_the_difference_their_own_columns():
     """Table 2 beside the paper: one row per (source, target), the paper's number from the
     supplement's CSV, the difference computed; the white-box row has no paper number."""
-    from rstlib import reference
+    from rstlib.paper import reference
     ref = reference.table("table2")
     src, target = ref.iloc[0]["attack_source"], [c for c in ref.columns if c != "attack_source"][0]
     ours = pd.DataFrame([{"attack_source": src, target: 50.0},
                          {"attack_source": "white_box (for comparison)", target: 60.0}])
-    out = layout.table2_beside_paper(ours)
+    out = paper_tables.table2_beside_paper(ours)
     assert list(out.columns) == ["ours", "paper", "difference"]
     row = out.loc[(src, target)]
     assert row["paper"] == pytest.approx(float(ref.iloc[0][target]))
@@ -138,8 +137,8 @@ def test_beside_the_paper_gives_ours_the_papers_and_the_difference_their_own_col
 def test_poor_transfer_is_judged_per_image_with_the_one_noise_model():
     """S5.1 on a 2x2 matrix with per-image results: the gap is off-diagonal minus diagonal per
     image (the value the matrix gives), its band paired (noise.level of the per-image gap)."""
-    from rstlib import noise
-    from rstlib.judges_transfer import poor_transfer
+    from rstlib.paper.claims import noise
+    from rstlib.paper.claims.rules_transfer import poor_transfer
     rng = np.random.default_rng(1)
     n = 400
     base = rng.random(n) < 0.45
@@ -161,7 +160,7 @@ def test_poor_transfer_is_judged_per_image_with_the_one_noise_model():
 def test_r2s_gain_is_paired_per_image_and_the_largest_gain_judged_over_every_set():
     """R2S rates that beat the dense network by 6 points on every image: no noise left, S6.1
     holds at +5; the largest gain (S6.2) is the best set's, with each set's own band."""
-    from rstlib.judges_transfer import r2s_gain, s6_up_to
+    from rstlib.paper.claims.rules_r2s import r2s_gain, s6_up_to
     rng = np.random.default_rng(2)
     dense = (rng.random(500) < 0.4).astype(float)
     rows = [{"dataset": "Fashion-MNIST", "network": "SmallCNN", "candidate_set": "dense", "pgd20_protocol": 100 * dense.mean()}]
@@ -181,8 +180,8 @@ def test_r2s_gain_is_paired_per_image_and_the_largest_gain_judged_over_every_set
 def test_best_rst_is_judged_over_every_rst_and_paired_per_image():
     """S3.1 with per-image results: the best RST's gap is the largest paired gap, its band
     the widest candidate rule (Bonferroni over both RSTs)."""
-    from rstlib import noise
-    from rstlib.judges import s3_robust_to_all
+    from rstlib.paper.claims import noise
+    from rstlib.paper.claims.rules_attacks import s3_robust_to_all
     rng = np.random.default_rng(3)
     n = 300
     dense = rng.random(n) < 0.5
@@ -203,8 +202,8 @@ def test_decision_statements_follow_the_observed_gap_and_variance():
     """One seed: the images that shrink the band to the gap's distance from the threshold (the
     variance falls as 1/N); several seeds: the seeds; on the threshold: narrow the band first, and
     once the band is narrow, no affordable budget decides it."""
-    from rstlib import noise
-    from rstlib.verdicts import decision
+    from rstlib.paper.claims import noise
+    from rstlib.paper.claims.verdicts import decision
     g = noise.Gap(value=12.0, se=1.0, seeds=1, images=500, dof=499)
     q = g.quantile()
     expected = f"about {math.ceil(500 * (q / 2.0) ** 2):,} images (gap +12.00 against +10, at the observed spread)"
@@ -226,7 +225,7 @@ PINNED = {"S3.1": -3, "S3.2": -3, "S3.3": 0, "S3.4": -3, "S4.1": 0, "S4.2": 1 / 
 
 
 def test_every_rules_threshold_is_pinned_and_its_sentence_says_the_same_number():
-    from rstlib.claims import threshold_text
+    from rstlib.paper.claims.registry import threshold_text
     assert {c.id: c.threshold for c in REGISTRY} == pytest.approx(PINNED)
     for c in REGISTRY:
         assert "{t}" in c.rule and threshold_text(c.threshold) in c.rule_text, c.id
@@ -237,20 +236,24 @@ def test_every_rules_threshold_is_pinned_and_its_sentence_says_the_same_number()
 def laptop_facts():
     """Each section's facts at the laptop profile from the committed store (loads, trains nothing)."""
     from pathlib import Path
-    from rstlib import claims, sections
-    from rstlib.config import load_profile
-    from rstlib.store import RunStore
+
+    from rstlib.config.profile import load_profile
+    from rstlib.paper import sections
+    from rstlib.paper.claims import registry
+    from rstlib.paper.sections import result
+    from rstlib.store.runstore import RunStore
     committed = Path(__file__).resolve().parent.parent / "runs"
     if not any(committed.glob("search-fashion_mnist-*/metrics.json")):
         pytest.skip("no committed laptop runs in runs/")
     facts = {}
-    original = sections.judge_claims
-    sections.judge_claims = lambda section, f: facts.setdefault(section, f) and claims.judge(section, f)
+    original = result.judge_claims  # patched where it is looked up: result imported it by name
+    result.judge_claims = lambda section, f: facts.setdefault(section, f) and registry.judge(section, f)
     try:
         for name, fn in sections.SECTIONS.items():
             fn(sections.Context(load_profile("laptop"), RunStore(committed), device="cpu", progress=False))
     finally:
-        sections.judge_claims = original
+        result.judge_claims = original
+    assert set(facts) == set(sections.SECTIONS)  # the patch fired for every section
     return facts
 
 
@@ -277,8 +280,8 @@ def test_a_rule_that_raises_fails_the_page_instead_of_becoming_a_verdict():
 
 
 def test_a_decision_never_asks_for_more_images_than_the_test_set_holds():
-    from rstlib import noise
-    from rstlib.verdicts import decision
+    from rstlib.paper.claims import noise
+    from rstlib.paper.claims.verdicts import decision
     g = noise.Gap(-4.0, 2.0, 1, 1000)  # one seed: the band is image noise only; ~15,400 images needed
     assert decision(g, -3.0).startswith("about ")
     assert "more than the test set's 10,000: images alone cannot decide it" in decision(g, -3.0, test_images=10_000)

@@ -5,8 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rstlib.judges import Facts, s4_adv_rtt_best, s4_rank_matches_robust, s4_skc_best
-from rstlib.verdicts import FAILS, HOLDS, INCONCLUSIVE
+from rstlib.paper.claims.facts import Facts
+from rstlib.paper.claims.rules_natural import s4_adv_rtt_best, s4_rank_matches_robust, s4_skc_best
+from rstlib.paper.claims.verdicts import FAILS, HOLDS, INCONCLUSIVE
 
 PANEL = "SmallCNN @ Fashion-MNIST"
 INITS = ["Signed Kaiming Constant", "Kaiming Normal", "Kaiming Uniform", "Xavier Normal"]
@@ -43,7 +44,7 @@ def test_init_ranking_reaches_all_three_outcomes():
     assert flat.verdict == INCONCLUSIVE
     (gap, _), = flat.tested
     assert gap.se > 0.2 and gap.unit == "in tau"
-    from rstlib.verdicts import deciding
+    from rstlib.paper.claims.verdicts import deciding
     assert "points" not in deciding(flat.tested, 10_000)  # what would decide it, in the unit of tau
 
 

@@ -3,13 +3,12 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 
 def rst(*args, runs):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "rstlib.cli", *args, "--runs", str(runs)],
+    return subprocess.run([sys.executable, "-m", "rstlib.cli.main", *args, "--runs", str(runs)],
                           capture_output=True, text=True, env=env, cwd=ROOT)
 
 

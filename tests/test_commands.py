@@ -7,13 +7,12 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 
 def rst(*args, runs, check=True):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-m", "rstlib.cli", *args, "--runs", str(runs)],
+    out = subprocess.run([sys.executable, "-m", "rstlib.cli.main", *args, "--runs", str(runs)],
                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=900)
     if check:
         assert out.returncode == 0, f"rst {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}"
@@ -104,7 +103,7 @@ def test_runs_lists_every_run_as_a_table_with_filters_and_json(runs):
 
 
 def test_plan_prints_a_nonzero_projection_for_the_laptop():
-    out = subprocess.run([sys.executable, "-m", "rstlib.cli", "plan", "--profile", "laptop"], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "rstlib.cli.main", "plan", "--profile", "laptop"], capture_output=True,
                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, timeout=600)
     assert out.returncode == 0, out.stderr
     assert "training runs" in out.stdout and "0.0 device-hours" not in out.stdout
@@ -134,12 +133,12 @@ def test_the_readme_paper_dry_run_answers_at_once_on_a_cpu(tmp_path):
 
 
 def test_a_measured_dry_run_times_each_network_within_its_budget():
-    from rstlib import plan
-    from rstlib.config import load_profile
+    from rstlib.config.profile import load_profile
+    from rstlib.paper import cost
     lines = []
     p = load_profile("paper")
-    runs_, evals, per = plan.section_plan(p, ["sec6"])
-    projection = plan.project(p, planned=(runs_, evals, per), measure=True, device="cpu", quick=True, budget_s=0.0,
+    runs_, evals, per = cost.section_plan(p, ["sec6"])
+    projection = cost.project(p, planned=(runs_, evals, per), measure=True, device="cpu", quick=True, budget_s=0.0,
                               say=lines.append)
     assert len(lines) == 1 and lines[0].startswith("timing one")  # one network timed, then the budget was spent
     assert "past the 0 s timing budget priced by FLOPs" in projection.basis and projection.total_hours > 0

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from rstlib.cli import main
-from rstlib.compare import compare_stores
+from rstlib.cli.main import main
+from rstlib.store.compare import compare_stores
 
 COMMITTED = Path(__file__).resolve().parents[1] / "runs"
 

@@ -31,7 +31,7 @@ def test_augmentation_keeps_shape_range_and_is_reproducible():
 
 
 def test_missing_dataset_names_how_to_get_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", tmp_path / "absent")
+    monkeypatch.setattr(data.readers, "DEBIAN_FASHION_MNIST", tmp_path / "absent")
     with pytest.raises(data.DatasetUnavailable, match="apt-get install dataset-fashion-mnist"):
         data.ensure_fashion_mnist(tmp_path / "root")
 

@@ -1,14 +1,13 @@
 import pytest
 import torch
 
-from rstlib.runner import model_run
-from rstlib.train import RunOptions
-
-from rstlib import experiments as ex
-from rstlib.bandits import Bandits, RandomNoise
-from rstlib.compat import advertorch
-from rstlib.evaluation import AttackSpec, Evaluator, craft, score
-from rstlib.store import RunStore
+from rstlib.attacks.bandits import Bandits, RandomNoise
+from rstlib.attacks.compat import advertorch
+from rstlib.evaluate.evaluator import AttackSpec, Evaluator, craft, score
+from rstlib.store.runstore import RunStore
+from rstlib.train import variants as ex
+from rstlib.train.loop import RunOptions
+from rstlib.train.runner import model_run
 
 CPU = RunOptions(device="cpu", progress=False, announce=False)
 
@@ -92,7 +91,7 @@ def test_second_evaluation_hits_the_cache(trained, monkeypatch):
 
 
 def test_bad_attack_inputs_are_refused():
-    from rstlib.config import ConfigError
+    from rstlib.config.profile import ConfigError
     with pytest.raises(ConfigError, match="unknown attack"):
         AttackSpec("fgsm-magic")
     with pytest.raises(ConfigError, match="from 0 to 255"):
@@ -104,7 +103,7 @@ def _pgd_by_the_book(model, x, y, attack, generator):
     onto [0, 1], a check after every step): the reference the fast loop must match bit for bit."""
     import torch.nn.functional as F
 
-    from rstlib.attacks import uniform_noise
+    from rstlib.attacks.pgd import uniform_noise
     eps, step = attack.eps, attack.step
 
     def project(v):
@@ -135,7 +134,7 @@ def _pgd_by_the_book(model, x, y, attack, generator):
 
 
 def test_the_fast_pgd_loop_gives_the_same_bits_as_pgd_written_plainly(trained):
-    from rstlib.attacks import PGD
+    from rstlib.attacks.pgd import PGD
     run, ev = trained
     model = ev.model(run).eval()
     x, y = next(iter(ev.loader("fashion_mnist")))

@@ -3,14 +3,14 @@ channels_last) must not change results: with bf16 off it matches the original co
 import sys
 
 import torch
-
 from conftest import ROOT
+
 from rstlib import data as datasets
-from rstlib.attacks import PGD
-from rstlib.inits import initialise
-from rstlib.masking import export_mask, masked_layers, set_remaining_ratio
-from rstlib.models import build_model
-from rstlib.train import precision_autocast, train_step
+from rstlib.attacks.pgd import PGD
+from rstlib.nets.inits import initialise
+from rstlib.nets.masking import export_mask, masked_layers, set_remaining_ratio
+from rstlib.nets.models import build_model
+from rstlib.train.loop import precision_autocast, train_step
 
 sys.path.insert(0, str(ROOT))
 from benchmarks.reference_design import reference_search_step, to_reference  # noqa: E402

@@ -16,25 +16,25 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run_dir
-from rstlib.cli import main
-from rstlib.config import ConfigError, load_profiles
-from rstlib.store import RunStore
+
+from rstlib.cli.main import main
+from rstlib.config.profile import ConfigError, load_profiles
+from rstlib.store.runstore import RunStore
 
 SMOKE = ["--profile", "smoke", "--device", "cpu", "--no-progress"]
 
 
 def rst(*args, env=None, drop_privileges=False, timeout=300):
     env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    cmd = [sys.executable, "-m", "rstlib.cli", *args]
+    cmd = [sys.executable, "-m", "rstlib.cli.main", *args]
     if drop_privileges:  # root without capabilities: permission bits apply as to any user
         cmd = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", *cmd]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout)
 
 
 def rst_in_process(capsys, *args) -> tuple[int, str, str]:
-    """`rst` through `rstlib.cli.main` (what the console script runs), without a new interpreter."""
+    """`rst` through `rstlib.cli.main.main` (what the console script runs), without a new interpreter."""
     try:
         code = main(list(args))
     except SystemExit as e:  # argparse's own errors
@@ -104,10 +104,11 @@ def test_compare_refuses_a_tolerance_that_is_not_a_finite_number(runs, capsys, t
 
 
 def test_the_python_api_and_notebook_parameters_refuse_the_same_numbers(smoke, runs):
-    from rstlib import AttackSpec, sections
-    from rstlib.book import Page
-    from rstlib.evaluation import Evaluator
-    from rstlib.experiments import search_config
+    from rstlib import AttackSpec
+    from rstlib.book.pages import Page
+    from rstlib.evaluate.evaluator import Evaluator
+    from rstlib.paper import sections
+    from rstlib.train.variants import search_config
     with pytest.raises(ConfigError, match="eps .* finite"):
         AttackSpec("pgd20", eps=float("nan"))
     with pytest.raises(ConfigError, match="seed must be a whole number >= 0"):
@@ -264,7 +265,7 @@ def test_repair_removes_temporaries_of_dead_writers_only_and_verifies_weights(ru
 
 
 def test_a_wrongly_typed_config_in_a_folder_of_its_own_hash_is_damaged_not_a_traceback(runs, capsys):
-    from rstlib.config import config_hash
+    from rstlib.config.profile import config_hash
     run = run_dir(runs, 10)
     config = json.loads((run / "config.json").read_text())
     config["train"] = "x"
@@ -280,8 +281,8 @@ def test_a_wrongly_typed_config_in_a_folder_of_its_own_hash_is_damaged_not_a_tra
 
 
 def test_an_attack_that_returns_nan_images_is_refused_and_nothing_is_cached(runs, capsys, monkeypatch):
-    from rstlib import attacks
-    monkeypatch.setattr(attacks.PGD, "__call__", lambda self, model, x, y, generator=None: torch_full_nan(x))
+    from rstlib.attacks import pgd
+    monkeypatch.setattr(pgd.PGD, "__call__", lambda self, model, x, y, generator=None: torch_full_nan(x))
     before = snapshot(runs)
     code, _, err = rst_in_process(capsys, "eval", "--ratio", "10", "--attack", "pgd20-margin", *SMOKE,
                                   "--runs", str(runs))
@@ -295,7 +296,8 @@ def torch_full_nan(x):
 
 
 def _fashion_copy(tmp_path) -> Path:
-    from rstlib.data import FASHION_FILES, data_root, ensure_fashion_mnist
+    from rstlib.data.readers import FASHION_FILES, ensure_fashion_mnist
+    from rstlib.data.specs import data_root
     raw = tmp_path / "data" / "FashionMNIST" / "raw"
     raw.mkdir(parents=True)
     source = ensure_fashion_mnist(data_root())
@@ -358,7 +360,7 @@ def test_a_poisoned_cifar_folder_runs_no_code(tmp_path, monkeypatch, capsys, md5
         (folder / name).write_bytes(pickle.dumps({"data": _Touch(marker), "labels": [0]}))
     if md5_matches:
         md5 = {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in folder.iterdir()}
-        monkeypatch.setattr(data, "expected_md5", lambda name: md5)
+        monkeypatch.setattr(data.readers, "expected_md5", lambda name: md5)
     monkeypatch.setenv("RST_DATA", str(tmp_path / "data"))
     data._load_full.cache_clear()
     try:
@@ -375,7 +377,7 @@ def test_a_poisoned_cifar_folder_runs_no_code(tmp_path, monkeypatch, capsys, md5
 def test_an_unreachable_download_host_is_said_at_once_and_leaves_no_empty_folder(tmp_path, monkeypatch, capsys,
                                                                                   dataset):
     from rstlib import data
-    monkeypatch.setattr(data, "reachable", lambda host, timeout=None: False)
+    monkeypatch.setattr(data.readers, "reachable", lambda host, timeout=None: False)
     monkeypatch.setenv("RST_DATA", str(tmp_path / "data"))
     data._load_full.cache_clear()
     t = time.time()
@@ -438,7 +440,7 @@ def test_a_search_killed_at_a_random_point_resumes_to_the_identical_model(finish
     root = tmp_path / "runs"
     delay = random.Random(kill_seed).uniform(0.0, 3.5)  # the search itself takes about 4 s
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "rstlib.cli", "search", "--ratio", "10", *SMOKE, "--runs", str(root)],
+    proc = subprocess.Popen([sys.executable, "-m", "rstlib.cli.main", "search", "--ratio", "10", *SMOKE, "--runs", str(root)],
                             env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while not list(root.glob("*/status.json")) and proc.poll() is None:
@@ -463,7 +465,7 @@ def test_a_search_killed_at_a_random_point_resumes_to_the_identical_model(finish
 def test_a_full_disk_during_a_checkpoint_write_leaves_nothing_half_written_and_resumes(finished, tmp_path, monkeypatch, capsys):
     import errno
 
-    import rstlib.store
+    import rstlib.store.runstore
     real_fsync = os.fsync
     writes = {"n": 0}
 
@@ -475,14 +477,14 @@ def test_a_full_disk_during_a_checkpoint_write_leaves_nothing_half_written_and_r
         return real_fsync(fd)
 
     root = tmp_path / "runs"
-    monkeypatch.setattr(rstlib.store.os, "fsync", fsync_on_a_full_disk)
+    monkeypatch.setattr(rstlib.store.runstore.os, "fsync", fsync_on_a_full_disk)
     code, _, err = rst_in_process(capsys, "search", "--ratio", "10", *SMOKE, "--runs", str(root))
     one_line_error(code, err, "No space left on device")
     assert "ckpt-0001.pt" in err and "free some space" in err
     assert not list(root.rglob(".*.tmp*")), "a half-written temporary file was left behind"
     assert [p.name for p in run_dir(root, 10).glob("ckpt-*.pt")] == ["ckpt-0000.pt"]
     assert rst("runs", "--runs", str(root)).stdout.count("failed") == 1
-    monkeypatch.setattr(rstlib.store.os, "fsync", real_fsync)
+    monkeypatch.setattr(rstlib.store.runstore.os, "fsync", real_fsync)
     code, _, err = rst_in_process(capsys, "search", "--ratio", "10", *SMOKE, "--runs", str(root))
     assert code == 0, err
     assert model_sha(root) == model_sha(finished)
@@ -504,11 +506,11 @@ def test_a_real_full_tmpfs_gives_one_line_and_the_run_resumes_when_space_is_free
     script = f"""
 set -u
 mount -t tmpfs -o size=200k tmpfs {mount}
-{sys.executable} -m rstlib.cli search --ratio 10 {' '.join(SMOKE)} --runs {mount}/runs
+{sys.executable} -m rstlib.cli.main search --ratio 10 {' '.join(SMOKE)} --runs {mount}/runs
 echo "exit=$?"
 find {mount}/runs -name '.*.tmp*' | sed 's/^/left: /'
 mount -o remount,size=8m {mount}
-{sys.executable} -m rstlib.cli search --ratio 10 {' '.join(SMOKE)} --runs {mount}/runs > /dev/null
+{sys.executable} -m rstlib.cli.main search --ratio 10 {' '.join(SMOKE)} --runs {mount}/runs > /dev/null
 echo "resumed=$?"
 cat {mount}/runs/*/model.pt.sha256; echo
 """

@@ -1,9 +1,18 @@
 import pytest
 import torch
 
-from rstlib.masking import (MaskedConv2d, MaskedLinear, export_mask, import_mask, kept_count,
-                            masked_layers, set_remaining_ratio, sparsity_report, topk_mask)
-from rstlib.models import build_model
+from rstlib.nets.masking import (
+    MaskedConv2d,
+    MaskedLinear,
+    export_mask,
+    import_mask,
+    kept_count,
+    masked_layers,
+    set_remaining_ratio,
+    sparsity_report,
+    topk_mask,
+)
+from rstlib.nets.models import build_model
 
 
 @pytest.mark.parametrize("ratio", [1, 5, 10, 30, 50, 100])
@@ -58,7 +67,7 @@ def test_fixed_mask_finetuning_trains_weights_not_scores():
 
 
 def test_mask_is_reused_across_attack_steps_and_recomputed_after_an_optimiser_step():
-    from rstlib.attacks import PGD
+    from rstlib.attacks.pgd import PGD
     model = build_model("cnn_small", "fashion_mnist", masked=True, width=0.25)
     set_remaining_ratio(model, 10)
     for n, p in model.named_parameters():

@@ -2,9 +2,9 @@ import pytest
 import torch
 import torch.nn as nn
 
-from rstlib.inits import INITS, initialise
-from rstlib.masking import MaskedLayer, masked_layers
-from rstlib.models import build_model
+from rstlib.nets.inits import INITS, initialise
+from rstlib.nets.masking import MaskedLayer, masked_layers
+from rstlib.nets.models import build_model
 
 
 @pytest.mark.parametrize("arch,dataset,width,shape", [

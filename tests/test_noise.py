@@ -1,11 +1,11 @@
-"""The book's noise model for gaps (rstlib.noise): a hand computation, the unpaired error it
+"""The book's noise model for gaps (rstlib.paper.claims.noise): a hand computation, the unpaired error it
 replaces, and coverage in simulation (two correlated models over seeds and images)."""
 import math
 
 import numpy as np
 import pytest
 
-from rstlib import noise
+from rstlib.paper.claims import noise
 
 
 def test_paired_gap_of_one_seed_by_hand():

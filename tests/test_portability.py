@@ -5,16 +5,16 @@ import subprocess
 
 import pytest
 import torch
-
 from conftest import ROOT, run_dir, tiny_profile
-from rstlib import experiments as ex
-from rstlib import platform
-from rstlib.config import ConfigError, Precision, load_profiles
-from rstlib.evaluation import AttackSpec
-from rstlib.runner import model_run
-from rstlib.pages import plan
-from rstlib.sections import Context
-from rstlib.train import RunOptions
+
+from rstlib.config.profile import ConfigError, Precision, load_profiles
+from rstlib.evaluate.evaluator import AttackSpec
+from rstlib.paper.plan import plan
+from rstlib.paper.sections import Context
+from rstlib.runtime import device as runtime_device
+from rstlib.train import variants as ex
+from rstlib.train.loop import RunOptions
+from rstlib.train.runner import model_run
 
 CPU = RunOptions(device="cpu", progress=False, announce=False)
 
@@ -28,10 +28,10 @@ def _plan_ids(profile):
 @pytest.mark.parametrize("name", ["paper", "gpu-night", "laptop", "smoke"])
 def test_every_planned_run_id_is_the_same_with_and_without_bf16_hardware(name, monkeypatch):
     profile = load_profiles()[name]
-    monkeypatch.setattr(platform, "bf16_supported", lambda device="auto": True)
+    monkeypatch.setattr(runtime_device, "bf16_supported", lambda device="auto": True)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     with_bf16 = _plan_ids(profile)
-    monkeypatch.setattr(platform, "bf16_supported", lambda device="auto": False)
+    monkeypatch.setattr(runtime_device, "bf16_supported", lambda device="auto": False)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     without = _plan_ids(profile)
     assert with_bf16 == without and len(with_bf16[0]) > 5
@@ -55,8 +55,8 @@ def test_precision_is_part_of_the_identity(smoke):
 
 
 def test_bf16_on_hardware_without_it_is_refused_in_one_line(monkeypatch, capsys, tmp_path):
-    from rstlib.cli import main
-    monkeypatch.setattr(platform, "bf16_supported", lambda device="auto": False)
+    from rstlib.cli.main import main
+    monkeypatch.setattr(runtime_device, "bf16_supported", lambda device="auto": False)
     code = main(["search", "--profile", "smoke", "--ratio", "10", "--precision", "bf16", "--device", "cpu",
                  "--runs", str(tmp_path / "runs")])
     err = capsys.readouterr().err
@@ -82,13 +82,13 @@ def test_committed_results_without_weights_are_loaded_not_retrained(smoke, store
     run = store.dir(config)
     for weights in run.path.glob("*.pt*"):
         weights.unlink()
-    import rstlib.train
-    monkeypatch.setattr(rstlib.train, "_train", lambda *a, **k: pytest.fail("trained again"))
+    import rstlib.train.loop
+    monkeypatch.setattr(rstlib.train.loop, "_train", lambda *a, **k: pytest.fail("trained again"))
     again = Context(p, store, device="cpu", progress=False, announce=False)
     assert again.natural(config) == natural and again.accuracy(config) == robust
     check = Context(p, store, dry_run=True)
     check.accuracy(config)
-    from rstlib.bill import work_ahead
+    from rstlib.paper.bill import work_ahead
     ahead = work_ahead(p, store, planned=(check.planned_runs, check.planned_evals), device="cpu")
     assert ahead.nothing_to_compute and "nothing to compute" in ahead.report()
     # a new evaluation needs the weights: the bill says it will retrain them, and it does
@@ -108,8 +108,8 @@ def test_retraining_committed_results_keeps_the_recorded_metrics_byte_for_byte(s
 
 
 def test_page_records_are_deterministic_and_volatile_state_is_ignored_by_git(smoke, store, monkeypatch):
-    from rstlib.book import Page
-    from rstlib.sections import SectionResult
+    from rstlib.book.pages import Page
+    from rstlib.paper.sections.result import SectionResult
     page = Page("smoke", "cpu")
     page.ctx.store = store
     monkeypatch.delenv("RST_BOOK_BUILD", raising=False)  # a page run by hand: an untracked record
@@ -132,10 +132,11 @@ def test_page_records_are_deterministic_and_volatile_state_is_ignored_by_git(smo
 
 
 def test_importing_rstlib_pins_the_cpu_code_paths_and_leaves_a_users_choice():
-    """The AVX2 paths of ATen, oneDNN and MKL (rstlib.numerics), set before torch computes."""
+    """The AVX2 paths of ATen, oneDNN and MKL (rstlib.runtime.numerics), set before torch computes."""
     import os
     import sys
-    from rstlib.numerics import PINNED
+
+    from rstlib.runtime.numerics import PINNED
     env = {k: v for k, v in os.environ.items() if k not in PINNED}
     code = "import rstlib, os, torch; torch.ones(2) @ torch.ones(2); print(os.environ['MKL_CBWR'], " \
            "os.environ['ONEDNN_MAX_CPU_ISA'], torch.backends.cpu.get_cpu_capability())"
@@ -152,6 +153,7 @@ def test_a_committed_run_that_retrains_to_other_weights_says_so_and_records_its_
     """Weights name every cached evaluation: a retrain that does not reproduce the recorded sha256
     (another CPU's arithmetic) is said in one line, with both arithmetics, never silently."""
     import json
+
     import rstlib
     run = run_dir(runs, 30)
     metrics = json.loads((run / "metrics.json").read_text())

@@ -1,20 +1,19 @@
 import pytest
 import torch
-
 from conftest import tiny_profile
-from rstlib.runner import model_run
-from rstlib.train import RunOptions
 
-from rstlib import experiments as ex
-from rstlib.evaluation import AttackSpec, Evaluator
-from rstlib.r2s import R2S, evaluate_r2s, shared_random_weights
+from rstlib.evaluate.evaluator import AttackSpec, Evaluator
+from rstlib.evaluate.r2s import R2S, evaluate_r2s, shared_random_weights
+from rstlib.train import variants as ex
+from rstlib.train.loop import RunOptions
+from rstlib.train.runner import model_run
 
 CPU = RunOptions(device="cpu", progress=False, announce=False)
 
 
 @pytest.fixture(scope="module")
 def rsts(tmp_path_factory, smoke):
-    from rstlib.store import RunStore
+    from rstlib.store.runstore import RunStore
     store = RunStore(tmp_path_factory.mktemp("r2s") / "runs")
     runs = {f"{r}%": model_run(store, ex.search_config(smoke, "fashion_mnist", "cnn_small", r), CPU) for r in (10, 30, 50)}
     return store, runs
@@ -47,7 +46,7 @@ def test_r2s_module_draws_members_per_batch_or_per_sample(rsts):
 
 
 def test_r2s_refuses_candidates_from_different_random_networks(smoke, tmp_path):
-    from rstlib.store import RunStore
+    from rstlib.store.runstore import RunStore
     store = RunStore(tmp_path / "runs")
     p = tiny_profile(smoke, epochs=1)
     a = model_run(store, ex.search_config(p, "fashion_mnist", "cnn_small", 10, seed=0), CPU)

@@ -18,10 +18,10 @@ def committed():
 
 def _laptop_section(name):
     """The book's section at the laptop profile, from the committed store (loads, computes nothing)."""
-    from rstlib.config import load_profile
-    from rstlib.context import Context
-    from rstlib.sections import SECTIONS
-    from rstlib.store import RunStore
+    from rstlib.config.profile import load_profile
+    from rstlib.paper.context import Context
+    from rstlib.paper.sections import SECTIONS
+    from rstlib.store.runstore import RunStore
     return SECTIONS[name](Context(load_profile("laptop"), RunStore(COMMITTED), device="cpu", progress=False))
 
 
@@ -108,8 +108,8 @@ def test_runs_table_sorts_ratios_as_numbers_and_names_the_profile():
 def test_profile_of_a_changed_config_is_none(smoke):
     import dataclasses
 
-    from rstlib import experiments as ex
-    from rstlib.results_table import profile_of
+    from rstlib.results import profile_of
+    from rstlib.train import variants as ex
     c = ex.search_config(smoke, "fashion_mnist", "cnn_small", 10)
     assert profile_of(c.to_dict()) == "smoke"
     changed = dataclasses.replace(c, train=dataclasses.replace(c.train, epochs=c.train.epochs + 1))

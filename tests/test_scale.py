@@ -3,9 +3,10 @@ fitted trend that says what it can and cannot say (the page itself runs in test_
 import pandas as pd
 import pytest
 
-from rstlib import experiments as ex
-from rstlib import scale
-from rstlib.config import ConfigError, Ladder, LadderPoint, load_ladder, load_profile
+from rstlib.config.ladder import Ladder, LadderPoint, load_ladder
+from rstlib.config.profile import ConfigError, load_profile
+from rstlib.paper import scale
+from rstlib.train import variants as ex
 
 
 def test_a_ladder_point_is_its_base_profile_with_two_knobs_replaced():

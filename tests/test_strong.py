@@ -3,14 +3,14 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import tiny_profile
-from rstlib import experiments as ex
-from rstlib.evaluation import AttackSpec, Evaluator, pack_bits, unpack_bits
-from rstlib.r2s import evaluate_r2s
-from rstlib.runner import model_run
-from rstlib.store import RunStore
-from rstlib.train import RunOptions
+
+from rstlib.evaluate.evaluator import AttackSpec, Evaluator, pack_bits, unpack_bits
+from rstlib.evaluate.r2s import evaluate_r2s
+from rstlib.store.runstore import RunStore
+from rstlib.train import variants as ex
+from rstlib.train.loop import RunOptions
+from rstlib.train.runner import model_run
 
 CPU = RunOptions(device="cpu", progress=False, announce=False)
 

@@ -5,14 +5,13 @@ import subprocess
 import time
 
 import pytest
-
 from conftest import tiny_profile
-from rstlib import experiments as ex
-from rstlib.config import ConfigError
-from rstlib.pages import plan
-from rstlib.store import RunStore
-from rstlib.sweep import parse_time_limit, sweep, waves
 
+from rstlib.config.profile import ConfigError
+from rstlib.paper.plan import plan
+from rstlib.paper.sweep import parse_time_limit, sweep, waves
+from rstlib.store.runstore import RunStore
+from rstlib.train import variants as ex
 
 
 def _slurm_up() -> bool:
@@ -133,6 +132,7 @@ def test_a_sweeps_evaluation_task_takes_the_profile_object_not_its_name(smoke, t
     """A profile edited in Python (no entry of that name in _config.yml) reaches the evaluation
     task as it is: the task never reloads it by name. The scale page's task finds no ladder for it."""
     import dataclasses
-    from rstlib.sweep import SectionTask
+
+    from rstlib.paper.sweep import SectionTask
     edited = dataclasses.replace(smoke, name="edited-in-python")
     assert SectionTask()("scale", edited, str(tmp_path / "runs"), 0, "cpu") == {"section": "scale", "points": 0}

@@ -1,11 +1,11 @@
-"""The book's one table style (rstlib.tables): headers in the paper's words, no 0..N index, one
+"""The book's one table style (rstlib.book.tables): headers in the paper's words, no 0..N index, one
 number format per column, "–" for missing cells, verdict badges, the same HTML for the same table."""
 import re
 
 import numpy as np
 import pandas as pd
 
-from rstlib import tables
+from rstlib.book import tables
 
 FORBIDDEN = re.compile(r"_eps|_minus_|rst_\d|dense_adv|pgd20_|>\s*(nan|NaN|None|&lt;NA&gt;)\s*<")
 
@@ -54,8 +54,8 @@ def test_verdicts_are_badges_and_the_same_table_gives_the_same_html():
 
 
 def test_sec2_settings_are_one_row_per_setting_and_one_column_per_profile():
-    from rstlib.config import load_profiles
-    from rstlib.settings_tables import candidate_sets, profile_tables, ratios, written
+    from rstlib.book.settings_tables import candidate_sets, profile_tables, ratios, written
+    from rstlib.config.profile import load_profiles
     assert (written(1000.0), written(0.0005), written(True), written(None)) == ("1,000", "0.0005", "on", "all")
     assert ratios([5.0, 10.0, 30.0]) == "5, 10, 30%"
     assert candidate_sets([(3.0, 5.0, 7.0, 10.0), (5.0, 10.0)]) == "{3, 5, 7, 10}%, {5, 10}%"

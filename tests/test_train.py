@@ -7,14 +7,12 @@ import time
 
 import pytest
 import torch
-
 from conftest import ROOT, tiny_profile
-from rstlib.runner import model_run
-from rstlib.train import RunOptions
 
-from rstlib import experiments as ex
-from rstlib.store import CorruptCheckpoint, load_tensor_file
-from rstlib.train import learning_rate, load_run_model
+from rstlib.store.weights import CorruptCheckpoint, load_tensor_file
+from rstlib.train import variants as ex
+from rstlib.train.loop import RunOptions, learning_rate, load_run_model
+from rstlib.train.runner import model_run
 
 CPU = RunOptions(device="cpu", progress=False, announce=False)
 
@@ -36,9 +34,9 @@ def test_smoke_search_learns_well_above_chance(smoke, store):
 def test_finished_run_is_loaded_not_retrained(smoke, store, monkeypatch):
     config = ex.search_config(tiny_profile(smoke, epochs=1), "fashion_mnist", "cnn_small", 10)
     first = model_run(store, config, CPU)
-    import rstlib.runner
+    import rstlib.train.runner
     # patched where it is looked up: runner imported `execute` by name
-    monkeypatch.setattr(rstlib.runner, "execute", lambda *a, **k: pytest.fail("trained again"))
+    monkeypatch.setattr(rstlib.train.runner, "execute", lambda *a, **k: pytest.fail("trained again"))
     second = model_run(store, config, CPU)
     assert second.path == first.path and second.metrics() == first.metrics()
     model = load_run_model(second)
@@ -80,8 +78,8 @@ def test_rtt_searches_a_mask_over_trained_dense_weights(smoke, store):
             assert torch.equal(state[k], v)  # weights frozen during the RTT's search
 
 
-WORKER = ("import json, sys; from rstlib.config import RunConfig; from rstlib.store import RunStore; "
-          "from rstlib.runner import model_run; from rstlib.train import RunOptions; "
+WORKER = ("import json, sys; from rstlib.config.profile import RunConfig; from rstlib.store.runstore import RunStore; "
+          "from rstlib.train.runner import model_run; from rstlib.train.loop import RunOptions; "
           "model_run(RunStore(sys.argv[2]), RunConfig.from_dict(json.load(open(sys.argv[1]))), "
           "RunOptions(device='cpu', progress=False, announce=False))")
 
@@ -114,7 +112,7 @@ def test_killed_run_resumes_to_the_same_result(smoke, store, tmp_path):
     out, _ = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, out
     assert "resumed after epoch" in run.log_path.read_text()
-    from rstlib.store import RunStore
+    from rstlib.store.runstore import RunStore
     reference = model_run(RunStore(tmp_path / "reference"), config, CPU)
     assert _comparable(run.metrics()) == _comparable(reference.metrics())
     assert torch.equal(run.load_model_state()["model"]["net.fc.scores"],

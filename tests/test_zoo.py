@@ -7,7 +7,6 @@ import re
 
 import pytest
 import torch
-
 from conftest import ROOT, run_dir
 
 SMOKE = ["--profile", "smoke", "--device", "cpu", "--no-progress"]
@@ -79,7 +78,7 @@ def test_load_r2s_is_one_module_drawing_a_member_per_input(runs):
 
 
 def test_rst_eval_run_id_reads_the_cached_evaluation(runs, capsys):
-    from rstlib.cli import main
+    from rstlib.cli.main import main
     evals = run_dir(runs, 10) / "evals"
     cached = {p.name: p.read_text() for p in evals.glob("*.json")}
     code = main(["eval", "--run", run_dir(runs, 10).name[-12:], "--device", "cpu", "--no-progress", "--runs", str(runs)])

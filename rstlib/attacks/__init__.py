@@ -1,0 +1,1 @@
+"""Attacks: PGD (training and PGD-20), Bandits-TD, and the AdverTorch shim."""

@@ -1,0 +1,302 @@
+"""Typed configuration: profiles from `_config.yml` and the frozen run description whose hash
+names a run directory."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rstlib import data
+from rstlib.config.knobs import SectionKnobs, section_knobs
+from rstlib.config.params import check_number, check_ratio
+from rstlib.errors import ConfigError
+from rstlib.nets import inits, models
+
+__all__ = ["ConfigError", "Profile", "RunConfig", "TrainSettings", "EvalSettings", "Precision", "FastPath",
+           "load_profile", "load_profiles", "check_ratio", "config_hash"]
+
+KINDS = ("search", "dense", "finetune", "rtt")
+PRECISIONS = ("fp32", "bf16")
+ATTACKS = ("none", "pgd", "fgsm-rs")
+SCHEDULES = ("piecewise", "cosine")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Optimisation recipe of one training variant (Sec. 2 of the supplement)."""
+    epochs: int
+    batch_size: int
+    lr: float
+    momentum: float
+    weight_decay: float
+    schedule: str
+    attack: str
+    eps: float  # 1/255 pixel units
+    step: float  # 1/255 pixel units
+    steps: int
+
+    def __post_init__(self):
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"unknown schedule {self.schedule!r}; choose one of {SCHEDULES}")
+        if self.attack not in ATTACKS:
+            raise ConfigError(f"unknown training attack {self.attack!r}; choose one of {ATTACKS}")
+        for name in ("epochs", "batch_size"):
+            check_number(getattr(self, name), f"training {name}", minimum=1, whole=True)
+        check_number(self.steps, "training attack steps", minimum=0, whole=True)
+        check_number(self.lr, "learning rate lr", above=0)
+        check_number(self.momentum, "momentum", minimum=0, maximum=1)
+        check_number(self.weight_decay, "weight_decay", minimum=0)
+        check_number(self.eps, "training eps (1/255 units)", minimum=0)
+        check_number(self.step, "training attack step (1/255 units)", minimum=0)
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    """PGD-20 evaluation budget (1/255 units), and the subsets of the strong figure: APGD-T on the
+    first `apgd_t_images` attacked images of a model, AutoAttack rand on the first
+    `aa_rand_images` of an R2S set (0: left out)."""
+    eps: float
+    step: float
+    steps: int
+    batch_size: int
+    apgd_t_images: int = 0
+    aa_rand_images: int = 0
+
+    def __post_init__(self):
+        check_number(self.eps, "evaluation eps (1/255 units)", minimum=0)
+        check_number(self.step, "evaluation step (1/255 units)", minimum=0)
+        check_number(self.steps, "evaluation steps", minimum=1, whole=True)
+        check_number(self.batch_size, "evaluation batch_size", minimum=1, whole=True)
+        check_number(self.apgd_t_images, "evaluation apgd_t_images", minimum=0, whole=True)
+        check_number(self.aa_rand_images, "evaluation aa_rand_images", minimum=0, whole=True)
+
+
+@dataclass(frozen=True)
+class FastPath:
+    """Speed switches that do not change the method's arithmetic (and so not a run's identity):
+    memory layout and graph compilation. Precision is part of the experiment: see `Precision`."""
+    channels_last: bool = False
+    compile: bool = False
+
+
+def check_precision(value: Any, where: str = "precision") -> str:
+    if value not in PRECISIONS:
+        raise ConfigError(f"{where} must be one of {PRECISIONS}, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Arithmetic of each training kind, stated by the profile and never detected from the
+    machine: it enters each run's identity. Evaluation attacks always run in fp32. Methods that a
+    table compares (RST vs dense vs fine-tuned vs RTT) should share one precision."""
+    search: str = "fp32"
+    dense: str = "fp32"
+    finetune: str = "fp32"
+    rtt: str = "fp32"
+
+    def __post_init__(self):
+        for kind in KINDS:
+            check_precision(getattr(self, kind), f"precision.{kind}")
+
+    def of(self, kind: str) -> str:
+        return getattr(self, kind)
+
+    def uniform(self) -> str | None:
+        """The one precision of every kind, or None when the kinds differ."""
+        values = {getattr(self, k) for k in KINDS}
+        return values.pop() if len(values) == 1 else None
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    datasets: tuple[str, ...]
+    second_task: str
+    archs: dict[str, float]
+    n_train: int | None
+    n_test: int | None
+    eval_n_test: int | None
+    search: TrainSettings
+    dense: TrainSettings
+    finetune: TrainSettings
+    lr_overrides: dict[str, float]
+    evaluation: EvalSettings
+    precision: Precision
+    fast: FastPath
+    sections: SectionKnobs
+
+    def lr_for(self, settings: TrainSettings, dataset: str) -> TrainSettings:
+        """The recipe with the dataset's learning-rate override applied (SVHN: 0.01)."""
+        if dataset in self.lr_overrides:
+            return dataclasses.replace(settings, lr=float(self.lr_overrides[dataset]))
+        return settings
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that determines a training run's result. Its hash names the run directory.
+
+    kind: search (RST: scores trained over frozen random weights), dense (weights trained),
+    finetune (mask fixed, weights trained), rtt (mask search over trained dense weights).
+    `parent` is the config of the run this one starts from (finetune: the RST search;
+    rtt: the dense run), so a child's identity includes its parent's.
+    """
+    kind: str
+    dataset: str
+    arch: str
+    width: float
+    seed: int
+    train: TrainSettings
+    ratio: float = 100.0  # remaining ratio in percent (100 = dense)
+    init: str = "signed_kaiming_constant"
+    n_train: int | None = None
+    n_test: int | None = None
+    finetune_weights: str | None = None  # inherit | reinit (finetune only)
+    parent: "RunConfig | None" = None
+    precision: str = "fp32"  # fp32 | bf16 (autocast of the whole training step); from the profile
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ConfigError(f"unknown run kind {self.kind!r}; choose one of {KINDS}")
+        data.check_dataset(self.dataset)
+        models.check_arch(self.arch)
+        inits.check_init(self.init)
+        check_ratio(self.ratio)
+        check_precision(self.precision)
+        check_number(self.width, "width multiplier", above=0)
+        check_number(self.seed, "seed", minimum=0, whole=True)
+        for name in ("n_train", "n_test"):
+            if getattr(self, name) is not None:
+                check_number(getattr(self, name), name, minimum=1, whole=True)
+        if self.kind == "finetune":
+            if self.finetune_weights not in ("inherit", "reinit"):
+                raise ConfigError("finetune needs finetune_weights = 'inherit' or 'reinit'")
+            if self.parent is None or self.parent.kind != "search":
+                raise ConfigError("finetune needs the RST search run as parent")
+        if self.kind == "rtt" and (self.parent is None or self.parent.kind != "dense"):
+            raise ConfigError("rtt needs the dense training run as parent")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
+        d = dict(d)
+        d["train"] = TrainSettings(**d["train"])
+        if d.get("parent") is not None:
+            d["parent"] = cls.from_dict(d["parent"])
+        return cls(**d)
+
+    def run_id(self) -> str:
+        """Readable prefix + 12 hex digits of the config's hash."""
+        return f"{self.readable_name()}-{config_hash(self.to_dict())}"
+
+    def readable_name(self) -> str:
+        name = f"{self.kind}-{self.dataset}-{self.arch}"
+        if self.kind == "dense":
+            name += "-adv" if self.train.attack != "none" else "-nat"
+        else:
+            name += f"-r{self.ratio:g}"
+        if self.kind == "finetune":
+            name += f"-{self.finetune_weights}"
+        if self.kind == "rtt":
+            name += "-from-adv" if self.parent.train.attack != "none" else "-from-nat"
+        if self.precision != "fp32":
+            name += f"-{self.precision}"
+        return f"{name}-s{self.seed}"
+
+
+def config_hash(d: dict[str, Any]) -> str:
+    blob = json.dumps(d, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def find_config_file() -> Path:
+    """`$RST_CONFIG`, else `_config.yml` in the working directory or a parent, else the one
+    beside the package (a source checkout)."""
+    env = os.environ.get("RST_CONFIG")
+    if env:
+        return Path(env)
+    for d in [Path.cwd(), *Path.cwd().parents]:
+        if (d / "_config.yml").is_file() and "profiles" in (d / "_config.yml").read_text():
+            return d / "_config.yml"
+    return Path(__file__).resolve().parents[2] / "_config.yml"
+
+
+def load_profiles(path: Path | None = None) -> dict[str, Profile]:
+    path = path or find_config_file()
+    if not path.is_file():
+        raise ConfigError(f"no profile file at {path}; set RST_CONFIG to the project's _config.yml")
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path} is not valid YAML{where}: {getattr(e, 'problem', None) or e}") from None
+    except OSError as e:
+        raise ConfigError(f"cannot read {path}: {e.strerror}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("profiles"), dict):
+        raise ConfigError(f"{path} has no 'profiles:' mapping; see the project's _config.yml")
+    return {name: _profile_from_dict(name, spec, path) for name, spec in doc["profiles"].items()}
+
+
+def load_profile(name: str, path: Path | None = None) -> Profile:
+    profiles = load_profiles(path)
+    if name not in profiles:
+        raise ConfigError(f"unknown profile {name!r}; choose one of {sorted(profiles)}")
+    return profiles[name]
+
+
+def default_profile_name() -> str:
+    """`paper` when CUDA is available, else `laptop`."""
+    import torch
+    return "paper" if torch.cuda.is_available() else "laptop"
+
+
+def _precision(name: str, spec: dict[str, Any]) -> Precision:
+    given = spec.get("precision")
+    if not isinstance(given, dict) or set(given) != set(KINDS):
+        raise ConfigError(f"profile {name!r} must state the precision of every training kind, e.g. "
+                          f"precision: {{search: fp32, dense: fp32, finetune: fp32, rtt: fp32}}")
+    return Precision(**given)
+
+
+def _profile_from_dict(name: str, spec: dict[str, Any], path: Path | str = "_config.yml") -> Profile:
+    try:
+        return Profile(
+            name=name,
+            description=spec.get("description", ""),
+            datasets=tuple(spec["datasets"]),
+            second_task=spec["second_task"],
+            archs={k: check_number(v, f"archs.{k} (width)", above=0) for k, v in spec["archs"].items()},
+            n_train=_optional_count(spec.get("n_train"), "n_train"),
+            n_test=_optional_count(spec.get("n_test"), "n_test"),
+            eval_n_test=_optional_count(spec.get("eval_n_test"), "eval_n_test"),
+            search=TrainSettings(**spec["search"]),
+            dense=TrainSettings(**spec["dense"]),
+            finetune=TrainSettings(**spec["finetune"]),
+            lr_overrides={k: check_number(v, f"lr_overrides.{k}", above=0)
+                          for k, v in (spec.get("lr_overrides") or {}).items()},
+            evaluation=EvalSettings(**spec["evaluation"]),
+            precision=_precision(name, spec),
+            fast=FastPath(**spec.get("fast", {})),
+            sections=section_knobs(name, spec.get("sections"), path),
+        )
+    except (KeyError, TypeError, AttributeError) as e:
+        raise ConfigError(f"profile {name!r} in {path} is malformed: {type(e).__name__} {e}") from None
+    except ConfigError as e:
+        message = str(e)  # the sections' knobs name the profile and file themselves
+        raise ConfigError(message if message.startswith("profile ") else f"profile {name!r} in {path}: {message}") from None
+
+
+def _optional_count(value: Any, name: str) -> int | None:
+    return None if value is None else check_number(value, name, minimum=1, whole=True)
+

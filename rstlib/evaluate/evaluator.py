@@ -1,0 +1,329 @@
+"""Robustness evaluation of stored runs: PGD-20, CW-L2 / CW-Inf (AdverTorch), AutoAttack
+(standard), Bandits; transfer matrices. Results are cached in the run store, keyed by the model,
+the attack and its budget, the test subset and the seed."""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn as nn
+
+from rstlib import data as datasets
+from rstlib.attacks.bandits import Bandits
+from rstlib.attacks.pgd import PGD
+from rstlib.config.params import check_number
+from rstlib.errors import AttackError, ConfigError
+from rstlib.nets.masking import frozen_parameters
+from rstlib.runtime.device import resolve_device
+from rstlib.runtime.progress import bar
+from rstlib.store.rundir import RunDir
+from rstlib.store.runstore import RunStore
+from rstlib.train.loop import RunOptions, announce, load_run_model
+from rstlib.train.runner import model_run
+
+ATTACKS = ("clean", "pgd20", "pgd20-margin", "cw-l2", "cw-inf", "autoattack", "apgd-t", "bandits")
+LINF_ATTACKS = ("pgd20", "pgd20-margin", "cw-inf", "autoattack", "apgd-t", "bandits")
+CW_ITERATIONS = 100  # the supplement's CW-L2 / CW-Inf iterations (Sec. 2)
+# the largest budgets an evaluation accepts (a typo such as --steps 1000000000 would run for days):
+# 100x the supplement's largest (CW's 100 iterations, Bandits' 10,000 queries); eps and step at most
+# the whole pixel range
+MAX_STEPS = 10_000
+MAX_QUERIES = 1_000_000
+MAX_PIXEL_UNITS = 255.0
+
+AttackFn = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class AttackSpec:
+    """An evaluation attack and its budget. eps and step are in 1/255 pixel units.
+
+    pgd20: PGD, `steps` (20) steps of `step` (2/255), random start, per-example early stop and
+           keep-the-highest-loss (the paper's evaluation loop), cross-entropy loss.
+    pgd20-margin: the same loop on the Carlini-Wagner margin loss (ours: part of the strong figure).
+    cw-l2: AdverTorch Carlini-Wagner L2: 1 binary-search step, 100 iterations, initial constant
+           0.1, learning rate 0.01 (Sec. 2); not eps-bounded.
+    cw-inf: AdverTorch L-inf PGD on the Carlini-Wagner margin loss, `steps` (the supplement's
+           100 iterations) of `step`, random start.
+    autoattack: the official AutoAttack, standard version (APGD-CE, APGD-T, FAB-T, Square).
+    apgd-t: AutoAttack's targeted APGD alone (9 target classes, 100 iterations; part of the strong figure).
+    bandits: Bandits-TD L-inf with `queries` queries per image.
+    """
+    name: str
+    eps: float = 8.0
+    step: float = 2.0
+    steps: int = 20
+    queries: int = 10_000
+
+    def __post_init__(self):
+        if self.name not in ATTACKS:
+            raise ConfigError(f"unknown attack {self.name!r}; choose one of {ATTACKS}")
+        check_number(self.eps, "eps (1/255 units)", minimum=0, maximum=MAX_PIXEL_UNITS)
+        check_number(self.step, "step (1/255 units)", minimum=0, maximum=MAX_PIXEL_UNITS)
+        check_number(self.steps, "steps", minimum=1, maximum=MAX_STEPS, whole=True)
+        check_number(self.queries, "queries", minimum=2, maximum=MAX_QUERIES, whole=True)
+
+    @classmethod
+    def pgd20(cls, settings, loss: str = "ce") -> "AttackSpec":
+        """A profile's PGD-20 evaluation (`settings` = `profile.evaluation`), on the cross-entropy
+        (the paper's) or the CW margin loss (loss='margin')."""
+        return cls("pgd20" if loss == "ce" else "pgd20-margin", eps=settings.eps, step=settings.step,
+                   steps=settings.steps)
+
+    def key(self) -> dict:
+        d = dataclasses.asdict(self)
+        if self.name in ("clean", "cw-l2"):
+            d.update(eps=None, step=None, steps=None)
+        if self.name != "bandits":
+            d["queries"] = None
+        if self.name in ("autoattack", "apgd-t"):
+            d.update(step=None, steps=None)
+        return d
+
+    def label(self) -> str:
+        if self.name in ("clean", "cw-l2"):
+            return self.name
+        return f"{self.name}@{self.eps:g}/255"
+
+    def build(self, num_classes: int, device: torch.device, seed: int) -> AttackFn | None:
+        eps, step = self.eps / 255, self.step / 255
+        if self.name == "clean":
+            return None
+        if self.name in ("pgd20", "pgd20-margin"):
+            return PGD(eps, step, self.steps, random_start=True, early_stop=True,
+                       loss="ce" if self.name == "pgd20" else "cw")
+        if self.name == "bandits":
+            return Bandits(eps, max_queries=self.queries)
+        if self.name in ("cw-l2", "cw-inf"):
+            return _advertorch_attack(self, num_classes, eps, step)
+        if self.name == "apgd-t":
+            return autoattack_fn(eps, device, seed, attacks=["apgd-t"], num_classes=num_classes)
+        return autoattack_fn(eps, device, seed)
+
+
+def _advertorch_attack(spec: AttackSpec, num_classes: int, eps: float, step: float) -> AttackFn:
+    from rstlib.attacks.compat import advertorch
+    attacks = advertorch()
+
+    def run(model, x, y, generator=None):
+        if spec.name == "cw-l2":
+            attack = attacks.CarliniWagnerL2Attack(model, num_classes, confidence=0, learning_rate=0.01,
+                                                   binary_search_steps=1, max_iterations=100,
+                                                   initial_const=0.1, clip_min=0.0, clip_max=1.0)
+        else:
+            from advertorch.utils import CarliniWagnerLoss
+            attack = attacks.LinfPGDAttack(model, loss_fn=CarliniWagnerLoss(), eps=eps, nb_iter=spec.steps,
+                                           eps_iter=step, rand_init=True, clip_min=0.0, clip_max=1.0)
+        with frozen_parameters(model):
+            return attack.perturb(x, y).detach()
+    return run
+
+
+def autoattack_fn(eps: float, device: torch.device, seed: int, version: str = "standard",
+                  attacks: list[str] | None = None, num_classes: int = 10) -> AttackFn:
+    """The official AutoAttack (pyautoattack): `version` standard or rand (EOT over 20 draws, for
+    randomised defences), or `attacks` alone (e.g. ['apgd-t'] with 9 target classes)."""
+    import logging
+
+    from pyautoattack import AutoAttack
+    logging.getLogger("auto-attack").setLevel(logging.WARNING)
+
+    def run(model, x, y, generator=None):
+        if attacks:
+            aa = AutoAttack(model, eps=eps, norm="Linf", version="custom", attacks=attacks, device=device, seed=seed)
+            aa.apgd_targeted.n_target_classes = min(9, num_classes - 1)
+        else:
+            aa = AutoAttack(model, eps=eps, norm="Linf", version=version, device=device, seed=seed)
+        aa.verbose = False
+        with frozen_parameters(model):
+            x_adv, _ = aa.run_standard_evaluation(x, y, batch_size=len(x))
+        return x_adv.detach()
+    return run
+
+
+def craft(source: nn.Module, loader, attack: AttackFn | None, seed: int = 0,
+          progress: bool = False) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """(x, x_adv, y) batches crafted against `source` in eval mode."""
+    torch.manual_seed(seed)  # AdverTorch and AutoAttack draw from the global generator
+    generator = torch.Generator().manual_seed(seed)
+    source.eval()
+    out = []
+    for x, y in bar(loader, progress, desc="crafting"):
+        x_adv = attack(source, x, y, generator) if attack is not None else x
+        out.append((x, x_adv.detach(), y))
+    return out
+
+
+def pack_bits(flags) -> str:
+    """Per-example booleans (in test-subset order) as a hex string."""
+    return np.packbits(np.asarray(flags, dtype=bool)).tobytes().hex()
+
+
+def unpack_bits(text: str, n: int) -> np.ndarray:
+    """The first n booleans of a `pack_bits` string."""
+    return np.unpackbits(np.frombuffer(bytes.fromhex(text), dtype=np.uint8))[:n].astype(bool)
+
+
+@torch.no_grad()
+def score(target: nn.Module, batches) -> dict:
+    """Accuracy (%) of `target` on crafted batches, with the perturbations' size and which
+    examples it got right (`correct`, see `unpack_bits`)."""
+    target.eval()
+    correct = total = 0
+    flags = []
+    linf = l2 = 0.0
+    lo, hi = float("inf"), float("-inf")
+    for x, x_adv, y in batches:
+        if not torch.isfinite(x_adv).all():
+            raise AttackError("the attack produced non-finite adversarial images (NaN or inf): its budget or "
+                              "step is out of range for this model; nothing was cached")
+        right = target(x_adv).argmax(1) == y
+        flags.append(right.cpu())
+        correct += int(right.sum())
+        total += len(y)
+        d = (x_adv - x).flatten(1)
+        linf = max(linf, float(d.abs().max()))
+        l2 = max(l2, float(d.norm(dim=1).max()))
+        lo, hi = min(lo, float(x_adv.min())), max(hi, float(x_adv.max()))
+    return {"acc": 100.0 * correct / max(total, 1), "n": total, "max_linf": linf, "max_l2": l2,
+            "min_pixel": lo, "max_pixel": hi, "correct": pack_bits(torch.cat(flags).numpy() if flags else [])}
+
+
+@dataclass(frozen=True)
+class Evaluator:
+    """Evaluates runs of one store on one test subset, caching every number."""
+    store: RunStore
+    n_test: int | None = None
+    batch_size: int = 256
+    device: str | torch.device = "auto"
+    seed: int = 0
+    progress: bool = False
+    run_options: RunOptions | None = None  # how to train a model whose weights are absent
+
+    def __post_init__(self):
+        if self.n_test is not None:
+            check_number(self.n_test, "n_test (test images to attack)", minimum=1, whole=True)
+        check_number(self.batch_size, "evaluation batch_size", minimum=1, whole=True)
+        check_number(self.seed, "seed", minimum=0, whole=True)
+
+    def loader(self, dataset: str):
+        """The attacked test subset of `dataset`, in batches."""
+        test = datasets.load(dataset, train=False, n=self.n_test)
+        return datasets.BatchLoader(test, self.batch_size, resolve_device(self.device), shuffle=False)
+
+    def key(self, target: RunDir, spec: AttackSpec, source: RunDir | None = None) -> dict:
+        """The cache key of one evaluation (needs no weights: the model sha256 is recorded)."""
+        cross = source is not None and source.path != target.path
+        return {"name": spec.name, "attack": spec.key(), "dataset": target.config.dataset,
+                "n_test": self.n_test, "seed": self.seed, "target": target.config.run_id(),
+                "target_model": target.model_digest(),
+                "source": source.config.run_id() if cross else None,
+                "source_model": source.model_digest() if cross else None}
+
+    def model(self, run: RunDir) -> nn.Module:
+        """The run's model in eval mode; weights that are not at hand are trained first (only
+        when an evaluation is not cached)."""
+        options = self.run_options or RunOptions(device=str(self.device), progress=self.progress)
+        return load_run_model(model_run(self.store, run.config, options), resolve_device(self.device))
+
+    def evaluate(self, run: RunDir, spec: AttackSpec, source: RunDir | None = None) -> dict:
+        """Accuracy of `run` under `spec`, the examples crafted on `source` (default: white-box)."""
+        key = self.key(run, spec, source)
+
+        def compute():
+            return self._matrix_row(source or run, [run], spec)[0]
+        return self.store.cached_eval(run, key, compute)
+
+    def announce(self, message: str):
+        """A progress line on stderr (when the run options announce)."""
+        announce(self.run_options or RunOptions(announce=False), message)
+
+    def strong(self, run: RunDir, pgd: AttackSpec, apgd_images: int = 0) -> dict:
+        """The strong figure: an example counts as robust only if it survives PGD-20 on the
+        cross-entropy (the paper's), PGD-20 on the CW margin loss, and, on the first
+        `apgd_images` examples of this subset, APGD-T. Never above any single attack's figure."""
+        margin = dataclasses.replace(pgd, name="pgd20-margin")
+        key = self.strong_key(run, pgd, apgd_images)
+        cached = self.store.lookup_eval(run, key)
+        if cached is not None:
+            return cached
+        ce_r, margin_r = self.evaluate(run, pgd), self.evaluate(run, margin)
+
+        def compute():
+            n = ce_r["n"]
+            robust = unpack_bits(ce_r["correct"], n) & unpack_bits(margin_r["correct"], n)
+            out = {"pgd20": ce_r["acc"], "pgd20_margin": margin_r["acc"], "n": n, "apgd_images": 0}
+            if apgd_images:
+                k = min(apgd_images, n)
+                apgd = self._first(run, AttackSpec("apgd-t", eps=pgd.eps), k)
+                robust[:k] &= unpack_bits(apgd["correct"], k)
+                out.update(apgd_images=k, apgd_t=apgd["acc"], apgd_t_correct=apgd["correct"],
+                           pgd20_first=100.0 * float(unpack_bits(ce_r["correct"], k).mean()))
+            out.update(acc=100.0 * float(robust.mean()), correct=pack_bits(robust))
+            return out
+        return self.store.cached_eval(run, key, compute)
+
+    def strong_key(self, run: RunDir, pgd: AttackSpec, apgd_images: int = 0) -> dict:
+        margin = dataclasses.replace(pgd, name="pgd20-margin")
+        return {**self.key(run, pgd), "name": "strong", "attacks": [pgd.key(), margin.key()],
+                "apgd_images": apgd_images}
+
+    def _first(self, run: RunDir, spec: AttackSpec, k: int) -> dict:
+        """`spec` on the first k examples of this subset (in loader order), white-box."""
+        device = resolve_device(self.device)
+        num_classes = datasets.dataset_spec(run.config.dataset).num_classes
+        test = datasets.load(run.config.dataset, train=False, n=self.n_test)
+        test = datasets.TensorData(test.images[:k], test.labels[:k])
+        loader = datasets.BatchLoader(test, self.batch_size, device, shuffle=False)
+        model = self.model(run)
+        self.announce(f"evaluate {spec.label()} on the first {k} images of {run.path.name}")
+        return score(model, craft(model, loader, spec.build(num_classes, device, self.seed), self.seed, self.progress))
+
+    def _matrix_row(self, source: RunDir, targets: list[RunDir], spec: AttackSpec) -> list[dict]:
+        device = resolve_device(self.device)
+        num_classes = datasets.dataset_spec(source.config.dataset).num_classes
+        t0 = time.time()
+        model = self.model(source)
+        self.announce(f"evaluate {spec.label()} crafted on {source.path.name} ({len(targets)} target(s))")
+        batches = craft(model, self.loader(source.config.dataset),
+                        spec.build(num_classes, device, self.seed), self.seed, self.progress)
+        seconds = time.time() - t0
+        self.announce(f"  done in {seconds:.1f} s")
+        results = []
+        for target in targets:
+            r = score(self.model(target), batches)
+            r["seconds_crafting"] = seconds
+            results.append(r)
+        return results
+
+    def transfer_matrix(self, runs: Mapping[str, RunDir], spec: AttackSpec | None = None) -> pd.DataFrame:
+        """Accuracy (%) of each target (columns) on examples crafted against each source (rows).
+        The diagonal is white-box robust accuracy."""
+        cells = self.transfer_cells(runs, spec)
+        labels = list(runs)
+        matrix = pd.DataFrame(index=pd.Index(labels, name="source"), columns=pd.Index(labels, name="target"),
+                              dtype=float)
+        for (s, t), r in cells.items():
+            matrix.loc[s, t] = r["acc"]
+        return matrix
+
+    def transfer_cells(self, runs: Mapping[str, RunDir], spec: AttackSpec | None = None) -> dict[tuple[str, str], dict]:
+        """The cached result of every (source, target) cell of the transfer matrix."""
+        spec = spec or AttackSpec("pgd20")
+        labels = list(runs)
+        out = {}
+        for s in labels:
+            keys = {t: self.key(runs[t], spec, runs[s]) for t in labels}
+            cached = {t: self.store.lookup_eval(runs[t], keys[t]) for t in labels}
+            missing = [t for t in labels if cached[t] is None]
+            if missing:
+                for t, r in zip(missing, self._matrix_row(runs[s], [runs[t] for t in missing], spec)):
+                    cached[t] = self.store.cached_eval(runs[t], keys[t], lambda r=r: r)
+            for t in labels:
+                out[(s, t)] = cached[t]
+        return out

@@ -1,0 +1,117 @@
+"""The rules of the claims about more attacks (Sec. 3): RSTs against every attack of Table 1, the
+wide RST against dense networks, and no overfitting to PGD. Every rule of the registry
+(`rstlib.paper.claims.registry`) is one function of a section's Facts and the claim's threshold,
+returning what was measured and the verdict; the rules are grouped by idea: attacks (here), natural
+accuracy (`rules_natural`), transfer across models and tasks (`rules_transfer`), R2S (`rules_r2s`)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from rstlib.paper.claims import noise
+from rstlib.paper.claims.facts import Facts, Judged, band_text, binomial
+from rstlib.paper.claims.verdicts import NOT_TESTABLE, every, judge_gap, se_diff
+from rstlib.paper.words import label
+
+# Sec. 3 ----------------------------------------------------------------------------------------
+
+def _table1(f: Facts):
+    t = f.tables["table1"]
+    attack_cols = [c for c in t.columns if c not in ("network", "model", "remaining_ratio_pct", "natural", "pgd20",
+                                                     "strong (ours)")]
+    return t, attack_cols
+
+
+def _table1_bits(f: Facts, net: str, ratio: float, col: str):
+    bits = f.per_image.get("table1")
+    return None if not bits else bits.get((net, float(ratio), col))
+
+
+def _best_rst_gap(f: Facts, net: str, dense, rst: pd.DataFrame, col: str) -> noise.Gap:
+    """Best RST minus dense under `col`, judged over every RST (Bonferroni), paired per image
+    where the per-image results are there (else, in a dry run, the binomial band)."""
+    base = _table1_bits(f, net, 100.0, col)
+    cands = [_table1_bits(f, net, r, col) for r in rst.remaining_ratio_pct]
+    if base is not None and cands and all(c is not None for c in cands):
+        return noise.max_gap(cands, base)
+    return noise.largest(binomial(float(v), float(dense[col]), f.n_robust) for v in rst[col])
+
+
+def s3_robust_to_all(f: Facts, threshold: float) -> Judged:
+    tested = []
+    t, cols = _table1(f)
+    parts, signs = [], []
+    for net, g in t.groupby("network", sort=False):
+        dense, rst = g[g.model == "dense_adv_trained"].iloc[0], g[g.model == "rst"]
+        for c in cols:
+            gap = _best_rst_gap(f, net, dense, rst, c)
+            signs.append(judge_gap(tested, gap, threshold))
+            parts.append(f"{net}, {label(c)}: {band_text(gap)}")
+    return Judged("best RST minus dense (95% band over every RST, paired per image): " + "; ".join(parts),
+                  every(signs), tested=tuple(tested))
+
+
+def _second_rst5_vs_dense(f: Facts, dense_of: int, threshold: float, paper: str, one_network: str) -> Judged:
+    """AutoAttack: the second network's RST at 5% minus the dense model of network `dense_of`
+    (-1: the same second network, 0: the first), judged against `threshold` at every budget."""
+    t, _ = _table1(f)
+    nets = list(t.network.unique())
+    if len(nets) < 2:
+        return Judged(one_network, NOT_TESTABLE)
+    big = t[t.network == nets[-1]]
+    rst5 = big[(big.model == "rst") & (big.remaining_ratio_pct == 5)]
+    if rst5.empty:
+        return Judged("no RST at 5% in this profile's Table 1", NOT_TESTABLE)
+    base = t[t.network == nets[dense_of]]
+    dense = base[base.model == "dense_adv_trained"].iloc[0]
+    cols = [c for c in t.columns if c.startswith("autoattack")]
+    tested = []
+    gaps = []
+    for c in cols:  # paired per image where the per-image results are there (the same test images)
+        x, y = _table1_bits(f, nets[-1], 5.0, c), _table1_bits(f, nets[dense_of], 100.0, c)
+        gaps.append(noise.gap(x, y) if x is not None and y is not None else
+                    binomial(float(rst5.iloc[0][c]), float(dense[c]), f.n_robust))
+    signs = [judge_gap(tested, g, threshold) for g in gaps]
+    return Judged(", ".join(f"{c}: {band_text(g)}" for c, g in zip(cols, gaps)) + f" (paper: {paper})",
+                  every(signs), tested=tuple(tested))
+
+
+def s3_wrn_vs_dense_wrn(f: Facts, threshold: float) -> Judged:
+    return _second_rst5_vs_dense(f, -1, threshold, "-0.76 / -0.21",
+                                 "the profile runs one network (the paper's claim is about WideResNet)")
+
+
+def s3_wrn_vs_dense_resnet(f: Facts, threshold: float) -> Judged:
+    return _second_rst5_vs_dense(f, 0, threshold, "+2.51 / +3.63",
+                                 "the profile runs one network: the claim compares WideResNet's RST with dense ResNet18")
+
+
+def s3_not_overfit(f: Facts, threshold: float) -> Judged:
+    """The RST-vs-dense ordering under PGD-20 (the search attack) carries over to every other
+    attack: (best RST - dense) under the attack minus the same under PGD-20 >= -3, per image
+    (each best RST chosen by its point estimate)."""
+    tested = []
+    t, cols = _table1(f)
+    parts, signs = [], []
+    for net, g in t.groupby("network", sort=False):
+        dense, rst = g[g.model == "dense_adv_trained"].iloc[0], g[g.model == "rst"]
+        best_pgd = float(rst.set_index("remaining_ratio_pct")["pgd20"].astype(float).idxmax())
+        pgd_gap = float(rst["pgd20"].max()) - float(dense["pgd20"])
+        for c in cols:
+            best_c = float(rst.set_index("remaining_ratio_pct")[c].astype(float).idxmax())
+            bits = [_table1_bits(f, net, r, col) for r, col in ((best_c, c), (100.0, c), (best_pgd, "pgd20"),
+                                                                 (100.0, "pgd20"))]
+            if all(b is not None for b in bits):
+                d = (bits[0].astype(float) - bits[1]) - (bits[2].astype(float) - bits[3])
+                gap = noise.level(d)
+            else:
+                value = float(rst[c].max()) - float(dense[c]) - pgd_gap
+                gap = noise.Gap(value, se_diff(float(rst[c].max()), float(dense[c]), f.n_robust), 1, f.n_robust)
+            signs.append(judge_gap(tested, gap, threshold))
+            parts.append(f"{label(c)} {band_text(gap)}")
+    return Judged("(best RST - dense) under each attack minus the same under PGD-20 (95% band, paired per image): "
+                  + ", ".join(parts), every(signs), tested=tuple(tested))
+
+
+# Sec. 4 ----------------------------------------------------------------------------------------
+
+

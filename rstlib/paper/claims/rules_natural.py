@@ -1,0 +1,174 @@
+"""The rules of the natural-accuracy claims (Sec. 4): the best initialisation, its ranking against
+robustness, fine-tuned RSTs and RTTs, and `comparable` (the book's one meaning of the word,
+`rstlib.paper.claims.verdicts.COMPARABLE`)."""
+from __future__ import annotations
+
+import math
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from rstlib.paper.claims import noise
+from rstlib.paper.claims.facts import Facts, Judged, band_text, binomial, paired_or_binomial
+from rstlib.paper.claims.verdicts import FAILS, HOLDS, NOT_TESTABLE, every, judge_gap, majority
+
+
+def _s4_bits(f: Facts, fig: str, panel: str, name: str, ratio: float, metric: str | None = None):
+    """Per image, whether `name`'s model at (panel, ratio) of Sec. 4's `fig` is right (natural, or
+    under PGD-20 with metric="pgd20"); None where the section holds no per-image results."""
+    key = (panel, name, float(ratio)) + ((metric,) if metric else ())
+    return (f.per_image.get(fig) or {}).get(key)
+
+
+def _point_gap(f: Facts, fig: str, panel: str, ratio: float, a: str, b: str, va: float, vb: float) -> noise.Gap:
+    """a - b at one Sec. 4 point, on the natural images."""
+    return paired_or_binomial(_s4_bits(f, fig, panel, a, ratio), _s4_bits(f, fig, panel, b, ratio), va, vb, f.n_natural)
+
+
+def _beats_every(f: Facts, fig: str, panel: str, ratio: float, winner: str, values: dict, threshold: float,
+                 tested: list) -> str:
+    """Whether `winner` is the best at one Sec. 4 point, judged against every rival in `values`
+    (name -> accuracy), not only the best-looking one: picking the rival by its measured value would
+    bias the band (the selection correction). Holds when it clearly beats each, fails when it is
+    clearly behind one."""
+    return every([judge_gap(tested, _point_gap(f, fig, panel, ratio, winner, r, values[winner], v), threshold)
+                  for r, v in values.items() if r != winner])
+
+
+def s4_skc_best(f: Facts, threshold: float) -> Judged:
+    t = f.tables["fig1"]
+    skc = "Signed Kaiming Constant"
+    tested, signs, wins, points = [], [], 0, 0
+    for (panel, ratio), g in t.groupby(["panel", "ratio"]):
+        g = g.set_index("init")["natural"].astype(float)
+        signs.append(_beats_every(f, "fig1", panel, ratio, skc, g.to_dict(), threshold, tested))
+        wins += g[skc] >= g.drop(skc).max()
+        points += 1
+    return Judged(f"Signed Kaiming Constant best at {wins} of {points} (panel, ratio) points; clearly ahead of every "
+                  f"other initialisation (95% band, paired per image) at {signs.count(HOLDS)}, clearly behind one at "
+                  f"{signs.count(FAILS)}", every(signs), tested=tuple(tested))
+
+
+def _kendall(a: list[float], b: list[float]) -> float:
+    pairs = list(combinations(range(len(a)), 2))
+    s = sum(np.sign(a[i] - a[j]) * np.sign(b[i] - b[j]) for i, j in pairs)
+    return float(s / len(pairs)) if pairs else math.nan
+
+
+TAU_DRAWS = 1000  # bootstrap draws of S4.2's rank correlation (fixed generator seed 0: machine-independent)
+
+
+def _tau_gap(nat: np.ndarray, rob: np.ndarray, draw_nat, draw_rob, images: int) -> noise.Gap:
+    """Kendall tau of the inits' `nat` vs `rob` accuracies, with the spread of TAU_DRAWS draws of
+    both (`draw_*(rng)` -> one accuracy per init) as its standard error."""
+    rng = np.random.default_rng(0)
+    taus = [_kendall(list(draw_nat(rng)), list(draw_rob(rng))) for _ in range(TAU_DRAWS)]
+    return noise.Gap(_kendall(list(nat), list(rob)), float(np.std(taus, ddof=1)), 1, images, unit="in tau",
+                     resolution=0.05)
+
+
+def _tau_band(f: Facts, m: pd.DataFrame, panel: str, ratios: list[float]) -> tuple[noise.Gap, str]:
+    """S4.2's Kendall tau between the inits' mean natural and mean PGD-20 accuracy (`m`, one row
+    per init) and its noise: a bootstrap over the test images, the same resampled images for every
+    init (paired), where the per-image results are there; else a parametric bootstrap from two
+    independent binomial errors per point (the paper's own numbers, `rstlib.paper.claims.calibration`)."""
+    inits = list(m.index)
+    nat = [[_s4_bits(f, "fig1", panel, i, r) for r in ratios] for i in inits]
+    rob = [[_s4_bits(f, "fig1", panel, i, r, "pgd20") for r in ratios] for i in inits]
+    if all(b is not None for row in nat + rob for b in row):
+        nat_m = np.asarray(nat, dtype=float).mean(axis=1)  # (inits, images): mean over the ratios
+        rob_m = np.asarray(rob, dtype=float).mean(axis=1)
+
+        def resample(x):
+            return lambda rng: x[:, rng.integers(0, x.shape[1], x.shape[1])].mean(axis=1)
+        return (_tau_gap(nat_m.mean(axis=1), rob_m.mean(axis=1), resample(nat_m), resample(rob_m), rob_m.shape[1]),
+                "bootstrap over test images, paired")
+    a, b = m["natural"].to_numpy(float), m["pgd20"].to_numpy(float)
+    sa = np.sqrt(a * (100 - a) / (f.n_natural * len(ratios)))  # a mean over len(ratios) points
+    sb = np.sqrt(b * (100 - b) / (f.n_robust * len(ratios)))
+    return (_tau_gap(a, b, lambda rng: a + sa * rng.standard_normal(len(a)), lambda rng: b + sb * rng.standard_normal(len(b)),
+                     f.n_robust), "parametric bootstrap, binomial errors")
+
+
+def s4_rank_matches_robust(f: Facts, threshold: float) -> Judged:
+    t = f.tables["fig1"]
+    if "pgd20" not in t:
+        return Judged("no robust evaluation of the initialisation variants", NOT_TESTABLE)
+    m = t.groupby("init")[["natural", "pgd20"]].mean()
+    order_nat = " > ".join(m["natural"].sort_values(ascending=False).index)
+    order_rob = " > ".join(m["pgd20"].sort_values(ascending=False).index)
+    gap, how = _tau_band(f, m, t.panel.iloc[0], sorted(float(r) for r in t.ratio.unique()))
+    tested = []
+    verdict = judge_gap(tested, gap, threshold)
+    return Judged(f"natural: {order_nat}; PGD-20: {order_rob}; Kendall tau {band_text(gap)} (95% band, {how})",
+                  verdict, tested=tuple(tested))
+
+
+def _pivot(t: pd.DataFrame) -> pd.DataFrame:
+    return t.pivot_table(index=["panel", "ratio"], columns="variant", values="natural")
+
+
+def _mean_gap(f: Facts, fig: str, piv: pd.DataFrame, a: str, b: str) -> noise.Gap:
+    """a - b averaged over the pivot's (panel, ratio) points: per image, the mean over the points
+    of the paired difference (every point scored on the same images), else binomial errors."""
+    x = [_s4_bits(f, fig, panel, a, ratio) for panel, ratio in piv.index]
+    y = [_s4_bits(f, fig, panel, b, ratio) for panel, ratio in piv.index]
+    if all(v is not None for v in x + y) and len({len(v) for v in x + y}) == 1:
+        return noise.gap(np.mean(np.asarray(x, dtype=float), axis=0), np.mean(np.asarray(y, dtype=float), axis=0))
+    return binomial(float(piv[a].mean()), float(piv[b].mean()), f.n_natural, len(piv))
+
+
+def comparable(f: Facts, threshold: float, table: str, a: str, others: list[str], network: int | None = None) -> Judged:
+    """`a` is comparable with each of `others` (the book's one meaning, `verdicts.COMPARABLE`): its
+    mean natural accuracy over the table's points is not more than -`threshold` points below,
+    on every panel (`network`: only that network's panels, by position)."""
+    t = f.tables[table]
+    if network is not None:
+        name = list(dict.fromkeys(p.split(" @ ")[0] for p in t.panel))[network]
+        t = t[t.panel.str.startswith(name + " @ ")]
+    piv = _pivot(t)
+    tested, parts, signs = [], [], []
+    for o in others:
+        g = _mean_gap(f, table, piv, a, o)
+        signs.append(judge_gap(tested, g, threshold))
+        parts.append(f"{a} minus {o}, mean over {len(piv)} points: {band_text(g)}")
+    return Judged("; ".join(parts), every(signs), tested=tuple(tested))
+
+
+def _best_at_each_point(f: Facts, fig: str, piv, winner: str, rivals: list[str], threshold: float,
+                        tested: list) -> tuple[int, list[str]]:
+    """At how many points (rows) `winner` is at least the best of `rivals`, and per point whether
+    it is clearly above every one of them (the 95% band, paired per image; `_beats_every`)."""
+    signs = [_beats_every(f, fig, panel, ratio, winner, {n: row[n] for n in [winner, *rivals]}, threshold, tested)
+             for (panel, ratio), row in piv.iterrows()]
+    return int((piv[winner] >= piv[rivals].max(axis=1)).sum()), signs
+
+
+def s4_inherit_mostly_best(f: Facts, threshold: float) -> Judged:
+    piv = _pivot(f.tables["fig2"])
+    low = piv[piv.index.get_level_values("ratio") <= 20]
+    tested = []
+    wins, signs = _best_at_each_point(f, "fig2", low, "FT_RST_Inherit", ["RST", "FT_RST_Reinit"], threshold, tested)
+    return Judged(f"inherited weights best at {wins} of {len(low)} points at 1-20%; clearly best at "
+                  f"{signs.count(HOLDS)}, clearly not at {signs.count(FAILS)}", majority(signs), tested=tuple(tested))
+
+
+def s4_wrn_reinit_better(f: Facts, threshold: float) -> Judged:
+    if f.networks < 2:
+        return Judged("the profile runs one network (the claim is about WideResNet32)", NOT_TESTABLE)
+    t = f.tables["fig2"]
+    last = t.panel.iloc[-1].split(" @ ")[0]
+    piv = _pivot(t[t.panel.str.startswith(last)])
+    tested = []
+    g = _mean_gap(f, "fig2", piv, "FT_RST_Reinit", "RST")
+    return Judged(f"{last}: re-initialised fine-tune minus RST, mean {band_text(g)}", judge_gap(tested, g, threshold),
+                  tested=tuple(tested))
+
+
+def s4_adv_rtt_best(f: Facts, threshold: float) -> Judged:
+    piv = _pivot(f.tables["fig3"])
+    tested = []
+    wins, signs = _best_at_each_point(f, "fig3", piv, "Adv_RTT", ["RST", "Natural_RTT"], threshold, tested)
+    return Judged(f"adversarial RTT best at {wins} of {len(piv)} points; clearly best at {signs.count(HOLDS)}, "
+                  f"clearly not at {signs.count(FAILS)}", majority(signs), tested=tuple(tested))

@@ -1,0 +1,176 @@
+"""The rules of the R2S claims (Secs. 6 and 8): the gain of Random RST Switch over the dense network,
+one candidate set against the others, R2S over adversarial RTTs against R2S over RSTs."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from rstlib.paper.claims import noise
+from rstlib.paper.claims.facts import Facts, Judged, band_text, paired_or_binomial
+from rstlib.paper.claims.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE, every, judge_gap, se_diff
+
+
+def _r2s_groups(f: Facts):
+    t = f.tables["r2s"]
+    for (d, net), g in t.groupby(["dataset", "network"], sort=False):
+        yield f"{net} @ {d}", g[g.candidate_set == "dense"].iloc[0], g[g.candidate_set != "dense"]
+
+
+def _r2s_bits(f: Facts, label: str, candidate_set: str, column: str):
+    """Per image, the dense row's correctness or a candidate set's expected correctness on
+    `column` (natural, pgd20_protocol), or None where the section has no per-image results."""
+    rec = f.per_image.get(f"r2s/{label}/{candidate_set}")
+    return None if rec is None else rec.get(column)
+
+
+def _set_gap(f: Facts, label: str, a_set: str, b_set: str, column: str, a_value: float, b_value: float,
+             n: int) -> noise.Gap:
+    """Set a minus set b (or "dense") under `column`, on the images both were measured on."""
+    return paired_or_binomial(_r2s_bits(f, label, a_set, column), _r2s_bits(f, label, b_set, column), a_value, b_value, n)
+
+
+def r2s_gain(column: str = "pgd20_protocol") -> Callable[[Facts, float], Judged]:
+    """Every candidate set's R2S accuracy minus dense >= the threshold, paired per image."""
+    def judge(f: Facts, threshold: float) -> Judged:
+        tested = []
+        parts, signs = [], []
+        for label, dense, sets in _r2s_groups(f):
+            for _, r in sets.iterrows():
+                g = _set_gap(f, label, r.candidate_set, "dense", column, float(r[column]),
+                                        float(dense[column]), f.n_robust)
+                signs.append(judge_gap(tested, g, threshold))
+                parts.append(f"{label} {{{r.candidate_set}}}: {band_text(g)}")
+        return Judged("R2S minus dense (95% band, paired per image): " + "; ".join(parts), every(signs), tested=tuple(tested))
+    return judge
+
+
+def s6_up_to(f: Facts, threshold: float) -> Judged:
+    """The largest gain over the candidate sets, judged over every set (Bonferroni)."""
+    tested = []
+    parts, signs = [], []
+    for label, dense, sets in _r2s_groups(f):
+        base = _r2s_bits(f, label, "dense", "pgd20_protocol")
+        cands = [_r2s_bits(f, label, s, "pgd20_protocol") for s in sets.candidate_set]
+        if base is not None and all(c is not None for c in cands):
+            g = noise.max_gap(cands, base)
+        else:  # no per-image results (the paper's own numbers): two binomial errors per set
+            dense_pgd = float(dense["pgd20_protocol"])
+            g = noise.largest(noise.Gap(float(v) - dense_pgd, se_diff(float(v), dense_pgd, f.n_robust), 1, f.n_robust)
+                              for v in sets["pgd20_protocol"])
+        signs.append(judge_gap(tested, g, threshold))
+        parts.append(f"{label}: largest gain {band_text(g)}")
+    return Judged("; ".join(parts) + " (95% band over every set; paper: up to +13.83 / +15.59 / +13.62 / +13.70)",
+                  every(signs), tested=tuple(tested))
+
+
+def _ratios(candidate_set: str) -> list[float]:
+    """[3.0, 5.0, ...] from a table's "3%, 5%, ..." label."""
+    return [float(x.strip().rstrip("%")) for x in candidate_set.split(",")]
+
+
+def _widest(sets: pd.DataFrame) -> int:
+    spans = [max(_ratios(s)) - min(_ratios(s)) for s in sets.candidate_set]
+    return int(np.argmax(spans))
+
+
+def _one_set_vs_the_rest(f: Facts, threshold: float, pick, column: str, n: int, what: str) -> Judged:
+    """The candidate set chosen by `pick(sets)` against every other set on `column`, paired per
+    image: holds when it is clearly ahead of every other set, does not hold when it is clearly
+    behind one of them, else inconclusive."""
+    tested = []
+    parts, signs = [], []
+    for label, _, sets in _r2s_groups(f):
+        if len(sets) < 2:
+            return Judged("one candidate set: nothing to compare", NOT_TESTABLE)
+        i = pick(sets)
+        mine = sets.iloc[i]
+        gaps = [_set_gap(f, label, mine.candidate_set, other.candidate_set, column, float(mine[column]),
+                                    float(other[column]), n)
+                for j, (_, other) in enumerate(sets.iterrows()) if j != i]
+        verdicts = [judge_gap(tested, g, threshold) for g in gaps]
+        signs.append(FAILS if FAILS in verdicts else HOLDS if all(v == HOLDS for v in verdicts) else INCONCLUSIVE)
+        closest = min(gaps, key=lambda g: g.value)
+        parts.append(f"{label}: {what} {{{mine.candidate_set}}} minus the best other set {band_text(closest)}")
+    return Judged("; ".join(parts), every(signs), tested=tuple(tested))
+
+
+def _recommended(sets: pd.DataFrame) -> int:
+    """The set "within a specific range" that the paper recommends (the last row of Table 3): the
+    one without the lowest ratios (the highest smallest ratio), and of those the one without the
+    highest ratios (the lowest largest ratio)."""
+    keys = [(min(_ratios(s)), -max(_ratios(s))) for s in sets.candidate_set]
+    return max(range(len(keys)), key=lambda i: keys[i])
+
+
+def s6_wider_more_robust(f: Facts, threshold: float) -> Judged:
+    return _one_set_vs_the_rest(f, threshold, _widest, "pgd20_protocol", f.n_robust, "PGD-20 of the widest set")
+
+
+def s6_extremes_cost_natural(f: Facts, threshold: float) -> Judged:
+    """S6.4, both halves: the recommended set's natural accuracy minus that of every set reaching
+    below its range ("too low") and of every set reaching above it ("too high"), paired per image.
+    A half with no such set cannot be tested (the paper's own Table 3 has none above its last row)."""
+    tested, parts, signs = [], [], []
+    for label, _, sets in _r2s_groups(f):
+        mine = sets.iloc[_recommended(sets)]
+        low, high = min(_ratios(mine.candidate_set)), max(_ratios(mine.candidate_set))
+        halves = {"too low": [o for _, o in sets.iterrows() if min(_ratios(o.candidate_set)) < low],
+                  "too high": [o for _, o in sets.iterrows() if max(_ratios(o.candidate_set)) > high]}
+        for half, others in halves.items():
+            if not others:
+                return Judged(f"no candidate set reaches {'below' if half == 'too low' else 'above'} the recommended "
+                              f"range {{{mine.candidate_set}}}: the \"{half}\" half cannot be tested with these sets",
+                              NOT_TESTABLE)
+            for o in others:
+                g = _set_gap(f, label, mine.candidate_set, o.candidate_set, "natural", float(mine.natural),
+                                        float(o.natural), f.n_natural)
+                signs.append(judge_gap(tested, g, threshold))
+                parts.append(f"{label} ({half}): {{{mine.candidate_set}}} minus {{{o.candidate_set}}} {band_text(g)}")
+    return Judged("natural accuracy: " + "; ".join(parts), every(signs), tested=tuple(tested))
+
+
+def s8_quoted_set_comparable_natural(f: Facts, threshold: float) -> Judged:
+    """S8.2: the natural accuracy of the set behind the quoted gains (+14.95 / +15.09 are the
+    paper's second row of Table 4, its widest set) minus the dense network's >= the threshold,
+    paired per image (natural accuracies of the attacked images, where the R2S sets are scored)."""
+    tested, parts, signs = [], [], []
+    for label, dense, sets in _r2s_groups(f):
+        mine = sets.iloc[_widest(sets)]
+        g = _set_gap(f, label, mine.candidate_set, "dense", "natural", float(mine.natural),
+                                float(dense.natural), f.n_natural)
+        signs.append(judge_gap(tested, g, threshold))
+        parts.append(f"{label}: {{{mine.candidate_set}}} natural {float(mine.natural):.2f} minus dense "
+                     f"{float(dense.natural):.2f} = {band_text(g)}")
+    return Judged("; ".join(parts) + f" (comparable: not more than {-threshold:g} points below)", every(signs),
+                  tested=tuple(tested))
+
+
+def s7_rtt_r2s_better(f: Facts, threshold: float) -> Judged:
+    """R2S over adversarial RTTs (Table 4) minus R2S over RSTs (Table 3), the k-th candidate set
+    of each, paper protocol, > the threshold at every row; paired per image (the same images)."""
+    if "r2s_rst" not in f.tables:
+        return Judged("no R2S over RSTs beside the RTTs' at these knobs", NOT_TESTABLE)
+    tested, parts, signs = [], [], []
+    rst = f.tables["r2s_rst"]
+    for label, _, sets in _r2s_groups(f):
+        net, data = label.split(" @ ")
+        theirs = rst[(rst.network == net) & (rst.dataset == data) & (rst.candidate_set != "dense")]
+        for (_, a), (_, b) in zip(sets.iterrows(), theirs.iterrows()):
+            x = _r2s_bits(f, label, a.candidate_set, "pgd20_protocol")
+            rec = f.per_image.get(f"rst/r2s/{label}/{b.candidate_set}")
+            y = None if rec is None else rec.get("pgd20_protocol")
+            g = (noise.gap(x, y) if x is not None and y is not None else
+                 noise.Gap(float(a.pgd20_protocol) - float(b.pgd20_protocol),
+                           se_diff(float(a.pgd20_protocol), float(b.pgd20_protocol), f.n_robust), 1, f.n_robust))
+            signs.append(judge_gap(tested, g, threshold))
+            parts.append(f"{label}: RTTs {{{a.candidate_set}}} {float(a.pgd20_protocol):.1f} minus RSTs "
+                         f"{{{b.candidate_set}}} {float(b.pgd20_protocol):.1f} = {band_text(g)}")
+    return Judged("R2S over adversarial RTTs minus R2S over RSTs (95% band, paired per image): " + "; ".join(parts),
+                  every(signs), tested=tuple(tested))
+
+
+def s6_recommended_set_robust(f: Facts, threshold: float) -> Judged:
+    return _one_set_vs_the_rest(f, threshold, _recommended, "pgd20_protocol", f.n_robust,
+                                "PGD-20 of the recommended set")

@@ -1,0 +1,148 @@
+"""The rules of the transfer claims: adversarial transferability between RSTs and between adversarial
+RTTs (Secs. 5 and 7), and RSTs against transferred RTTs across tasks (Sec. 9)."""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from rstlib.paper.claims import noise
+from rstlib.paper.claims.facts import Facts, Judged, band_text, paired_text
+from rstlib.paper.claims.verdicts import FAILS, HOLDS, NOT_TESTABLE, band, every, fmt_band, judge_gap, se_diff
+
+# Sec. 5 / 7: transfer ----------------------------------------------------------------------------
+
+def poor_transfer(figure: str) -> Callable[[Facts, float], Judged]:
+    """Every panel: mean off-diagonal minus mean diagonal >= the threshold, judged per image
+    (paired: every cell of the matrix scores the same test images) with the one noise model."""
+    def judge(f: Facts, threshold: float) -> Judged:
+        tested = []
+        parts, signs = [], []
+        for panel, m in f.figures[figure].items():
+            a = m.to_numpy(dtype=float)
+            if a.shape[0] < 2:
+                return Judged("fewer than two ratios: no off-diagonal", NOT_TESTABLE)
+            diag, off = float(np.mean(np.diag(a))), float(np.mean(a[~np.eye(len(a), dtype=bool)]))
+            cells = f.per_image.get(f"{figure}/{panel}")
+            if cells is None:  # a dry run: no per-image results
+                e = se_diff(diag, off, f.n_robust) / math.sqrt(len(a))
+                signs.append(band(off - diag, e, threshold))
+                parts.append(f"{panel}: off-diagonal {off:.2f} minus diagonal {diag:.2f} = {fmt_band(off - diag, e)}")
+                continue
+            labels = list(m.index)
+            d = (np.mean([cells[(s, t)] for s in labels for t in labels if s != t], axis=0)
+                 - np.mean([cells[(k, k)] for k in labels], axis=0))
+            g = noise.level(d)
+            signs.append(judge_gap(tested, g, threshold))
+            parts.append(f"{panel}: off-diagonal {off:.2f} minus diagonal {diag:.2f} = {paired_text(g)}")
+        return Judged("; ".join(parts), every(signs), tested=tuple(tested))
+    return judge
+
+
+def table2_transfer(row: int) -> Callable[[Facts, float], Judged]:
+    """Table 2 row `row`: RST accuracy under the transferred attack minus white-box, mean over the
+    ratios, >= the threshold; paired per image where the per-image results are there."""
+    def judge(f: Facts, threshold: float) -> Judged:
+        tested = []
+        t = f.tables["table2"]
+        cols = [c for c in t.columns if c.startswith("rst_")]
+        white = t.iloc[3][cols].astype(float)
+        gaps = t.iloc[row][cols].astype(float) - white
+        gap = float(gaps.mean())
+        bits = f.per_image.get("table2")
+        if bits and all(bits.get((i, c)) is not None for i in (row, 3) for c in cols):
+            d = np.mean([bits[(row, c)].astype(float) - bits[(3, c)] for c in cols], axis=0)
+            g = noise.level(d)
+            return Judged(f"RST accuracy under the transferred attack minus white-box, mean over {len(cols)} ratios: "
+                          f"{paired_text(g)}", judge_gap(tested, g, threshold), tested=tuple(tested))
+        e = se_diff(float(t.iloc[row][cols].astype(float).mean()), float(white.mean()), f.n_robust) / math.sqrt(len(cols))
+        return Judged(f"RST accuracy under the transferred attack minus white-box, mean over {len(cols)} ratios: "
+                      f"{fmt_band(gap, e)}", band(gap, e, threshold), tested=tuple(tested))
+    return judge
+
+
+def sources_alike(figure: str) -> Callable[[Facts, float], Judged]:
+    """Supplement Sec. 2 (3): the average robust accuracy under each attack source is similar.
+    Per panel and attack source (a row of the transfer matrix), the row's mean over every target
+    minus the mean over every row >= the threshold: an adversary who picks the strongest source
+    gains at most that much over a random one. Paired per image."""
+    def judge(f: Facts, threshold: float) -> Judged:
+        tested, parts, signs = [], [], []
+        for panel, m in f.figures[figure].items():
+            labels = list(m.index)
+            if len(labels) < 2:
+                return Judged("fewer than two ratios: one attack source", NOT_TESTABLE)
+            cells = f.per_image[f"{figure}/{panel}"]
+            rows = {s: np.mean([cells[(s, t)] for t in labels], axis=0) for s in labels}
+            overall = np.mean(list(rows.values()), axis=0)
+            gaps = {s: noise.level(r.astype(float) - overall) for s, r in rows.items()}
+            signs += [judge_gap(tested, g, threshold) for g in gaps.values()]
+            weakest = min(gaps, key=lambda s: gaps[s].value)
+            parts.append(f"{panel}: row means {min(100 * r.mean() for r in rows.values()):.1f} to "
+                         f"{max(100 * r.mean() for r in rows.values()):.1f}; the strongest source ({weakest}) minus "
+                         f"the average {paired_text(gaps[weakest])}")
+        return Judged("; ".join(parts), every(signs), tested=tuple(tested))
+    return judge
+
+
+# Sec. 6 / 8: R2S ---------------------------------------------------------------------------------
+
+
+# Sec. 9 ----------------------------------------------------------------------------------------
+
+def _s9_panels(f: Facts):
+    t = f.tables["fig6"]
+    for panel, g in t.groupby("panel", sort=False):
+        piv = g.pivot_table(index="ratio", columns="variant", values="pgd20")
+        rtt = [c for c in piv.columns if c != "RST"][0]
+        yield panel, piv["RST"], piv[rtt]
+
+
+def _s9_gaps(f: Facts, panel: str, rst: pd.Series, rtt: pd.Series) -> list[noise.Gap]:
+    """RST minus transferred RTT at each ratio, paired per image where the results are there."""
+    bits = f.per_image.get("fig6") or {}
+    out = []
+    for r, a, b in zip(rst.index, rst, rtt):
+        pair = bits.get((panel, r))
+        if pair is not None and all(x is not None for x in pair):
+            out.append(noise.gap(*pair))
+        else:
+            out.append(noise.Gap(float(a) - float(b), se_diff(float(a), float(b), f.n_robust), 1, f.n_robust))
+    return out
+
+
+def _s9_test_images(f: Facts, panel: str) -> int | None:
+    """As many images as the panel's task's test set holds (the two tasks' test sets differ)."""
+    return (f.per_image.get("fig6/test_images") or {}).get(panel)
+
+
+def s9_consistent(index: int) -> Callable[[Facts, float], Judged]:
+    def judge(f: Facts, threshold: float) -> Judged:
+        tested = []
+        panels = list(_s9_panels(f))
+        if index >= len(panels):
+            return Judged("panel absent", NOT_TESTABLE)
+        panel, rst, rtt = panels[index]
+        gaps = _s9_gaps(f, panel, rst, rtt)
+        signs = [judge_gap(tested, g, threshold) for g in gaps]
+        wins = int((rst > rtt).sum())
+        return Judged(f"{panel}: RST ahead at {wins} of {len(rst)} ratios, clearly ahead at {signs.count(HOLDS)}, "
+                      f"clearly behind at {signs.count(FAILS)} (95% band, paired per image); gaps " +
+                      ", ".join(f"{r:g}%: {band_text(g)}" for r, g in zip(rst.index, gaps)), every(signs), tested=tuple(tested),
+                      test_images=_s9_test_images(f, panel))
+    return judge
+
+
+def s9_up_to(f: Facts, threshold: float) -> Judged:
+    """The largest RST advantage over the ratios, judged over every ratio (Bonferroni)."""
+    tested = []
+    panels = list(_s9_panels(f))
+    panel, rst, rtt = panels[0]  # the second task's panel comes first, as the paper's (a) SVHN-specific
+    gaps = _s9_gaps(f, panel, rst, rtt)
+    i = int(np.argmax([g.value for g in gaps]))
+    g = noise.largest(gaps)
+    return Judged(f"{panel}: largest RST advantage {band_text(g)} at {rst.index[i]:g}% (95% band over every "
+                  "ratio; paper: up to +2.75 on SVHN)", judge_gap(tested, g, threshold), tested=tuple(tested),
+                  test_images=_s9_test_images(f, panel))

@@ -1,0 +1,45 @@
+"""Load, resume or train: the one place that decides whether a run must be computed.
+
+- `results(store, config, options)`: the run's results (metrics, cached evaluations). A run whose
+  results are in the store, committed without weights included, is returned as it is: nothing
+  is trained to read a number.
+- `model_run(store, config, options)`: the run with its weights at hand, for a new evaluation.
+  Missing weights are trained (parents first), a killed run resumes from its last checkpoint,
+  and weights of committed results are retrained (CPU training is deterministic given the seed
+  and the CPU's arithmetic, `rstlib.runtime.numerics`: where that matches the machine that trained them they
+  come back with the recorded sha256 and the committed evaluations stay valid; elsewhere the run
+  says so and its evaluations are recomputed where asked).
+"""
+from __future__ import annotations
+
+from rstlib import data as datasets
+from rstlib.config.profile import RunConfig
+from rstlib.store.rundir import RunDir
+from rstlib.store.runstore import RunStore
+from rstlib.train.loop import RunOptions, announce, execute
+
+
+def results(store: RunStore, config: RunConfig, options: RunOptions = RunOptions()) -> RunDir:
+    """The finished run for `config`: loaded when its results are there, trained otherwise."""
+    run = store.dir(config)
+    if run.has_results():
+        return run
+    return model_run(store, config, options)
+
+
+def model_run(store: RunStore, config: RunConfig, options: RunOptions = RunOptions()) -> RunDir:
+    """The finished run for `config` with its weights (trained, resumed or retrained if absent)."""
+    run = store.dir(config)
+    if run.is_done():
+        return run
+    if config.parent is not None:  # a fine-tune or an RTT starts from its parent's weights
+        model_run(store, config.parent, options)
+    datasets.load(config.dataset, train=True)  # a missing dataset is said before the store is touched (cached)
+    with run.lock():
+        if run.is_done():  # another process finished it while we waited
+            return run
+        if run.has_results():
+            announce(options, f"{run.path.name}: results are in the store but not its weights; retraining "
+                              "them for a new evaluation")
+        execute(config, run, store, options)
+    return run
