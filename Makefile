@@ -10,6 +10,9 @@ export OMP_NUM_THREADS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: setup deps data test book book-render clean-book
 
+# the core packages (they never import rstlib.paper, .book or .cli; tests/test_structure.py): type-checked in make test
+CORE := rstlib/errors.py rstlib/config rstlib/nets rstlib/runtime rstlib/data rstlib/attacks rstlib/train rstlib/evaluation rstlib/store rstlib/results_table.py
+
 setup: deps data
 
 deps: $(VENV)/.installed
@@ -17,7 +20,7 @@ deps: $(VENV)/.installed
 # uv installs the exact versions of uv.lock (the registry's torch build, never a local wheel)
 $(VENV)/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null || PIP_FIND_LINKS= python3 -m pip install --quiet uv
-	uv sync --frozen --extra test --python 3.11 || uv sync --frozen --extra test
+	uv sync --frozen --all-extras --python 3.11 || uv sync --frozen --all-extras
 	@touch $@
 
 # Offline data: Fashion-MNIST from Debian's dataset-fashion-mnist, gunzipped into torchvision's layout.
@@ -32,6 +35,7 @@ data: deps
 
 test: setup
 	$(VENV)/bin/ruff check rstlib tests scripts benchmarks
+	$(VENV)/bin/mypy $(CORE)
 	$(PY) -m pytest -q
 
 # Runs every page (paper profile with CUDA, laptop without) into book/_build/src, loading what the

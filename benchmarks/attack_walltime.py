@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rstlib import data as datasets  # noqa: E402
 from rstlib.config.profile import load_profile  # noqa: E402
-from rstlib.evaluate.evaluator import craft, score  # noqa: E402
+from rstlib.evaluation.evaluator import craft, score  # noqa: E402
 from rstlib.paper.sections.attacks_accuracy import sec3_attacks  # noqa: E402
 from rstlib.store.runstore import RunStore  # noqa: E402
 from rstlib.train import variants as ex  # noqa: E402

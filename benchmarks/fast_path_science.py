@@ -18,8 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rstlib.config.profile import FastPath, Precision, load_profile  # noqa: E402
-from rstlib.evaluate.evaluator import AttackSpec  # noqa: E402
+from rstlib.attacks.registry import AttackSpec  # noqa: E402
+from rstlib.config.profile import load_profile  # noqa: E402
+from rstlib.config.settings import FastPath, Precision
 from rstlib.paper.sections import Context  # noqa: E402
 from rstlib.store.runstore import RunStore  # noqa: E402
 from rstlib.train import variants as ex  # noqa: E402

@@ -34,30 +34,31 @@ numerics.pin()  # before torch computes anything: CPU runs give the same weights
 
 # public name -> the module that defines it (imported on first use, PEP 562)
 _EXPORTS = {
-    "AttackSpec": "rstlib.evaluate.evaluator", "Evaluator": "rstlib.evaluate.evaluator",
+    "AttackSpec": "rstlib.attacks.registry", "Evaluator": "rstlib.evaluation.evaluator",
     "ConfigError": "rstlib.errors",
     "Profile": "rstlib.config.profile", "RunConfig": "rstlib.config.profile", "load_profile": "rstlib.config.profile",
     "load_profiles": "rstlib.config.profile",
     "Context": "rstlib.paper.context",
     "dense_config": "rstlib.train.variants", "finetune_config": "rstlib.train.variants",
     "rtt_config": "rstlib.train.variants", "search_config": "rstlib.train.variants",
-    "R2S": "rstlib.evaluate.r2s", "evaluate_r2s": "rstlib.evaluate.r2s",
-    "results": "rstlib.results", "runs_table": "rstlib.results",
+    "R2S": "rstlib.evaluation.r2s", "evaluate_r2s": "rstlib.evaluation.r2s",
+    "results": "rstlib.results_table", "runs_table": "rstlib.results_table",
     "RunStore": "rstlib.store.runstore",
-    "load_model": "rstlib.evaluate.zoo", "load_r2s": "rstlib.evaluate.zoo", "evaluate": "rstlib.evaluate.zoo",
-    "test_images": "rstlib.evaluate.zoo", "summary": "rstlib.evaluate.zoo",
+    "load_model": "rstlib.evaluation.zoo", "load_r2s": "rstlib.evaluation.zoo", "evaluate": "rstlib.evaluation.zoo",
+    "test_images": "rstlib.evaluation.zoo", "summary": "rstlib.evaluation.zoo",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazily
+    from rstlib.attacks.registry import AttackSpec  # noqa: F401
     from rstlib.config.profile import Profile, RunConfig, load_profile, load_profiles  # noqa: F401
     from rstlib.errors import ConfigError  # noqa: F401
-    from rstlib.evaluate.evaluator import AttackSpec, Evaluator  # noqa: F401
-    from rstlib.evaluate.r2s import R2S, evaluate_r2s  # noqa: F401
-    from rstlib.evaluate.zoo import evaluate, load_model, load_r2s, summary, test_images  # noqa: F401
+    from rstlib.evaluation.evaluator import Evaluator  # noqa: F401
+    from rstlib.evaluation.r2s import R2S, evaluate_r2s  # noqa: F401
+    from rstlib.evaluation.zoo import evaluate, load_model, load_r2s, summary, test_images  # noqa: F401
     from rstlib.paper.context import Context  # noqa: F401
-    from rstlib.results import results, runs_table  # noqa: F401
+    from rstlib.results_table import results, runs_table  # noqa: F401
     from rstlib.store.runstore import RunStore  # noqa: F401
     from rstlib.train.variants import dense_config, finetune_config, rtt_config, search_config  # noqa: F401
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "rstlib"
 # the layers of the package, lowest first: a subpackage imports only from its own layer or below
-CORE = ("errors", "config", "nets", "runtime", "data", "attacks", "train", "evaluate", "store", "results")
+CORE = ("errors", "config", "nets", "runtime", "data", "attacks", "train", "evaluation", "store", "results_table")
 UPPER = {"paper": CORE, "book": (*CORE, "paper"), "cli": (*CORE, "paper", "book")}
 MAX_LINES = 300  # a module longer than this does more than one job (the "about 300")
 

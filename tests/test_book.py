@@ -286,3 +286,17 @@ def test_the_scale_page_measures_the_smoke_ladder_and_the_intro_states_its_trend
     out, err = capsys.readouterr()
     assert "C1" in out and any(v in out for v in ("holds", "inconclusive", "does not hold")), out
     assert "train " not in err, err
+
+
+def test_every_page_source_has_its_parameters_its_page_and_its_claims_check():
+    """Each MyST page (the source people edit) is a thin client: a `parameters` cell, its
+    `pages.Page(...)`, and on every section page (Secs. 3-9) the claims check."""
+    import jupytext
+    for name in pages(ROOT / "book"):
+        nb = jupytext.read(ROOT / "book" / f"{name}.md")
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert any("parameters" in c.metadata.get("tags", []) for c in code), name
+        source = "\n".join(c.source for c in code)
+        assert "pages.Page(" in source, name
+        if re.match(r"sec[3-9]_", name):
+            assert "pages.claims_check(" in source, name

@@ -286,3 +286,22 @@ def test_a_decision_never_asks_for_more_images_than_the_test_set_holds():
     assert decision(g, -3.0).startswith("about ")
     assert "more than the test set's 10,000: images alone cannot decide it" in decision(g, -3.0, test_images=10_000)
     assert "images alone" not in decision(g, -3.0, test_images=100_000)
+
+
+def test_every_rule_can_be_inconclusive_where_a_comparison_meets_the_threshold(laptop_facts):
+    """The third outcome is reachable for every testable rule: with the threshold moved onto one of
+    its comparisons (that gap's value: its band straddles it), the rule says inconclusive (for a
+    rule over every comparison the tightest one does it; for a majority, the middle one)."""
+    seen = 0
+    for spec in REGISTRY:
+        f = laptop_facts.get(spec.section)
+        if f is None:
+            continue
+        judged = spec.judge(f, spec.threshold)
+        if judged.verdict == NOT_TESTABLE or not any(g.se > 0 for g, _ in judged.tested):
+            continue
+        seen += 1
+        shifted = [spec.threshold + (g.value - used) for g, used in judged.tested if g.se > 0]
+        verdicts = {spec.judge(f, t).verdict for t in shifted}
+        assert INCONCLUSIVE in verdicts, (spec.id, verdicts)
+    assert seen >= 20

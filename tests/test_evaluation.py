@@ -3,7 +3,8 @@ import torch
 
 from rstlib.attacks.bandits import Bandits, RandomNoise
 from rstlib.attacks.compat import advertorch
-from rstlib.evaluate.evaluator import AttackSpec, Evaluator, craft, score
+from rstlib.attacks.registry import AttackSpec
+from rstlib.evaluation.evaluator import Evaluator, craft, score
 from rstlib.store.runstore import RunStore
 from rstlib.train import variants as ex
 from rstlib.train.loop import RunOptions
@@ -142,3 +143,38 @@ def test_the_fast_pgd_loop_gives_the_same_bits_as_pgd_written_plainly(trained):
     fast = attack(model, x, y, torch.Generator().manual_seed(3))
     plain = _pgd_by_the_book(model, x, y, attack, torch.Generator().manual_seed(3))
     assert torch.equal(fast, plain)
+
+
+def test_the_registry_is_the_one_place_an_attack_is_described():
+    """Every registered attack builds, prices and keys itself from its entry; `rst eval --attack
+    cw-inf` runs the book's CW-Inf (the supplement's 100 iterations of step eps/4), not PGD-20's budget."""
+    import argparse
+
+    from rstlib.attacks.registry import ATTACK_REGISTRY, BUDGET_FIELDS, attack_help
+    from rstlib.cli.main import _eval_spec
+    from rstlib.config.profile import load_profile
+    from rstlib.paper.sections.attacks_accuracy import sec3_attacks
+    laptop = load_profile("laptop")
+    for name, entry in ATTACK_REGISTRY.items():
+        spec = AttackSpec.of(name, laptop.evaluation)
+        assert spec.forwards() > 0 and name in attack_help()
+        assert {f for f in BUDGET_FIELDS if spec.key()[f] is not None} == set(entry.budget), name
+    args = argparse.Namespace(attack="cw-inf", eps=8.0, step=None, steps=None, queries=None)
+    book = sec3_attacks(laptop, [8.0], 10_000)["cw_inf_eps8"]
+    assert _eval_spec(args, laptop) == book and (book.steps, book.step) == (100, 2.0)
+    assert AttackSpec.of("pgd20", laptop.evaluation) == AttackSpec.pgd20(laptop.evaluation)
+    assert AttackSpec.of("pgd20", laptop.evaluation, steps=5).steps == 5
+    with pytest.raises(Exception, match="unknown attack"):
+        AttackSpec.of("fgsm", laptop.evaluation)
+
+
+def test_a_request_derives_the_evaluators_own_cache_key(trained):
+    """The plan's request and the evaluator name one evaluation with one key (the bill of work
+    finds what the evaluator cached)."""
+    from rstlib.evaluation.requests import Attacked, Strong
+    run, ev = trained
+    pgd = AttackSpec("pgd20", eps=8)
+    assert Attacked(run.config, pgd).key(ev.digest, 128) == ev.key(run, pgd)
+    assert Attacked(run.config, pgd, source=run.config).key(ev.digest, 128) == ev.key(run, pgd, run)
+    assert Strong(run.config, pgd, 16).key(ev.digest, 128) == ev.strong_key(run, pgd, 16)
+    assert Attacked(run.config, pgd).forwards(64, set()) == 41

@@ -106,7 +106,7 @@ def test_compare_refuses_a_tolerance_that_is_not_a_finite_number(runs, capsys, t
 def test_the_python_api_and_notebook_parameters_refuse_the_same_numbers(smoke, runs):
     from rstlib import AttackSpec
     from rstlib.book.pages import Page
-    from rstlib.evaluate.evaluator import Evaluator
+    from rstlib.evaluation.evaluator import Evaluator
     from rstlib.paper import sections
     from rstlib.train.variants import search_config
     with pytest.raises(ConfigError, match="eps .* finite"):
@@ -262,6 +262,32 @@ def test_repair_removes_temporaries_of_dead_writers_only_and_verifies_weights(ru
     assert not dead.exists() and alive.exists()
     assert "model.pt" in out and "does not match its sha256" in out
     assert not model.exists() and not model.with_name("model.pt.sha256").exists()
+
+
+def test_repair_leaves_a_temporary_whose_writer_holds_its_lock_until_it_is_stale(runs, capsys):
+    """An evaluation being written by a process on another node (its pid means nothing here) holds
+    that evaluation's lock: `rst runs --repair` leaves its temporary alone, whatever the pid says,
+    and removes it only once it is older than any write takes (STALE_SECONDS)."""
+    from rstlib.store.locks import STALE_SECONDS
+    evals = run_dir(runs, 10) / "evals"
+    final = evals / "pgd20-0123456789ab.json"
+    tmp = evals / f".{final.name}.tmp999999"  # no such process here: a writer on another host
+    tmp.write_bytes(b"half")
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from filelock import FileLock; "
+                               f"lock = FileLock({str(final) + '.lock'!r}); lock.acquire(); "
+                               "print('held', flush=True); time.sleep(120)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        code, out, _ = rst_in_process(capsys, "runs", "--repair", "--runs", str(runs))
+        assert code == 0 and tmp.exists(), out
+        old = time.time() - STALE_SECONDS - 60
+        os.utime(tmp, (old, old))
+        code, out, _ = rst_in_process(capsys, "runs", "--repair", "--runs", str(runs))
+        assert code == 0 and not tmp.exists() and f"removed {tmp.relative_to(runs)}" in out
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def test_a_wrongly_typed_config_in_a_folder_of_its_own_hash_is_damaged_not_a_traceback(runs, capsys):

@@ -7,8 +7,9 @@ import pytest
 import torch
 from conftest import ROOT, run_dir, tiny_profile
 
-from rstlib.config.profile import ConfigError, Precision, load_profiles
-from rstlib.evaluate.evaluator import AttackSpec
+from rstlib.attacks.registry import AttackSpec
+from rstlib.config.profile import ConfigError, load_profiles
+from rstlib.config.settings import Precision
 from rstlib.paper.plan import plan
 from rstlib.paper.sections import Context
 from rstlib.runtime import device as runtime_device
@@ -88,7 +89,7 @@ def test_committed_results_without_weights_are_loaded_not_retrained(smoke, store
     assert again.natural(config) == natural and again.accuracy(config) == robust
     check = Context(p, store, dry_run=True)
     check.accuracy(config)
-    from rstlib.paper.bill import work_ahead
+    from rstlib.paper.plan import work_ahead
     ahead = work_ahead(p, store, planned=(check.planned_runs, check.planned_evals), device="cpu")
     assert ahead.nothing_to_compute and "nothing to compute" in ahead.report()
     # a new evaluation needs the weights: the bill says it will retrain them, and it does

@@ -2,8 +2,9 @@ import pytest
 import torch
 from conftest import tiny_profile
 
-from rstlib.evaluate.evaluator import AttackSpec, Evaluator
-from rstlib.evaluate.r2s import R2S, evaluate_r2s, shared_random_weights
+from rstlib.attacks.registry import AttackSpec
+from rstlib.evaluation.evaluator import Evaluator
+from rstlib.evaluation.r2s import R2S, evaluate_r2s, shared_random_weights
 from rstlib.train import variants as ex
 from rstlib.train.loop import RunOptions
 from rstlib.train.runner import model_run

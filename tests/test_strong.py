@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from conftest import tiny_profile
 
-from rstlib.evaluate.evaluator import AttackSpec, Evaluator, pack_bits, unpack_bits
-from rstlib.evaluate.r2s import evaluate_r2s
+from rstlib.attacks.registry import AttackSpec
+from rstlib.evaluation.evaluator import Evaluator, pack_bits, unpack_bits
+from rstlib.evaluation.r2s import evaluate_r2s
 from rstlib.store.runstore import RunStore
 from rstlib.train import variants as ex
 from rstlib.train.loop import RunOptions

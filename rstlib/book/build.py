@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 
 from rstlib.config.profile import ConfigError, default_profile_name, load_profile
-from rstlib.paper.bill import work_ahead
+from rstlib.paper.plan import work_ahead
 from rstlib.store.runstore import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]

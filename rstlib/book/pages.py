@@ -17,10 +17,10 @@ from rstlib.config.params import check_number
 from rstlib.config.profile import Profile, default_profile_name, load_profile
 from rstlib.data.specs import SPECS
 from rstlib.nets.models import LABELS as ARCH_LABELS
-from rstlib.paper.bill import recorded_cost, work_ahead
 from rstlib.paper.claims.calibration import calibrate
 from rstlib.paper.claims.registry import MARK, REGISTRY, claims_table
 from rstlib.paper.cost import format_hours
+from rstlib.paper.plan import recorded_cost, work_ahead
 from rstlib.paper.sections import SECTIONS, Context
 from rstlib.paper.sections.result import SectionResult
 from rstlib.runtime.device import resolve_device

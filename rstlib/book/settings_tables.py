@@ -6,9 +6,9 @@ import dataclasses
 import pandas as pd
 
 from rstlib.attacks.bandits import Bandits
+from rstlib.attacks.registry import CW_ITERATIONS
 from rstlib.config.profile import load_profiles
 from rstlib.data.specs import SPECS
-from rstlib.evaluate.evaluator import CW_ITERATIONS
 
 
 def written(value) -> str:

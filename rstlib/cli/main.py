@@ -31,7 +31,7 @@ def _with_fast_path(profile, args):
     """The profile with the precision and fast-path switches given on the command line."""
     import dataclasses
 
-    from rstlib.config.profile import Precision
+    from rstlib.config.settings import Precision
     from rstlib.runtime.device import require_precision
     on = {"on": True, "off": False, None: None}
     given = {"channels_last": on[args.channels_last], "compile": on[args.compile]}
@@ -76,15 +76,14 @@ def _train_command(args) -> int:
 
 
 def _eval_spec(args, profile):
-    from rstlib.evaluate.evaluator import AttackSpec
-    e = profile.evaluation
-    return AttackSpec(args.attack, eps=e.eps if args.eps is None else args.eps,
-                      step=e.step if args.step is None else args.step,
-                      steps=e.steps if args.steps is None else args.steps, queries=args.queries)
+    from rstlib.attacks.registry import AttackSpec
+    # the supplement's budget for the attack at the profile (CW-Inf: 100 iterations of step eps/4), as the book runs it
+    return AttackSpec.of(args.attack, profile.evaluation, eps=args.eps, step=args.step, steps=args.steps,
+                         queries=args.queries)
 
 
 def _evaluator(args, profile):
-    from rstlib.evaluate.evaluator import Evaluator
+    from rstlib.evaluation.evaluator import Evaluator
     n_test = args.n_test if args.n_test is not None else profile.eval_n_test
     if n_test is not None:
         check_number(n_test, "--n-test", minimum=1, whole=True)
@@ -108,7 +107,7 @@ def _train_or_load(store, config, args, profile, weights: bool = True):
 
 def _run_profile(args, config):
     """The profile whose settings give an evaluation's defaults: --profile, else the run's own."""
-    from rstlib.results import profile_of
+    from rstlib.results_table import profile_of
     from rstlib.runtime.device import resolve_device
     resolve_device(args.device)
     name = args.profile or profile_of(config.to_dict()) or default_profile_name()
@@ -119,7 +118,7 @@ def _eval_target(args):
     """(profile, run config) of `rst eval`: the run named by --run, or --kind/--ratio at --profile."""
     from rstlib.train import variants as ex
     if args.run is not None:
-        from rstlib.evaluate.zoo import find_run
+        from rstlib.evaluation.zoo import find_run
         config = find_run(store_of(args), args.run)
         return _run_profile(args, config), config
     profile, dataset, arch = _resolve(args)
@@ -145,9 +144,9 @@ def _eval_command(args) -> int:
 
 
 def _r2s_command(args) -> int:
+    from rstlib.attacks.registry import AttackSpec
     from rstlib.config.params import parse_ratios
-    from rstlib.evaluate.evaluator import AttackSpec
-    from rstlib.evaluate.r2s import evaluate_r2s
+    from rstlib.evaluation.r2s import evaluate_r2s
     from rstlib.train import variants as ex
     profile, dataset, arch = _resolve(args)
     ratios = parse_ratios(args.ratios, "--ratios")

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import functools
 
+from rstlib.attacks.registry import attack_help
+
 
 @functools.lru_cache(maxsize=1)
 def profile_help() -> str:
@@ -74,13 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", default=None, metavar="RUN_ID",
                    help="evaluate this run of the store (its id, or the 12 hex digits `rst runs` shows) instead "
                         "of --kind/--ratio; its profile gives the default budget")
-    p.add_argument("--attack", default="pgd20",
-                   help="clean | pgd20 (the paper's, default) | pgd20-margin | cw-l2 | cw-inf | autoattack | apgd-t | "
-                        "bandits")
+    p.add_argument("--attack", default="pgd20", help="default pgd20 (the paper's); " + attack_help())
     p.add_argument("--eps", type=float, default=None, help="L-inf budget in 1/255 (default: the profile's)")
-    p.add_argument("--step", type=float, default=None, help="PGD step in 1/255 (default: the profile's)")
-    p.add_argument("--steps", type=int, default=None, help="PGD steps (default: the profile's, 20 in paper)")
-    p.add_argument("--queries", type=int, default=10_000, help="Bandits query budget")
+    p.add_argument("--step", type=float, default=None,
+                   help="step in 1/255 (default: the attack's budget in the supplement at the profile: PGD-20 the "
+                        "profile's step, CW-Inf eps/4)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="iterations (default: the supplement's: PGD-20 the profile's 20, CW-Inf 100)")
+    p.add_argument("--queries", type=int, default=None, help="Bandits query budget (default: the supplement's 10,000)")
     p.add_argument("--n-test", type=int, default=None, help="test images to attack (default: the profile's)")
     p.add_argument("--natural", action="store_true", help="with --kind dense: the naturally trained net")
     p = sub.add_parser("r2s", help="Random RST Switch over a candidate set of remaining ratios; also trains (or loads) "

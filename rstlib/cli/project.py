@@ -14,7 +14,7 @@ def _section_names(args) -> list[str] | None:
 
 
 def plan_command(args) -> int:
-    from rstlib.paper.cost import project
+    from rstlib.paper.plan import project
     from rstlib.runtime.device import resolve_device
     profile = load_profile(args.profile or default_profile_name())
     sections = _section_names(args)

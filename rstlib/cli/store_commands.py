@@ -13,7 +13,7 @@ def store_of(args):
 def runs_command(args) -> int:
     import json
 
-    from rstlib.results import runs_table
+    from rstlib.results_table import runs_table
     store = store_of(args)
     if args.repair:
         actions = store.repair()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from rstlib.errors import ConfigError
 
@@ -89,5 +89,5 @@ def parse_candidate_sets(value, name: str = "candidate_sets") -> list[list[float
             groups = [g for g in text[1:-1].replace("],", "];").split(";")]
         else:
             groups = text.split(";")
-        return [parse_ratios(g, name) for g in groups if g.strip()]
-    return [parse_ratios(g, name) for g in value]
+        return [cast(list[float], parse_ratios(g, name)) for g in groups if g.strip()]  # a non-empty group: a list
+    return [cast(list[float], parse_ratios(g, name)) for g in value]

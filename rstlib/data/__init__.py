@@ -89,6 +89,7 @@ class BatchLoader:
 
     def _augment(self, x: torch.Tensor) -> torch.Tensor:
         spec = self.augment
+        assert spec is not None  # called only when the loader augments
         b, c, h, w = x.shape
         p = spec.crop_padding
         if p > 0:

@@ -102,7 +102,7 @@ class MaskedLayer:
         self._cache_key = None
 
 
-class MaskedConv2d(MaskedLayer, nn.Conv2d):
+class MaskedConv2d(MaskedLayer, nn.Conv2d):  # type: ignore[misc]  # `weight`: the torch layer's own
     def __init__(self, *args, **kwargs):
         kwargs["bias"] = False
         super().__init__(*args, **kwargs)
@@ -112,7 +112,7 @@ class MaskedConv2d(MaskedLayer, nn.Conv2d):
         return self._conv_forward(x, self.effective_weight(), None)
 
 
-class MaskedLinear(MaskedLayer, nn.Linear):
+class MaskedLinear(MaskedLayer, nn.Linear):  # type: ignore[misc]  # `weight`: the torch layer's own
     def __init__(self, in_features, out_features, **kwargs):
         super().__init__(in_features, out_features, bias=False, **kwargs)
         self._init_mask_state()

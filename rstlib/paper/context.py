@@ -4,16 +4,16 @@ that `rst plan`, `rst sweep` and a page's bill of work read); and the parsing of
 shared by the notebooks, the CLI and `_config.yml`."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
+from rstlib.attacks.registry import AttackSpec
 from rstlib.config.params import check_number, parse_list
 from rstlib.config.profile import ConfigError, Profile, RunConfig
 from rstlib.data.specs import canonical_name, check_dataset, dataset_spec
-from rstlib.evaluate.evaluator import AttackSpec, Evaluator, unpack_bits
-from rstlib.evaluate.r2s import EOT_ATTACKS, evaluate_r2s
+from rstlib.evaluation.evaluator import Evaluator, unpack_bits
+from rstlib.evaluation.r2s import evaluate_r2s
+from rstlib.evaluation.requests import EOT, EOT_ATTACKS, Attacked, AutoAttackRand, EvalRequest, Strong
 from rstlib.nets.models import LABELS as ARCH_LABELS
 from rstlib.nets.models import check_arch
 from rstlib.store.rundir import RunDir
@@ -24,18 +24,6 @@ from rstlib.train.runner import results as run_results
 NAN = float("nan")
 R2S_COLUMNS = ("natural", "pgd20_protocol", "pgd20_eot_loss", "pgd20_eot_logits", "pgd20_eot_loss_margin",
                "pgd20_eot_logits_margin", "autoattack_rand", "strong")
-
-
-@dataclass(frozen=True)
-class EvalRequest:
-    target: RunConfig
-    attack: AttackSpec
-    source: RunConfig | None = None
-    n_test: int | None = None
-    members: tuple[tuple[str, RunConfig], ...] = ()  # an R2S attack over these (label, config)
-    eot_over: str | None = None  # loss | logits (an EOT PGD over the members) | rand (AutoAttack rand)
-    eot_loss: str = "ce"  # ce | cw (margin)
-    strong_images: int | None = None  # the strong figure of `target` (APGD-T on this many images) / AA rand images
 
 
 class Context:
@@ -89,7 +77,7 @@ class Context:
         """Accuracy (%) of `config`'s run under `attack` (default: the profile's PGD-20), crafted on
         `source` (default: white-box), on `n_test` images (default: the profile's); cached."""
         attack = attack or self.pgd
-        self.planned_evals.append(EvalRequest(config, attack, source, n_test))
+        self.planned_evals.append(Attacked(config, attack, source, n_test))
         run, src = self.run(config), (self.run(source) if source is not None else None)
         if run is None:
             return NAN
@@ -100,7 +88,7 @@ class Context:
         cross-entropy, PGD-20 on the CW margin loss and (on the profile's first `apgd_t_images`
         images) APGD-T. Ours, beside the paper's PGD-20; never above any of them."""
         k = self.profile.evaluation.apgd_t_images
-        self.planned_evals.append(EvalRequest(config, self.pgd, n_test=n_test, strong_images=k))
+        self.planned_evals.append(Strong(config, self.pgd, k, n_test))
         run = self.run(config)
         if run is None:
             return NAN
@@ -111,7 +99,7 @@ class Context:
         attack = attack or self.pgd
         for s in configs.values():
             for t in configs.values():
-                self.planned_evals.append(EvalRequest(t, attack, s if s is not t else None))
+                self.planned_evals.append(Attacked(t, attack, s if s is not t else None))
         runs = {k: self.run(c) for k, c in configs.items()}
         if self.dry_run:
             return pd.DataFrame(NAN, index=pd.Index(list(configs), name="source"),
@@ -124,16 +112,14 @@ class Context:
         the per-example strong figure."""
         matrix = self.matrix(configs)
         for c in configs.values():
-            self.planned_evals.append(EvalRequest(c, AttackSpec("clean")))
+            self.planned_evals.append(Attacked(c, AttackSpec("clean")))
         k = self.profile.evaluation.aa_rand_images
         if adaptive:  # EOT attacks: one PGD-20 through the whole set each
             members = tuple(configs.items())
             for over, loss in EOT_ATTACKS if strong else EOT_ATTACKS[:2]:
-                self.planned_evals.append(EvalRequest(members[0][1], self.pgd, members=members, eot_over=over,
-                                                      eot_loss=loss))
+                self.planned_evals.append(EOT(members, self.pgd, over, loss))
             if strong and k:
-                self.planned_evals.append(EvalRequest(members[0][1], self.pgd, members=members, eot_over="rand",
-                                                      strong_images=k))
+                self.planned_evals.append(AutoAttackRand(members, self.pgd.eps, k))
         if self.dry_run:
             return {**{c: NAN for c in R2S_COLUMNS}, "matrix": matrix}
         runs = {label: self.run(c) for label, c in configs.items()}

@@ -7,28 +7,22 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from rstlib.config.profile import Profile, RunConfig
-from rstlib.evaluate.evaluator import Evaluator
-from rstlib.evaluate.r2s import aa_rand_key, eot_key
-from rstlib.paper.context import EvalRequest
+from rstlib.evaluation.requests import EvalRequest
+from rstlib.store.rundir import RunDir
 from rstlib.store.runstore import RunStore
 
 
 def eval_key(store: RunStore, profile: Profile, e: EvalRequest) -> dict | None:
-    """The cache key of a planned evaluation, or None when a run it needs has no results yet."""
-    needed = [c for _, c in e.members] or [e.target] + ([e.source] if e.source is not None else [])
-    if not all(store.dir(c).has_results() for c in needed):
+    """The cache key of a planned evaluation (the request's own, `rstlib.evaluation.requests`), or None
+    when a run it needs has no results yet."""
+    if not all(store.dir(c).has_results() for c in e.needs()):
         return None
-    evaluator = Evaluator(store, n_test=e.n_test if e.n_test is not None else profile.eval_n_test,
-                          batch_size=profile.evaluation.batch_size, device="cpu")
-    if e.members:
-        runs = {label: store.dir(c) for label, c in e.members}
-        if e.eot_over == "rand":
-            return aa_rand_key(evaluator, runs, e.attack.eps, e.strong_images)
-        return eot_key(evaluator, runs, e.attack, e.eot_over, e.eot_loss)
-    if e.strong_images is not None:
-        return evaluator.strong_key(store.dir(e.target), e.attack, e.strong_images)
-    source = store.dir(e.source) if e.source is not None else None
-    return evaluator.key(store.dir(e.target), e.attack, source)
+    return e.key(lambda c: store.dir(c).model_digest(), e.n_test if e.n_test is not None else profile.eval_n_test)
+
+
+def cache_folder(store: RunStore, e: EvalRequest) -> RunDir | None:
+    """Where a request's cached result lives: its target's folder, or None for the store's `_evals/`."""
+    return None if e.shared() else store.dir(e.target)
 
 
 @dataclass
@@ -63,7 +57,7 @@ def recorded_cost_of(profile: Profile, store: RunStore, runs: dict[str, RunConfi
         if key is None or repr(key) in seen:
             continue
         seen.add(repr(key))
-        run = None if e.members else store.dir(e.target)
+        run = cache_folder(store, e)
         if store.lookup_eval(run, key) is None:
             continue
         cost.evals += 1

@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rstlib.config.profile import ConfigError, Profile, RunConfig
-from rstlib.paper.bill import CONFIRM_HOURS, work_ahead
 from rstlib.paper.context import Context
-from rstlib.paper.cost import project
-from rstlib.paper.plan import HEADLINE_SEEDS, PLANNABLE, headline, plan
+from rstlib.paper.headline import HEADLINE_SEEDS, headline
+from rstlib.paper.plan import CONFIRM_HOURS, PLANNABLE, plan, project, work_ahead
 from rstlib.paper.sections import SECTIONS
 from rstlib.store.runstore import RunStore
 from rstlib.train.loop import RunOptions
@@ -112,7 +111,7 @@ class SweepReport:
     per_section: dict[str, int] = field(default_factory=dict)
     hours: float | None = None
     runs: dict[str, RunConfig] = field(default_factory=dict)  # the whole list, finished runs included
-    ahead: object | None = None  # rstlib.paper.bill.WorkAhead: what is loaded, what is computed, priced here
+    ahead: object | None = None  # rstlib.paper.plan.WorkAhead: what is loaded, what is computed, priced here
 
 
 def sweep(profile: Profile, sections=None, executor: str = "local", max_parallel: int = 2,
@@ -125,7 +124,7 @@ def sweep(profile: Profile, sections=None, executor: str = "local", max_parallel
     rest, then the sections' evaluations; see the module doc. More than `CONFIRM_HOURS` of new
     work is refused (ConfigError) unless `confirmed`. A dry run times nothing unless `measure`
     (FLOP-based figures, at once); a local sweep that starts work times its steps (bounded, see
-    `rstlib.paper.cost.project`) to price it here."""
+    `rstlib.paper.plan.project`) to price it here."""
     if executor not in EXECUTORS:
         raise ConfigError(f"unknown executor {executor!r}; choose one of {EXECUTORS}")
     if max_parallel < 1:

@@ -85,7 +85,7 @@ class RunStore:
         """(directory, config dict, status) of every run in the store. A run with a damaged file
         (see `problems`) is listed as `damaged`, with an empty config when its config.json is the
         damaged one, instead of hiding the others."""
-        out = []
+        out: list[tuple[Path, dict, str]] = []
         for d in sorted(self.root.glob(f"*/{CONFIG}")):
             run_path = d.parent
             try:

@@ -14,6 +14,7 @@ import math
 import sys
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 import torch.nn as nn
@@ -21,7 +22,8 @@ import torch.nn.functional as F
 
 from rstlib import data as datasets
 from rstlib.attacks.pgd import accuracy, training_attack
-from rstlib.config.profile import Profile, RunConfig, TrainSettings
+from rstlib.config.profile import Profile, RunConfig
+from rstlib.config.settings import TrainSettings
 from rstlib.nets.inits import initialise, kaiming_normal
 from rstlib.nets.masking import import_mask, masked_layers, set_remaining_ratio, sparsity_report
 from rstlib.nets.models import Classifier, build_model
@@ -103,6 +105,7 @@ def _initial_model(config: RunConfig, store) -> Classifier:
         if unexpected or any(not k.endswith("scores") for k in missing):
             raise RuntimeError(f"dense state does not fit the masked model: {missing} {unexpected}")
     elif config.kind == "finetune":
+        assert config.parent is not None  # checked by RunConfig
         parent = build_run_model(config.parent)
         _load_state(parent, store.dir(config.parent).load_model_state())
         model.load_state_dict(parent.state_dict())
@@ -142,7 +145,7 @@ def _run_logger(run: RunDir) -> logging.Logger:
     return log
 
 
-def train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor, optimizer: torch.optim.Optimizer,
+def train_step(model: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor, optimizer: torch.optim.Optimizer,
                attack=None, generator: torch.Generator | None = None, autocast=None):
     """One optimiser step on the (adversarial) batch; returns (loss, logits).
 
@@ -201,7 +204,7 @@ def _train(config, run, store, device, options: RunOptions, log) -> dict:
     test_data = datasets.load(config.dataset, train=False, n=config.n_test)
     model = _initial_model(config, store).to(device)
     if channels_last:
-        model = model.to(memory_format=torch.channels_last)
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # Module.to takes memory_format; torch's stub omits it
     params = trainable_parameters(model, config.kind)
     optimizer = torch.optim.SGD(params, lr=s.lr, momentum=s.momentum, weight_decay=s.weight_decay)
     data_gen = torch.Generator().manual_seed(config.seed)
@@ -256,7 +259,7 @@ def _train(config, run, store, device, options: RunOptions, log) -> dict:
                                     "data_generator": data_gen.get_state(),
                                     "attack_generator": attack_gen.get_state(), "history": history})
 
-    model = model.to(memory_format=torch.contiguous_format)
+    model = model.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]  # (torch's stub omits it)
     final = {"model": model.state_dict()}
     if config.kind in MASKED_KINDS:
         final["masks"] = {n: m.mask().detach().cpu() for n, m in masked_layers(model).items()}

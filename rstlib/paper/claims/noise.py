@@ -1,7 +1,7 @@
 """One noise model for a gap between two models that meet the same test images, over seeds.
 
 Every evaluation stores which images each model got right (`correct`, see
-`rstlib.evaluate.evaluator.unpack_bits`). For two models A and B scored on the same N images, for each of
+`rstlib.evaluation.evaluator.unpack_bits`). For two models A and B scored on the same N images, for each of
 S seeds, write d[s, i] = a[s, i] - b[s, i] in {-1, 0, 1}. The gap is 100 * mean(d), and its
 variance comes from two crossed sources: which images the test set holds (image-to-image spread,
 shared by every seed) and which seed trained the networks (seed-to-seed spread). Treating d as a

@@ -5,11 +5,11 @@ from typing import Sequence
 
 import pandas as pd
 
-from rstlib.config.knobs import RECORDED
+from rstlib.attacks.registry import AttackSpec
 from rstlib.config.params import check_number, parse_list, parse_ratios
 from rstlib.config.profile import Profile
+from rstlib.config.section_knobs import RECORDED
 from rstlib.data.specs import dataset_spec
-from rstlib.evaluate.evaluator import CW_ITERATIONS, AttackSpec
 from rstlib.nets.inits import LABELS as INIT_LABELS
 from rstlib.nets.inits import check_init
 from rstlib.nets.models import LABELS as ARCH_LABELS
@@ -20,14 +20,15 @@ from rstlib.train import variants as ex
 
 def sec3_attacks(profile: Profile, eps_list: Sequence[float], queries: int) -> dict[str, AttackSpec]:
     """Table 1's columns: PGD-20, then AutoAttack, CW-L2, CW-Inf and Bandits at each eps."""
-    attacks = {"pgd20": AttackSpec.pgd20(profile.evaluation)}
+    e = profile.evaluation
+    attacks = {"pgd20": AttackSpec.pgd20(e)}
     for k in eps_list:
-        attacks[f"autoattack_eps{k:g}"] = AttackSpec("autoattack", eps=k)
-    attacks["cw_l2"] = AttackSpec("cw-l2")
+        attacks[f"autoattack_eps{k:g}"] = AttackSpec.of("autoattack", e, eps=k)
+    attacks["cw_l2"] = AttackSpec.of("cw-l2", e)
     for k in eps_list:
-        attacks[f"cw_inf_eps{k:g}"] = AttackSpec("cw-inf", eps=k, step=k / 4, steps=CW_ITERATIONS)
+        attacks[f"cw_inf_eps{k:g}"] = AttackSpec.of("cw-inf", e, eps=k)
     for k in eps_list:
-        attacks[f"bandits_eps{k:g}"] = AttackSpec("bandits", eps=k, queries=queries)
+        attacks[f"bandits_eps{k:g}"] = AttackSpec.of("bandits", e, eps=k, queries=queries)
     return attacks
 
 

@@ -6,9 +6,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from rstlib.attacks.registry import AttackSpec
 from rstlib.config.params import parse_candidate_sets, parse_ratios
 from rstlib.data.specs import dataset_spec
-from rstlib.evaluate.evaluator import AttackSpec
 from rstlib.nets.models import LABELS as ARCH_LABELS
 from rstlib.paper.context import NAN, R2S_COLUMNS, Context, datasets_of, networks_of, pct
 from rstlib.paper.sections.result import SectionResult, judged

@@ -6,8 +6,8 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+from rstlib.attacks.registry import AttackSpec
 from rstlib.data.specs import dataset_spec
-from rstlib.evaluate.evaluator import AttackSpec
 from rstlib.paper.claims.registry import Claim, Facts, claims_table
 from rstlib.paper.claims.registry import judge as judge_claims
 from rstlib.paper.context import Context

@@ -1,12 +1,6 @@
-"""Beyond the paper: the headline claims C1-C3 measured along a scale ladder (`config.Ladder`,
-`_config.yml`'s `ladders:`), so a reader sees which way each claim moves with the search budget
-and the width, and whether it heads for the paper's regime.
-
-Every point runs the intro's own code path (`headline.headline_per_image`) at the base profile with
-the point's training-set size and width, over the ladder's seeds, and is judged with the one noise
-model (`rstlib.paper.claims.noise`, `verdicts.headline_gaps`). `rst scale --ladder laptop` runs
-(or resumes) the whole ladder; the book's scale page loads what the store holds.
-"""
+"""Readings of the scale ladder's trend: a weighted fit of each headline claim against score updates
+(read no further than the data span), the effect of width, and the sentences the scale page and
+the intro say them in."""
 from __future__ import annotations
 
 import math
@@ -15,108 +9,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rstlib.config.ladder import Ladder, LadderPoint, ladder_names, load_ladder
-from rstlib.config.profile import Profile, RunConfig
-from rstlib.paper.claims import noise
+from rstlib.config.profile import Profile
 from rstlib.paper.claims.registry import MARK
-from rstlib.paper.claims.verdicts import HEADLINES, INCONCLUSIVE, gap_verdict, headline_gaps
-from rstlib.paper.context import Context, EvalRequest
-from rstlib.paper.headline import headline_per_image
-from rstlib.paper.recorded import RecordedCost, recorded_cost_of
+from rstlib.paper.claims.verdicts import HEADLINES, INCONCLUSIVE
+from rstlib.paper.scale.ladder import PAPER_SCORE_UPDATES, ladder_for, measure, trend_table
 from rstlib.store.runstore import RunStore
-
-PAPER_SCORE_UPDATES = 31_250  # the paper's search: 50,000 CIFAR images / batch 256 x 160 epochs
-
-
-@dataclass
-class PointResult:
-    """One ladder point: its profile, its budget, C1-C3 over the ladder's seeds and what the
-    store recorded that it cost."""
-    point: LadderPoint
-    profile: Profile
-    score_updates: int
-    gaps: dict[str, noise.Gap]
-    cost: RecordedCost
-    complete: bool  # every run and evaluation of the point is in the store
-    seeds: tuple[int, ...] = ()
-
-
-def ladder_for(profile: Profile) -> Ladder | None:
-    """The ladder named after `profile` in its `_config.yml` (the scale page's default), or None."""
-    return load_ladder(profile.name) if profile.name in ladder_names() else None
-
-
-def point_plan(ladder: Ladder, point: LadderPoint) -> tuple[dict[str, RunConfig], list[EvalRequest]]:
-    """Every run and evaluation one point needs over the ladder's seeds (nothing computed)."""
-    runs: dict[str, RunConfig] = {}
-    evals: list[EvalRequest] = []
-    for seed in ladder.seeds_of(point):
-        ctx = Context(ladder.profile(point), seed=seed, dry_run=True, progress=False, announce=False)
-        headline_per_image(ctx, ratios=list(ladder.ratios))
-        runs.update(ctx.planned_runs)
-        evals += ctx.planned_evals
-    return runs, evals
-
-
-def plan(ladder: Ladder) -> tuple[dict[str, RunConfig], list[EvalRequest]]:
-    """Every run and evaluation of the whole ladder (what the bill of work and a sweep read)."""
-    runs: dict[str, RunConfig] = {}
-    evals: list[EvalRequest] = []
-    for point in ladder.points:
-        r, e = point_plan(ladder, point)
-        runs.update(r)
-        evals += e
-    return runs, evals
-
-
-def measure_point(ladder: Ladder, point: LadderPoint, store: RunStore | None = None, device="auto",
-                  progress: bool = True, load_only: bool = False) -> PointResult:
-    """C1-C3 at one point over the ladder's seeds, computing what the store lacks (or, with
-    `load_only`, nothing: a point the store does not hold in full comes back without gaps)."""
-    store = store or RunStore()
-    profile = ladder.profile(point)
-    runs, evals = point_plan(ladder, point)
-    before = recorded_cost_of(profile, store, runs, evals)
-    complete = before.runs_recorded == before.runs and before.evals == len({repr(e) for e in evals})
-    gaps: dict[str, noise.Gap] = {}
-    if complete or not load_only:
-        per_image = [headline_per_image(Context(profile, store, device, seed, progress), ratios=list(ladder.ratios))
-                     for seed in ladder.seeds_of(point)]
-        gaps = headline_gaps(per_image)
-        complete = True
-    return PointResult(point, profile, ladder.score_updates(point), gaps,
-                       recorded_cost_of(profile, store, runs, evals), complete, ladder.seeds_of(point))
-
-
-def measure(ladder: Ladder, store: RunStore | None = None, device="auto", progress: bool = True,
-            load_only: bool = False) -> list[PointResult]:
-    """Every point of the ladder, in the order `_config.yml` lists them."""
-    return [measure_point(ladder, p, store, device, progress, load_only) for p in ladder.points]
 
 
 def _apart(a, b) -> bool:
     """Do two rows of `trend_table` have 95% bands that do not overlap?"""
     return b["band from"] > a["band to"] or b["band to"] < a["band from"]
-
-
-def trend_table(results: list[PointResult]) -> pd.DataFrame:
-    """One row per point and headline claim: budget, width, the gap with its 95% band and verdict,
-    and the point's measured cost (minutes of training per run, minutes of evaluation)."""
-    rows = []
-    for r in sorted(results, key=lambda r: (r.point.width, r.score_updates)):
-        for h in HEADLINES:
-            g = r.gaps.get(h.column)
-            low, high = g.band() if g is not None else (None, None)
-            rows.append({
-                "training images": r.point.n_train, "width": r.point.width, "score updates": r.score_updates,
-                "claim": h.column.split("_")[0], "judged under": h.attack, "threshold": h.threshold,
-                "gap": g.value if g else None, "band from": low, "band to": high,
-                "verdict": gap_verdict(g, h.threshold) if g else "not measured",
-                "seeds": g.seeds if g else None,
-                "training (min per run)": r.cost.training_s / 60 / r.cost.runs_recorded if r.cost.runs_recorded else None,
-                "evaluation (min)": r.cost.evaluation_s / 60 if r.cost.evals_timed else None,
-            })
-    return pd.DataFrame(rows)
 
 
 @dataclass
@@ -208,60 +110,6 @@ def trend_sentence(table: pd.DataFrame, claim: str, attack: str) -> str:
                    f"threshold {a['threshold']:+g}, verdict at the largest budget: {b['verdict']}"
                    + ("" if b["verdict"] != INCONCLUSIVE else " (the threshold lies inside its band)"))
     return "; ".join(out)
-
-
-def ahead(page, ladder: Ladder) -> str:
-    """The page's statement of what the ladder loads and computes (`book.Page.ahead`)."""
-    return page.ahead(plan(ladder))
-
-
-def cost_table(results: list[PointResult]) -> pd.DataFrame:
-    """One row per point and one for the whole ladder: runs, the training time per run and the
-    evaluation time the store recorded, and the two together."""
-    rows = []
-    for r in sorted(results, key=lambda r: (r.point.width, r.point.n_train)):
-        c = r.cost
-        rows.append({"training images": f"{r.point.n_train:,}", "width": f"x{r.point.width:g}",
-                     "score updates": f"{r.score_updates:,}", "seeds": len(r.seeds),
-                     "runs": f"{c.runs_recorded} of {c.runs}",
-                     "training (min per run)": c.training_s / 60 / c.runs_recorded if c.runs_recorded else None,
-                     "evaluation (min)": c.evaluation_s / 60,
-                     "in all (min)": (c.training_s + c.evaluation_s) / 60})
-    total = sum_cost(results)
-    rows.append({"training images": "the whole ladder", "width": "", "score updates": "", "seeds": "",
-                 "runs": f"{total.runs_recorded} of {total.runs}", "training (min per run)": None,
-                 "evaluation (min)": total.evaluation_s / 60, "in all (min)": (total.training_s + total.evaluation_s) / 60})
-    return pd.DataFrame(rows).set_index("training images")
-
-
-def sum_cost(results: list[PointResult]) -> RecordedCost:
-    total = RecordedCost()
-    for r in results:
-        for name in ("runs", "runs_recorded", "training_s", "evals", "evals_timed", "evaluation_s"):
-            setattr(total, name, getattr(total, name) + getattr(r.cost, name))
-    return total
-
-
-def untimed_estimate(results: list[PointResult]) -> float:
-    """Seconds for the evaluations that recorded no time (cached before evaluations were timed),
-    each priced at the mean of its own point's timed evaluations: an estimate, said to be one."""
-    return sum((r.cost.evals - r.cost.evals_timed) * r.cost.evaluation_s / r.cost.evals_timed
-               for r in results if r.cost.evals_timed)
-
-
-def cost_sentence(results: list[PointResult]) -> str:
-    """The ladder's cost from an empty store, summed from what every run and evaluation recorded."""
-    total = sum_cost(results)
-    untimed = total.evals - total.evals_timed
-    guess = untimed_estimate(results)
-    return (f"From an empty run store the whole ladder is {total.runs} training runs and {total.evals} evaluations: "
-            f"{total.training_s / 60:.0f} min of training and {total.evaluation_s / 60:.0f} min of evaluation as "
-            f"recorded, {(total.training_s + total.evaluation_s) / 3600:.1f} hours in all"
-            + (f"; {untimed} evaluations, cached before evaluations recorded their time, add about {guess / 60:.0f} min "
-               f"at their point's mean ({(total.training_s + total.evaluation_s + guess) / 3600:.1f} hours)"
-               if untimed else "") + ". The paper's "
-            f"search makes {PAPER_SCORE_UPDATES:,} score updates, "
-            f"{PAPER_SCORE_UPDATES / max(r.score_updates for r in results):.0f}x our largest budget.")
 
 
 def numbers_table(trend: pd.DataFrame) -> pd.DataFrame:

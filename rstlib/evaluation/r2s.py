@@ -13,8 +13,9 @@ defender's draw, i.e. the mean accuracy of the members on the EOT examples.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,8 +23,11 @@ import torch
 import torch.nn as nn
 
 from rstlib import data as datasets
+from rstlib.attacks.adapters import autoattack_fn
 from rstlib.attacks.pgd import PGD
-from rstlib.evaluate.evaluator import AttackSpec, Evaluator, autoattack_fn, craft, score, unpack_bits
+from rstlib.attacks.registry import AttackSpec
+from rstlib.evaluation.evaluator import Evaluator, craft, score, unpack_bits
+from rstlib.evaluation.requests import EOT, EOT_ATTACKS, AutoAttackRand
 from rstlib.nets.masking import masked_layers
 from rstlib.runtime.device import resolve_device
 from rstlib.store.rundir import RunDir
@@ -58,6 +62,7 @@ class R2S(nn.Module):
             if out is None:
                 out = logits.new_empty((x.shape[0], logits.shape[1]))
             out[rows] = logits
+        assert out is not None  # n >= 1 members drew every row
         return out
 
 
@@ -98,7 +103,8 @@ def eot_attack(members: Sequence[nn.Module], spec: AttackSpec, over: str = "loss
     the cross-entropy (loss='ce') or the CW margin loss (loss='cw')."""
     if loss not in ("ce", "cw"):
         raise ValueError(f"EOT loss 'ce' or 'cw', got {loss!r}")
-    pgd = dict(eps=spec.eps / 255, step=spec.step / 255, steps=spec.steps, random_start=True, early_stop=False)
+    pgd: dict[str, Any] = dict(eps=spec.eps / 255, step=spec.step / 255, steps=spec.steps, random_start=True,
+                               early_stop=False)
     if over == "loss":
         return StackedLogits(members), PGD(loss=f"expected_{loss}", **pgd)
     if over == "logits":
@@ -152,26 +158,16 @@ def same_network(runs: Mapping[str, RunDir]):
         raise ValueError("R2S candidates must share one set of weights (drawn from the same network)")
 
 
-EOT_OVER = ("loss", "logits")
-EOT_ATTACKS = (("loss", "ce"), ("logits", "ce"), ("loss", "cw"), ("logits", "cw"))
-
-
-def eot_name(over: str, loss: str = "ce") -> str:
-    return f"r2s-eot-{over}" + ("" if loss == "ce" else "-margin")
-
-
 def eot_key(evaluator: Evaluator, runs: Mapping[str, RunDir], spec: AttackSpec, over: str, loss: str = "ce") -> dict:
     """Cache key of an adaptive EOT attack on the set (in the store's `_evals/`)."""
-    members_key = sorted((r.config.run_id(), r.model_digest()) for r in runs.values())
-    return {"name": eot_name(over, loss), "attack": spec.key(), "members": members_key,
-            "n_test": evaluator.n_test, "seed": evaluator.seed}
+    members = tuple((label, r.config) for label, r in runs.items())
+    return EOT(members, spec, over, loss).key(evaluator.digest, evaluator.n_test, evaluator.seed)
 
 
 def aa_rand_key(evaluator: Evaluator, runs: Mapping[str, RunDir], eps: float, images: int) -> dict:
     """Cache key of AutoAttack rand (EOT over 20 draws) on R2S, first `images` examples."""
-    members_key = sorted((r.config.run_id(), r.model_digest()) for r in runs.values())
-    return {"name": "r2s-autoattack-rand", "eps": eps, "images": images, "members": members_key,
-            "n_test": evaluator.n_test, "seed": evaluator.seed}
+    members = tuple((label, r.config) for label, r in runs.items())
+    return AutoAttackRand(members, eps, images).key(evaluator.digest, evaluator.n_test, evaluator.seed)
 
 
 def evaluate_r2s(evaluator: Evaluator, runs: Mapping[str, RunDir], spec: AttackSpec | None = None,
@@ -191,7 +187,7 @@ def evaluate_r2s(evaluator: Evaluator, runs: Mapping[str, RunDir], spec: AttackS
         for over, loss in EOT_ATTACKS if strong_on else EOT_ATTACKS[:2]:
             key = eot_key(evaluator, runs, spec, over, loss)
             eot[(over, loss)] = evaluator.store.cached_eval(
-                None, key, lambda over=over, loss=loss: _eot_accuracy(evaluator, runs, spec, over, loss))
+                None, key, functools.partial(_eot_accuracy, evaluator, runs, spec, over, loss))
     extra = {}
     if strong_on:
         n = next(iter(cells.values()))["n"]

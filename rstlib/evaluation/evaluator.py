@@ -4,9 +4,10 @@ the attack and its budget, the test subset and the seed."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Mapping, cast
 
 import numpy as np
 import pandas as pd
@@ -14,136 +15,18 @@ import torch
 import torch.nn as nn
 
 from rstlib import data as datasets
-from rstlib.attacks.bandits import Bandits
-from rstlib.attacks.pgd import PGD
+from rstlib.attacks.adapters import AttackFn
+from rstlib.attacks.registry import AttackSpec
 from rstlib.config.params import check_number
-from rstlib.errors import AttackError, ConfigError
-from rstlib.nets.masking import frozen_parameters
+from rstlib.config.profile import RunConfig
+from rstlib.errors import AttackError
+from rstlib.evaluation.requests import Attacked, Strong
 from rstlib.runtime.device import resolve_device
 from rstlib.runtime.progress import bar
 from rstlib.store.rundir import RunDir
 from rstlib.store.runstore import RunStore
 from rstlib.train.loop import RunOptions, announce, load_run_model
 from rstlib.train.runner import model_run
-
-ATTACKS = ("clean", "pgd20", "pgd20-margin", "cw-l2", "cw-inf", "autoattack", "apgd-t", "bandits")
-LINF_ATTACKS = ("pgd20", "pgd20-margin", "cw-inf", "autoattack", "apgd-t", "bandits")
-CW_ITERATIONS = 100  # the supplement's CW-L2 / CW-Inf iterations (Sec. 2)
-# the largest budgets an evaluation accepts (a typo such as --steps 1000000000 would run for days):
-# 100x the supplement's largest (CW's 100 iterations, Bandits' 10,000 queries); eps and step at most
-# the whole pixel range
-MAX_STEPS = 10_000
-MAX_QUERIES = 1_000_000
-MAX_PIXEL_UNITS = 255.0
-
-AttackFn = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
-
-
-@dataclass(frozen=True)
-class AttackSpec:
-    """An evaluation attack and its budget. eps and step are in 1/255 pixel units.
-
-    pgd20: PGD, `steps` (20) steps of `step` (2/255), random start, per-example early stop and
-           keep-the-highest-loss (the paper's evaluation loop), cross-entropy loss.
-    pgd20-margin: the same loop on the Carlini-Wagner margin loss (ours: part of the strong figure).
-    cw-l2: AdverTorch Carlini-Wagner L2: 1 binary-search step, 100 iterations, initial constant
-           0.1, learning rate 0.01 (Sec. 2); not eps-bounded.
-    cw-inf: AdverTorch L-inf PGD on the Carlini-Wagner margin loss, `steps` (the supplement's
-           100 iterations) of `step`, random start.
-    autoattack: the official AutoAttack, standard version (APGD-CE, APGD-T, FAB-T, Square).
-    apgd-t: AutoAttack's targeted APGD alone (9 target classes, 100 iterations; part of the strong figure).
-    bandits: Bandits-TD L-inf with `queries` queries per image.
-    """
-    name: str
-    eps: float = 8.0
-    step: float = 2.0
-    steps: int = 20
-    queries: int = 10_000
-
-    def __post_init__(self):
-        if self.name not in ATTACKS:
-            raise ConfigError(f"unknown attack {self.name!r}; choose one of {ATTACKS}")
-        check_number(self.eps, "eps (1/255 units)", minimum=0, maximum=MAX_PIXEL_UNITS)
-        check_number(self.step, "step (1/255 units)", minimum=0, maximum=MAX_PIXEL_UNITS)
-        check_number(self.steps, "steps", minimum=1, maximum=MAX_STEPS, whole=True)
-        check_number(self.queries, "queries", minimum=2, maximum=MAX_QUERIES, whole=True)
-
-    @classmethod
-    def pgd20(cls, settings, loss: str = "ce") -> "AttackSpec":
-        """A profile's PGD-20 evaluation (`settings` = `profile.evaluation`), on the cross-entropy
-        (the paper's) or the CW margin loss (loss='margin')."""
-        return cls("pgd20" if loss == "ce" else "pgd20-margin", eps=settings.eps, step=settings.step,
-                   steps=settings.steps)
-
-    def key(self) -> dict:
-        d = dataclasses.asdict(self)
-        if self.name in ("clean", "cw-l2"):
-            d.update(eps=None, step=None, steps=None)
-        if self.name != "bandits":
-            d["queries"] = None
-        if self.name in ("autoattack", "apgd-t"):
-            d.update(step=None, steps=None)
-        return d
-
-    def label(self) -> str:
-        if self.name in ("clean", "cw-l2"):
-            return self.name
-        return f"{self.name}@{self.eps:g}/255"
-
-    def build(self, num_classes: int, device: torch.device, seed: int) -> AttackFn | None:
-        eps, step = self.eps / 255, self.step / 255
-        if self.name == "clean":
-            return None
-        if self.name in ("pgd20", "pgd20-margin"):
-            return PGD(eps, step, self.steps, random_start=True, early_stop=True,
-                       loss="ce" if self.name == "pgd20" else "cw")
-        if self.name == "bandits":
-            return Bandits(eps, max_queries=self.queries)
-        if self.name in ("cw-l2", "cw-inf"):
-            return _advertorch_attack(self, num_classes, eps, step)
-        if self.name == "apgd-t":
-            return autoattack_fn(eps, device, seed, attacks=["apgd-t"], num_classes=num_classes)
-        return autoattack_fn(eps, device, seed)
-
-
-def _advertorch_attack(spec: AttackSpec, num_classes: int, eps: float, step: float) -> AttackFn:
-    from rstlib.attacks.compat import advertorch
-    attacks = advertorch()
-
-    def run(model, x, y, generator=None):
-        if spec.name == "cw-l2":
-            attack = attacks.CarliniWagnerL2Attack(model, num_classes, confidence=0, learning_rate=0.01,
-                                                   binary_search_steps=1, max_iterations=100,
-                                                   initial_const=0.1, clip_min=0.0, clip_max=1.0)
-        else:
-            from advertorch.utils import CarliniWagnerLoss
-            attack = attacks.LinfPGDAttack(model, loss_fn=CarliniWagnerLoss(), eps=eps, nb_iter=spec.steps,
-                                           eps_iter=step, rand_init=True, clip_min=0.0, clip_max=1.0)
-        with frozen_parameters(model):
-            return attack.perturb(x, y).detach()
-    return run
-
-
-def autoattack_fn(eps: float, device: torch.device, seed: int, version: str = "standard",
-                  attacks: list[str] | None = None, num_classes: int = 10) -> AttackFn:
-    """The official AutoAttack (pyautoattack): `version` standard or rand (EOT over 20 draws, for
-    randomised defences), or `attacks` alone (e.g. ['apgd-t'] with 9 target classes)."""
-    import logging
-
-    from pyautoattack import AutoAttack
-    logging.getLogger("auto-attack").setLevel(logging.WARNING)
-
-    def run(model, x, y, generator=None):
-        if attacks:
-            aa = AutoAttack(model, eps=eps, norm="Linf", version="custom", attacks=attacks, device=device, seed=seed)
-            aa.apgd_targeted.n_target_classes = min(9, num_classes - 1)
-        else:
-            aa = AutoAttack(model, eps=eps, norm="Linf", version=version, device=device, seed=seed)
-        aa.verbose = False
-        with frozen_parameters(model):
-            x_adv, _ = aa.run_standard_evaluation(x, y, batch_size=len(x))
-        return x_adv.detach()
-    return run
 
 
 def craft(source: nn.Module, loader, attack: AttackFn | None, seed: int = 0,
@@ -218,12 +101,12 @@ class Evaluator:
 
     def key(self, target: RunDir, spec: AttackSpec, source: RunDir | None = None) -> dict:
         """The cache key of one evaluation (needs no weights: the model sha256 is recorded)."""
-        cross = source is not None and source.path != target.path
-        return {"name": spec.name, "attack": spec.key(), "dataset": target.config.dataset,
-                "n_test": self.n_test, "seed": self.seed, "target": target.config.run_id(),
-                "target_model": target.model_digest(),
-                "source": source.config.run_id() if cross else None,
-                "source_model": source.model_digest() if cross else None}
+        return Attacked(target.config, spec, source.config if source is not None else None).key(
+            self.digest, self.n_test, self.seed)
+
+    def digest(self, config: RunConfig) -> str:
+        """A run's model sha256, as its evaluations are keyed (`rstlib.evaluation.requests`)."""
+        return self.store.dir(config).model_digest()
 
     def model(self, run: RunDir) -> nn.Module:
         """The run's model in eval mode; weights that are not at hand are trained first (only
@@ -269,9 +152,7 @@ class Evaluator:
         return self.store.cached_eval(run, key, compute)
 
     def strong_key(self, run: RunDir, pgd: AttackSpec, apgd_images: int = 0) -> dict:
-        margin = dataclasses.replace(pgd, name="pgd20-margin")
-        return {**self.key(run, pgd), "name": "strong", "attacks": [pgd.key(), margin.key()],
-                "apgd_images": apgd_images}
+        return Strong(run.config, pgd, apgd_images).key(self.digest, self.n_test, self.seed)
 
     def _first(self, run: RunDir, spec: AttackSpec, k: int) -> dict:
         """`spec` on the first k examples of this subset (in loader order), white-box."""
@@ -323,7 +204,7 @@ class Evaluator:
             missing = [t for t in labels if cached[t] is None]
             if missing:
                 for t, r in zip(missing, self._matrix_row(runs[s], [runs[t] for t in missing], spec)):
-                    cached[t] = self.store.cached_eval(runs[t], keys[t], lambda r=r: r)
+                    cached[t] = self.store.cached_eval(runs[t], keys[t], functools.partial(dict, r))
             for t in labels:
-                out[(s, t)] = cached[t]
+                out[(s, t)] = cast(dict, cached[t])  # every cell is cached or computed by now
         return out

@@ -21,9 +21,11 @@ import torch
 import torch.nn as nn
 
 from rstlib import data as datasets
+from rstlib.attacks.adapters import AttackFn, autoattack_fn
+from rstlib.attacks.registry import CW_ITERATIONS, AttackSpec
 from rstlib.config.profile import ConfigError, RunConfig, default_profile_name, load_profile
-from rstlib.evaluate.evaluator import CW_ITERATIONS, AttackSpec, autoattack_fn, craft, score
-from rstlib.evaluate.r2s import R2S
+from rstlib.evaluation.evaluator import craft, score
+from rstlib.evaluation.r2s import R2S
 from rstlib.runtime.device import resolve_device
 from rstlib.store.records import read_record
 from rstlib.store.runstore import RunStore
@@ -126,6 +128,7 @@ def evaluate(model: nn.Module, attack: str | AttackSpec, images, *, eps: float =
     the image count, the perturbations' largest size and which images stayed correct."""
     spec = _attack_spec(attack, eps, step, steps, queries)
     device = resolve_device(device)
+    fn: AttackFn | None
     if spec.name == "autoattack" and version != "standard":
         fn = autoattack_fn(spec.eps / 255, device, seed, version=version)
     else:

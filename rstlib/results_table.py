@@ -73,9 +73,11 @@ def profile_of(config: dict, profiles: dict | None = None) -> str | None:
             elif run.kind == "dense":
                 again = ex.dense_config(p, run.dataset, run.arch, run.train.attack != "none", run.seed, run.init)
             elif run.kind == "finetune":
+                assert run.parent is not None and run.finetune_weights is not None  # checked by RunConfig
                 again = ex.finetune_config(p, run.dataset, run.arch, run.ratio, run.finetune_weights, run.seed,
                                            run.parent.init)
             else:
+                assert run.parent is not None  # checked by RunConfig
                 source = "natural" if run.parent.train.attack == "none" else "adversarial"
                 again = ex.rtt_config(p, run.dataset, run.arch, run.ratio, source, run.seed, run.parent.dataset)
         except ConfigError:
@@ -214,8 +216,8 @@ def _spec_id(spec: dict) -> tuple:
 def _r2s_rows(store: RunStore, configs: dict[str, dict], cells: dict, clean: dict, profiles: dict) -> list[dict]:
     """Candidate sets of the store's R2S evaluations (`_evals/`): their adaptive attacks as
     they are, and where every cell of their transfer matrix is cached, the paper's protocol and
-    R2S's strong figure (rstlib.evaluate.r2s.strong_value)."""
-    from rstlib.evaluate.r2s import strong_value
+    R2S's strong figure (rstlib.evaluation.r2s.strong_value)."""
+    from rstlib.evaluation.r2s import strong_value
     sets: dict[tuple, dict] = {}
     for r in _evals(store.root / SHARED_EVALS, folder=True):
         key, res = r["key"], r["result"]
@@ -246,17 +248,20 @@ def _r2s_rows(store: RunStore, configs: dict[str, dict], cells: dict, clean: dic
         spec = group["spec"]
         matrix = [cells.get((t, s, _spec_id(spec), n_test, seed)) for s in members for t in members] if spec else []
         naturals = [clean.get((m, n_test, seed)) for m in members]
-        if matrix and all(c is not None for c in matrix):
-            n = matrix[0]["n"]
+        cells_found = [c for c in matrix if c is not None]
+        naturals_found = [c for c in naturals if c is not None]
+        if spec and matrix and len(cells_found) == len(matrix):
+            n = cells_found[0]["n"]
             for row in rows:  # the EOT attacks ran on the same images as the matrix
                 if row["attack"] != "r2s-autoattack-rand":
                     row["n_images"] = n
             protocol = {"evaluation": "r2s-protocol", "eps": spec.get("eps"), "step": spec.get("step"),
                         "steps": spec.get("steps"), "n_images": n}
-            rows.append({**common, **protocol, "attack": "pgd20", "acc": sum(c["acc"] for c in matrix) / len(matrix)})
-            if all(c is not None for c in naturals):
-                rows.append({**common, "evaluation": "r2s-protocol", "attack": "clean", "n_images": naturals[0]["n"],
-                             "acc": sum(c["acc"] for c in naturals) / len(naturals)})
+            rows.append({**common, **protocol, "attack": "pgd20",
+                         "acc": sum(c["acc"] for c in cells_found) / len(cells_found)})
+            if len(naturals_found) == len(naturals):
+                rows.append({**common, "evaluation": "r2s-protocol", "attack": "clean", "n_images": naturals_found[0]["n"],
+                             "acc": sum(c["acc"] for c in naturals_found) / len(naturals_found)})
             if len(group["eot"]) == 4:  # every EOT attack of the strong figure is cached
                 rows.append({**common, **protocol, "evaluation": "r2s-adaptive", "attack": "strong",
                              "acc": strong_value(matrix, group["eot"], group["aa"], n)})

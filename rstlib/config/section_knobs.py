@@ -76,6 +76,12 @@ class SectionKnobs:
         return [(f.name, dataclasses.asdict(getattr(self, f.name))) for f in dataclasses.fields(self)]
 
 
+
+def _listed(values: list | None, name: str) -> list:
+    if values is None:
+        raise ConfigError(f"{name}: a list is required (none given)")
+    return values
+
 def section_knobs(profile: str, spec: Any, path) -> SectionKnobs:
     spec = spec or {}
 
@@ -90,7 +96,7 @@ def section_knobs(profile: str, spec: Any, path) -> SectionKnobs:
     def sets(section):
         return tuple(tuple(s) for s in parse_candidate_sets(get(section, "candidate_sets"), f"sections.{section}"))
 
-    eps = tuple(parse_list(get("sec3", "eps"), "sections.sec3.eps", float))
+    eps = tuple(_listed(parse_list(get("sec3", "eps"), "sections.sec3.eps", float), "sections.sec3.eps"))
     if any(not math.isfinite(e) or e < 0 for e in eps):
         raise ConfigError(f"profile {profile!r}: sections.sec3.eps must be finite and >= 0, got {list(eps)}")
     def count(section: str, name: str, required: bool = True) -> int | None:
@@ -107,7 +113,7 @@ def section_knobs(profile: str, spec: Any, path) -> SectionKnobs:
     natural_images = get("sec4", "natural_images")
     if natural_images != RECORDED:
         natural_images = count("sec4", "natural_images")
-    inits_ = tuple(parse_list(get("sec4", "inits"), "sections.sec4.inits"))
+    inits_ = tuple(_listed(parse_list(get("sec4", "inits"), "sections.sec4.inits"), "sections.sec4.inits"))
     for i in inits_:
         inits.check_init(i)
     return SectionKnobs(sec3=Sec3Knobs(ratios("sec3"), eps, n_test, queries), sec4=Sec4Knobs(ratios("sec4"), inits_,
