@@ -11,7 +11,7 @@ export OMP_NUM_THREADS ?= $(shell nproc 2>/dev/null || echo 2)
 .PHONY: setup deps data test book book-render clean-book
 
 # the core packages (they never import rstlib.paper, .book or .cli; tests/test_structure.py): type-checked in make test
-CORE := rstlib/errors.py rstlib/config rstlib/nets rstlib/runtime rstlib/data rstlib/attacks rstlib/train rstlib/evaluation rstlib/store rstlib/results_table.py
+CORE := rstlib/errors.py rstlib/config rstlib/nets rstlib/runtime rstlib/data rstlib/attacks rstlib/train rstlib/evaluation rstlib/store rstlib/results_table
 
 setup: deps data
 
@@ -35,6 +35,7 @@ data: deps
 
 test: setup
 	$(VENV)/bin/ruff check rstlib tests scripts benchmarks
+	$(VENV)/bin/ruff format --check rstlib tests scripts benchmarks
 	$(VENV)/bin/mypy $(CORE)
 	$(PY) -m pytest -q
 

@@ -10,6 +10,7 @@ channels_last (default): the memory layout, not part of a run's identity, so eac
 its own store under DIR. precision: bf16 against fp32 training (needs bf16 hardware; the bf16
 runs are other run ids).
 """
+
 import argparse
 import dataclasses
 import statistics
@@ -29,8 +30,10 @@ from rstlib.train import variants as ex  # noqa: E402
 def arms(base, compare: str):
     """(label, profile) of the fast arm and the plain arm."""
     if compare == "channels_last":
-        return [(f"channels_last {on}", dataclasses.replace(base, fast=FastPath(channels_last=on, compile=False)))
-                for on in (True, False)]
+        return [
+            (f"channels_last {on}", dataclasses.replace(base, fast=FastPath(channels_last=on, compile=False)))
+            for on in (True, False)
+        ]
     return [(p, dataclasses.replace(base, precision=Precision(*[p] * 4))) for p in ("bf16", "fp32")]
 
 
@@ -66,14 +69,20 @@ def main(argv=None):
                     metrics = ctx.run(config).metrics()
                     pgd = ctx.accuracy(config)
                     robust.setdefault(label, []).append(pgd)
-                    print(f"{kind:7s} {r:5g}  {label:20s}  {seed:4d}  {ctx.accuracy(config, AttackSpec('clean')):7.2f}  "
-                          f"{pgd:6.2f}  {metrics['seconds_per_epoch']:7.2f}", flush=True)
+                    print(
+                        f"{kind:7s} {r:5g}  {label:20s}  {seed:4d}  {ctx.accuracy(config, AttackSpec('clean')):7.2f}  "
+                        f"{pgd:6.2f}  {metrics['seconds_per_epoch']:7.2f}",
+                        flush=True,
+                    )
             (fast, a), (plain, b) = robust.items()
             spread = statistics.stdev(a + b) if len(a + b) > 2 else float("nan")
             sd = max(statistics.stdev(a), statistics.stdev(b)) if len(seeds) > 1 else float("nan")
-            print(f"{kind} {r:g}%: PGD-20 mean {fast} {statistics.mean(a):.2f}, {plain} {statistics.mean(b):.2f}; "
-                  f"difference {statistics.mean(a) - statistics.mean(b):+.2f} against a seed-to-seed sd of {sd:.2f} "
-                  f"(pooled {spread:.2f})", flush=True)
+            print(
+                f"{kind} {r:g}%: PGD-20 mean {fast} {statistics.mean(a):.2f}, {plain} {statistics.mean(b):.2f}; "
+                f"difference {statistics.mean(a) - statistics.mean(b):+.2f} against a seed-to-seed sd of {sd:.2f} "
+                f"(pooled {spread:.2f})",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

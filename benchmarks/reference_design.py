@@ -5,6 +5,7 @@ every forward call, through an autograd function whose backward passes the gradi
 through. Only the count rule is ours (k = floor(r * n + 1/2) kept), so that masks can be
 compared with rstlib's one for one.
 """
+
 from __future__ import annotations
 
 import torch
@@ -19,7 +20,7 @@ class GetSubnet(torch.autograd.Function):
     def forward(ctx, scores, k):
         out = torch.zeros_like(scores)
         _, idx = scores.flatten().sort()
-        out.view(-1)[idx[scores.numel() - k:]] = 1
+        out.view(-1)[idx[scores.numel() - k :]] = 1
         return out
 
     @staticmethod
@@ -53,7 +54,7 @@ def reference_pgd(model, x, y, eps, step, steps, generator=None):
     for _ in range(steps):
         x_adv.requires_grad_(True)
         loss = F.cross_entropy(model(x_adv), y)
-        grad, = torch.autograd.grad(loss, x_adv)
+        (grad,) = torch.autograd.grad(loss, x_adv)
         x_adv = x_adv.detach() + step * grad.sign()
         x_adv = torch.min(torch.max(x_adv, x - eps), x + eps).clamp(0, 1)
     return x_adv

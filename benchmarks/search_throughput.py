@@ -10,6 +10,7 @@ peak. Not a test: it prints measurements.
 
 The last line is `speedup laptop=<x.xx> resnet18=<y.yy>`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,13 +59,14 @@ def matmul_peak(device, dtype, n=2048, repeats=10) -> float:
     for _ in range(repeats):
         a @ b
     sync(device)
-    return 2 * n ** 3 * repeats / (time.perf_counter() - t)
+    return 2 * n**3 * repeats / (time.perf_counter() - t)
 
 
 def step_flops(model, x) -> float:
     """FLOPs of one search step: 8 forwards, 7 input-only backwards (~1x forward each: the
     weights are frozen during the attack) and 1 full backward (~2x forward) for the update."""
     from torch.utils.flop_counter import FlopCounterMode
+
     with FlopCounterMode(display=False) as counter:
         model(x)
     return counter.get_total_flops() * (8 + 7 + 2)
@@ -122,9 +124,15 @@ def bench_case(case, device, repeats, fast):
     t_base = timed(baseline, repeats)
     t_ours = timed(rstlib_step, repeats)
     flops = step_flops(copy.deepcopy(ours), x)
-    return {"batch": batch, "baseline_img_s": batch / t_base, "rstlib_img_s": batch / t_ours,
-            "speedup": t_base / t_ours, "step_flops": flops, "rstlib_flop_s": flops / t_ours,
-            "baseline_flop_s": flops / t_base}
+    return {
+        "batch": batch,
+        "baseline_img_s": batch / t_base,
+        "rstlib_img_s": batch / t_ours,
+        "speedup": t_base / t_ours,
+        "step_flops": flops,
+        "rstlib_flop_s": flops / t_ours,
+        "baseline_flop_s": flops / t_base,
+    }
 
 
 def bench_pgd20(case, device, repeats):
@@ -159,20 +167,23 @@ def main(argv=None):
     print(f"device {device} | torch {torch.__version__} | threads {torch.get_num_threads()} | rstlib fast path {fast}")
     peak32 = matmul_peak(device, torch.float32)
     peak16 = matmul_peak(device, torch.bfloat16) if bf16 else None
-    print(f"dense matmul peak: fp32 {peak32 / 1e9:.1f} GFLOP/s" +
-          (f", bf16 {peak16 / 1e9:.1f} GFLOP/s" if peak16 else ""))
+    print(f"dense matmul peak: fp32 {peak32 / 1e9:.1f} GFLOP/s" + (f", bf16 {peak16 / 1e9:.1f} GFLOP/s" if peak16 else ""))
     results = {"device": str(device), "fast": fast, "matmul_peak_fp32": peak32, "matmul_peak_bf16": peak16}
     speedups = {}
     for case in args.cases.split(","):
         r = bench_case(case, device, args.repeats, fast)
         peak = peak16 if bf16 else peak32
-        print(f"[{case}] PGD-7 search step, batch {r['batch']}: baseline {r['baseline_img_s']:.1f} img/s, "
-              f"rstlib {r['rstlib_img_s']:.1f} img/s, speedup {r['speedup']:.2f}x; "
-              f"rstlib at {100 * r['rstlib_flop_s'] / peak:.1f}% of the {'bf16' if bf16 else 'fp32'} matmul peak "
-              f"(baseline {100 * r['baseline_flop_s'] / peak32:.1f}% of fp32 peak)")
+        print(
+            f"[{case}] PGD-7 search step, batch {r['batch']}: baseline {r['baseline_img_s']:.1f} img/s, "
+            f"rstlib {r['rstlib_img_s']:.1f} img/s, speedup {r['speedup']:.2f}x; "
+            f"rstlib at {100 * r['rstlib_flop_s'] / peak:.1f}% of the {'bf16' if bf16 else 'fp32'} matmul peak "
+            f"(baseline {100 * r['baseline_flop_s'] / peak32:.1f}% of fp32 peak)"
+        )
         e = bench_pgd20(case, device, max(2, args.repeats // 2))
-        print(f"[{case}] PGD-20 evaluation, fp32: rstlib {e['rstlib_img_s']:.1f} img/s, "
-              f"AdverTorch {e['advertorch_img_s']:.1f} img/s, ratio {e['ratio']:.2f}x")
+        print(
+            f"[{case}] PGD-20 evaluation, fp32: rstlib {e['rstlib_img_s']:.1f} img/s, "
+            f"AdverTorch {e['advertorch_img_s']:.1f} img/s, ratio {e['ratio']:.2f}x"
+        )
         results[case] = {"search": r, "pgd20": e}
         speedups[case] = r["speedup"]
     if args.json:

@@ -23,6 +23,7 @@ The command line is `rst` (`rst --help`); the book is `make book`.
 
 `import rstlib` is light: torch, pandas and the rest load when a name is first used.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -34,18 +35,28 @@ numerics.pin()  # before torch computes anything: CPU runs give the same weights
 
 # public name -> the module that defines it (imported on first use, PEP 562)
 _EXPORTS = {
-    "AttackSpec": "rstlib.attacks.registry", "Evaluator": "rstlib.evaluation.evaluator",
+    "AttackSpec": "rstlib.attacks.registry",
+    "Evaluator": "rstlib.evaluation.evaluator",
     "ConfigError": "rstlib.errors",
-    "Profile": "rstlib.config.profile", "RunConfig": "rstlib.config.profile", "load_profile": "rstlib.config.profile",
+    "Profile": "rstlib.config.profile",
+    "RunConfig": "rstlib.config.profile",
+    "load_profile": "rstlib.config.profile",
     "load_profiles": "rstlib.config.profile",
     "Context": "rstlib.paper.context",
-    "dense_config": "rstlib.train.variants", "finetune_config": "rstlib.train.variants",
-    "rtt_config": "rstlib.train.variants", "search_config": "rstlib.train.variants",
-    "R2S": "rstlib.evaluation.r2s", "evaluate_r2s": "rstlib.evaluation.r2s",
-    "results": "rstlib.results_table", "runs_table": "rstlib.results_table",
+    "dense_config": "rstlib.train.variants",
+    "finetune_config": "rstlib.train.variants",
+    "rtt_config": "rstlib.train.variants",
+    "search_config": "rstlib.train.variants",
+    "R2S": "rstlib.evaluation.r2s",
+    "evaluate_r2s": "rstlib.evaluation.r2s",
+    "results": "rstlib.results_table",
+    "runs_table": "rstlib.results_table",
     "RunStore": "rstlib.store.runstore",
-    "load_model": "rstlib.evaluation.zoo", "load_r2s": "rstlib.evaluation.zoo", "evaluate": "rstlib.evaluation.zoo",
-    "test_images": "rstlib.evaluation.zoo", "summary": "rstlib.evaluation.zoo",
+    "load_model": "rstlib.evaluation.zoo",
+    "load_r2s": "rstlib.evaluation.zoo",
+    "evaluate": "rstlib.evaluation.zoo",
+    "test_images": "rstlib.evaluation.zoo",
+    "summary": "rstlib.evaluation.zoo",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -4,6 +4,7 @@ package's layering (the core never imports the reproduction, the book or the com
 
     .venv/bin/python scripts/import_graph.py          # prints the graph in layers, cycles, sizes, breaches
 """
+
 from __future__ import annotations
 
 import ast
@@ -91,7 +92,7 @@ def cycles(g: dict[str, set[str]]) -> list[list[str]]:
         stack.append(n)
         for m in sorted(g.get(n, ())):
             if state.get(m) == 1:
-                found.append(stack[stack.index(m):] + [m])
+                found.append(stack[stack.index(m) :] + [m])
             elif m not in state:
                 visit(m)
         stack.pop()

@@ -1,4 +1,5 @@
 """Shared fixtures: the smoke profile, a throw-away run store, tiny real Fashion-MNIST data."""
+
 import dataclasses
 import os
 from pathlib import Path
@@ -13,6 +14,7 @@ os.environ.setdefault("RST_CONFIG", str(ROOT / "_config.yml"))
 @pytest.fixture(scope="session")
 def smoke():
     from rstlib.config.profile import load_profile
+
     return load_profile("smoke")
 
 
@@ -22,12 +24,30 @@ def finished(tmp_path_factory) -> Path:
     RST@30%. Tests copy it (or only read it)."""
     import subprocess
     import sys
+
     root = tmp_path_factory.mktemp("finished") / "runs"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for args in (["search", "--ratio", "10"], ["eval", "--ratio", "10"], ["search", "--ratio", "30"]):
-        out = subprocess.run([sys.executable, "-m", "rstlib.cli.main", *args, "--profile", "smoke", "--device", "cpu",
-                              "--no-progress", "--runs", str(root)], capture_output=True, text=True, env=env,
-                             cwd=ROOT, timeout=600)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "rstlib.cli.main",
+                *args,
+                "--profile",
+                "smoke",
+                "--device",
+                "cpu",
+                "--no-progress",
+                "--runs",
+                str(root),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=600,
+        )
         assert out.returncode == 0, out.stderr
     return root
 
@@ -36,6 +56,7 @@ def finished(tmp_path_factory) -> Path:
 def runs(finished, tmp_path) -> Path:
     """A copy of the session's smoke store, for a test to change."""
     import shutil
+
     copy = tmp_path / "runs"
     shutil.copytree(finished, copy)
     return copy
@@ -49,6 +70,7 @@ def run_dir(root: Path, ratio: int) -> Path:
 @pytest.fixture
 def store(tmp_path):
     from rstlib.store.runstore import RunStore
+
     return RunStore(tmp_path / "runs")
 
 
@@ -65,4 +87,5 @@ def no_download_probe(monkeypatch):
     """No test connects to a dataset's download host: the probe answers 'reachable' and every test
     that reaches a download replaces torchvision's (a test of the unreachable case patches it again)."""
     from rstlib import data
+
     monkeypatch.setattr(data.readers, "reachable", lambda host, timeout=None: True)

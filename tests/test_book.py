@@ -1,5 +1,6 @@
 """The book: every notebook executes at the smoke profile through papermill, and the book
 renders with warnings as errors. Parameters arrive as papermill hands them over."""
+
 import re
 import shutil
 
@@ -31,8 +32,9 @@ def _text(nb) -> str:
     out = []
     for cell in nb.cells:
         for o in cell.get("outputs", []):
-            out.append(o.get("text", "") + str(o.get("data", {}).get("text/markdown", "")) +
-                       str(o.get("data", {}).get("text/plain", "")))
+            out.append(
+                o.get("text", "") + str(o.get("data", {}).get("text/markdown", "")) + str(o.get("data", {}).get("text/plain", ""))
+            )
     return "\n".join(out)
 
 
@@ -47,8 +49,11 @@ def test_every_page_executes_and_the_book_renders_without_warnings(book):
         assert "profile: smoke" in text and "git commit" in text, page
         if page.startswith(("sec3", "sec5", "sec6", "sec8")):
             assert "not comparable" in text, page
-            assert any(c.source.startswith("## ") and "beside the paper" in c.source.splitlines()[0].lower()
-                       for c in nb.cells if c.cell_type == "markdown"), page
+            assert any(
+                c.source.startswith("## ") and "beside the paper" in c.source.splitlines()[0].lower()
+                for c in nb.cells
+                if c.cell_type == "markdown"
+            ), page
         if page not in ("sec2_settings", "intro", "explore", "scale"):
             headings = [c.source for c in nb.cells if c.cell_type == "markdown"]
             assert any(h.startswith("## Claims check") for h in headings), page
@@ -72,14 +77,18 @@ def test_rendered_pages_have_no_raw_markdown_tables_duplicate_figures_or_traceba
     """What a reader would notice in a browser: pipe-table text, a figure shown twice, a stray
     traceback, a claims check that is not a table, a footer without the commit."""
     import hashlib
+
     book_dir, html_dir = _rendered(book)
     for page in pages(book_dir):
         html = (html_dir / f"{page}.html").read_text()
         assert "| --- |" not in html and "|---|" not in html, page
         assert "Traceback" not in html, page
         images = re.findall(r'<img[^>]+src="([^"]+)"', html)
-        digests = [hashlib.sha256((html_dir / src).read_bytes()).hexdigest() for src in images
-                   if not src.startswith(("http", "data:")) and (html_dir / src).is_file()]
+        digests = [
+            hashlib.sha256((html_dir / src).read_bytes()).hexdigest()
+            for src in images
+            if not src.startswith(("http", "data:")) and (html_dir / src).is_file()
+        ]
         assert len(digests) == len(set(digests)), f"{page}: a figure appears twice"
         if page not in ("sec2_settings", "intro", "explore", "scale"):
             assert "Claims check" in html and "<table" in html.split("Claims check", 1)[1], page
@@ -89,8 +98,7 @@ def test_rendered_pages_have_no_raw_markdown_tables_duplicate_figures_or_traceba
 
 
 def _cells(nb) -> list[tuple[str, str]]:
-    return [(c.cell_type, c.source.strip()) for c in nb.cells
-            if "injected-parameters" not in c.metadata.get("tags", [])]
+    return [(c.cell_type, c.source.strip()) for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
 
 
 def test_every_committed_page_is_the_execution_of_its_myst_source():
@@ -98,12 +106,14 @@ def test_every_committed_page_is_the_execution_of_its_myst_source():
     same cells (papermill's injected parameters aside), so a page edited and not re-executed fails
     here instead of rendering stale text or stale code."""
     import jupytext
+
     for page in pages(ROOT / "book"):
         source = jupytext.read(ROOT / "book" / f"{page}.md", fmt="md:myst")
         executed = nbformat.read(ROOT / "book" / f"{page}.ipynb", as_version=4)
         assert _cells(executed) == _cells(source), (
             f"book/{page}.ipynb is not the execution of book/{page}.md: run "
-            f"`python -m rstlib.book.build --execute --in-place --only {page}`")
+            f"`python -m rstlib.book.build --execute --in-place --only {page}`"
+        )
 
 
 def test_section_pages_have_a_contents_panel_and_no_code_but_their_parameters(book):
@@ -141,17 +151,34 @@ PHONE = """<script>window.addEventListener("load", () => {
 
 def _chromium_dom(html_dir, page, script, width, tmp_path) -> str:
     import subprocess
+
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.skip("headless Chromium is not installed here (Debian: apt-get install chromium)")
     probe = html_dir / f"_probe_{page}.html"
     probe.write_text((html_dir / f"{page}.html").read_text().replace("</body>", script + "</body>"))
     try:
-        out = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                              "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                              "--disable-sync", f"--user-data-dir={tmp_path / f'{page}-{width}'}",
-                              f"--window-size={width},3000", "--virtual-time-budget=5000", "--dump-dom",
-                              probe.as_uri()], capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={tmp_path / f'{page}-{width}'}",
+                f"--window-size={width},3000",
+                "--virtual-time-budget=5000",
+                "--dump-dom",
+                probe.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         probe.unlink()
     return out.stdout + "\n<!--stderr " + out.stderr[-300:] + "-->"
@@ -216,9 +243,14 @@ def test_sec6_ratios_parameter_as_papermill_hands_it_over(book, tmp_path, given)
     that candidate set beside the dense baseline (runs come from the store of the book fixture)."""
     book_dir, _ = book
     out = tmp_path / "out.ipynb"
-    papermill.execute_notebook(str(ROOT / "book" / "sec6_r2s.ipynb"), str(out), kernel_name="python3",
-                               parameters={"profile": "smoke", "ratios": given}, cwd=str(ROOT),
-                               progress_bar=False)
+    papermill.execute_notebook(
+        str(ROOT / "book" / "sec6_r2s.ipynb"),
+        str(out),
+        kernel_name="python3",
+        parameters={"profile": "smoke", "ratios": given},
+        cwd=str(ROOT),
+        progress_bar=False,
+    )
     text = _text(nbformat.read(out, as_version=4))
     assert "10%, 30%" in text and "dense" in text
 
@@ -228,25 +260,38 @@ def test_list_parameters_accept_lists_strings_and_csv():
     assert parse_candidate_sets("[[3,5],[7,10]]") == parse_candidate_sets("3,5;7,10") == [[3, 5], [7, 10]]
 
 
-@pytest.mark.parametrize("params,message", [
-    ({"ratios": "[0,10]"}, "(0, 100]"),
-    ({"ratios": "[10,150]"}, "(0, 100]"),
-    ({"networks": "vgg19"}, "unknown arch"),
-    ({"datasets": "imagenet21k"}, "unknown dataset"),
-])
+@pytest.mark.parametrize(
+    "params,message",
+    [
+        ({"ratios": "[0,10]"}, "(0, 100]"),
+        ({"ratios": "[10,150]"}, "(0, 100]"),
+        ({"networks": "vgg19"}, "unknown arch"),
+        ({"datasets": "imagenet21k"}, "unknown dataset"),
+    ],
+)
 def test_bad_parameters_fail_before_any_training(params, message, tmp_path):
     with pytest.raises(ConfigError, match=re.escape(message)):
         sec6(Context(load_profile("smoke"), dry_run=True), **params)
     out = tmp_path / "bad.ipynb"
     with pytest.raises(papermill.PapermillExecutionError) as err:
-        papermill.execute_notebook(str(ROOT / "book" / "sec6_r2s.ipynb"), str(out), kernel_name="python3",
-                                   parameters={"profile": "smoke", **params}, cwd=str(ROOT), progress_bar=False)
+        papermill.execute_notebook(
+            str(ROOT / "book" / "sec6_r2s.ipynb"),
+            str(out),
+            kernel_name="python3",
+            parameters={"profile": "smoke", **params},
+            cwd=str(ROOT),
+            progress_bar=False,
+        )
     assert message in str(err.value) and "ConfigError" in str(err.value)
     nb = nbformat.read(out, as_version=4)
     failed = [i for i, c in enumerate(nb.cells) if any(o.output_type == "error" for o in c.get("outputs", []))]
-    first_code_after_params = next(i for i, c in enumerate(nb.cells)
-                                   if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])
-                                   and "injected-parameters" not in c.metadata.get("tags", []))
+    first_code_after_params = next(
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+        and "parameters" not in c.metadata.get("tags", [])
+        and "injected-parameters" not in c.metadata.get("tags", [])
+    )
     assert failed == [first_code_after_params]
 
 
@@ -254,11 +299,18 @@ def test_the_book_talks_to_its_kernels_over_ipc_without_the_transport_warning(tm
     import papermill
 
     from rstlib.book.build import ipc_kernel_manager
+
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, tmp_path / "in.ipynb")
-    papermill.execute_notebook(str(tmp_path / "in.ipynb"), str(tmp_path / "out.ipynb"), kernel_name="python3",
-                               progress_bar=False, log_output=True, kernel_manager_class=ipc_kernel_manager())
+    papermill.execute_notebook(
+        str(tmp_path / "in.ipynb"),
+        str(tmp_path / "out.ipynb"),
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=True,
+        kernel_manager_class=ipc_kernel_manager(),
+    )
     out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
     assert out.cells[0].outputs[0]["text"] == "42\n"
     captured = capfd.readouterr()
@@ -282,6 +334,7 @@ def test_the_scale_page_measures_the_smoke_ladder_and_the_intro_states_its_trend
     assert "From 48 to 96 score updates of the search" in intro
     # `rst scale` reads the same ladder from the page's store (RST_RUNS) and trains nothing
     from rstlib.cli.main import main as rst
+
     assert rst(["scale", "--ladder", "smoke", "--device", "cpu"]) == 0
     out, err = capsys.readouterr()
     assert "C1" in out and any(v in out for v in ("holds", "inconclusive", "does not hold")), out
@@ -292,6 +345,7 @@ def test_every_page_source_has_its_parameters_its_page_and_its_claims_check():
     """Each MyST page (the source people edit) is a thin client: a `parameters` cell, its
     `pages.Page(...)`, and on every section page (Secs. 3-9) the claims check."""
     import jupytext
+
     for name in pages(ROOT / "book"):
         nb = jupytext.read(ROOT / "book" / f"{name}.md")
         code = [c for c in nb.cells if c.cell_type == "code"]

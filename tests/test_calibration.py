@@ -1,5 +1,6 @@
 """The registry's rules on the paper's own numbers (Tables 1, 3, 4 at 10,000 test images), and the
 R2S rules worded as the supplement words them (S6.4 both halves, S8.2 on the quoted set)."""
+
 import math
 
 import numpy as np
@@ -19,7 +20,18 @@ def test_every_claim_is_calibrated_or_says_why_not():
     for x in c.values():
         assert x.verdict in (None, HOLDS, FAILS, INCONCLUSIVE, NOT_TESTABLE) and x.measured, x.id
     assert {k for k, x in c.items() if x.verdict is not None} == {
-        "S3.1", "S3.2", "S3.3", "S6.1", "S6.2", "S6.3", "S6.4", "S6.5", "S7.2", "S8.1", "S8.2"}
+        "S3.1",
+        "S3.2",
+        "S3.3",
+        "S6.1",
+        "S6.2",
+        "S6.3",
+        "S6.4",
+        "S6.5",
+        "S7.2",
+        "S8.1",
+        "S8.2",
+    }
     table = calibration.calibration_table()
     assert len(table) == len(REGISTRY) and not table.isna().any().any()
 
@@ -56,14 +68,20 @@ def _r2s_facts(natural: dict, n=2000, seed=0):
     for label, p in natural.items():
         b = (rng.random(n) < p).astype(float)
         bits[f"r2s/{group}/{label}"] = {"natural": b, "pgd20_protocol": b}
-        rows.append({"dataset": "Fashion-MNIST", "network": "SmallCNN", "candidate_set": label,
-                     "natural": 100 * b.mean(), "pgd20_protocol": 100 * b.mean()})
+        rows.append(
+            {
+                "dataset": "Fashion-MNIST",
+                "network": "SmallCNN",
+                "candidate_set": label,
+                "natural": 100 * b.mean(),
+                "pgd20_protocol": 100 * b.mean(),
+            }
+        )
     t = pd.DataFrame(rows)
     return Facts({"r2s": t}, {}, n, n, 1, 1, per_image=bits)
 
 
-LOW, MID, REC, HIGH = "3%, 5%, 7%, 10%", "3%, 5%, 7%, 10%, 15%, 20%, 30%", "7%, 10%, 15%, 20%, 30%", \
-    "7%, 10%, 15%, 20%, 30%, 50%"
+LOW, MID, REC, HIGH = "3%, 5%, 7%, 10%", "3%, 5%, 7%, 10%, 15%, 20%, 30%", "7%, 10%, 15%, 20%, 30%", "7%, 10%, 15%, 20%, 30%, 50%"
 
 
 def test_too_low_or_too_high_is_judged_on_both_halves():

@@ -1,6 +1,7 @@
 """The CIFAR-10/100 and SVHN loading code (the paper profile's only data path) on small files
 written in torchvision's on-disk formats, and a search and an evaluation on fake CIFAR-10 through
 the paper profile's code path (ResNet-18, narrow, a handful of images)."""
+
 import dataclasses
 import pickle
 
@@ -26,6 +27,7 @@ def _cifar_batch(path, n, rng, label_key="labels", classes=10):
 def fake_root(tmp_path_factory):
     """RST_DATA with fake CIFAR-10 (5 x 8 train, 16 test), CIFAR-100 (16 / 8) and SVHN (12 / 6)."""
     import scipy.io
+
     root = tmp_path_factory.mktemp("data")
     rng = np.random.default_rng(0)
     truth = {}
@@ -50,8 +52,11 @@ def fake_root(tmp_path_factory):
 def fake_md5(root):
     """The md5 of every fake CIFAR file: they stand in for torchvision's published ones."""
     import hashlib
-    return {name: {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in (root / folder).iterdir()}
-            for name, folder in data.CIFAR_FOLDERS.items()}
+
+    return {
+        name: {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in (root / folder).iterdir()}
+        for name, folder in data.CIFAR_FOLDERS.items()
+    }
 
 
 @pytest.fixture
@@ -69,6 +74,7 @@ def on_fake_data(fake_root, monkeypatch):
 @pytest.mark.parametrize("train", [True, False])
 def test_torchvision_format_files_load_without_download(on_fake_data, monkeypatch, name, train):
     import torchvision
+
     monkeypatch.setattr(torchvision.datasets.utils, "download_url", lambda *a, **k: pytest.fail("downloaded"))
     _, truth = on_fake_data
     images, labels = truth[name, train]
@@ -81,6 +87,7 @@ def test_torchvision_format_files_load_without_download(on_fake_data, monkeypatc
 def test_a_missing_dataset_says_where_to_put_it(tmp_path, monkeypatch):
     monkeypatch.setenv("RST_DATA", str(tmp_path))
     import torchvision
+
     monkeypatch.setattr(torchvision.datasets.CIFAR10, "download", lambda self: (_ for _ in ()).throw(OSError("offline")))
     data._load_full.cache_clear()
     with pytest.raises(data.DatasetUnavailable, match="RST_DATA"):
@@ -90,9 +97,16 @@ def test_a_missing_dataset_says_where_to_put_it(tmp_path, monkeypatch):
 
 def test_search_and_evaluation_on_fake_cifar10_through_the_paper_code_path(on_fake_data, smoke, tmp_path):
     paper = load_profile("paper")
-    p = dataclasses.replace(paper, name="fake-cifar", archs={"resnet18": 0.125}, n_train=None, n_test=None,
-                            eval_n_test=8, search=dataclasses.replace(paper.search, epochs=1, batch_size=16),
-                            evaluation=dataclasses.replace(paper.evaluation, steps=2, batch_size=8, apgd_t_images=4))
+    p = dataclasses.replace(
+        paper,
+        name="fake-cifar",
+        archs={"resnet18": 0.125},
+        n_train=None,
+        n_test=None,
+        eval_n_test=8,
+        search=dataclasses.replace(paper.search, epochs=1, batch_size=16),
+        evaluation=dataclasses.replace(paper.evaluation, steps=2, batch_size=8, apgd_t_images=4),
+    )
     ctx = Context(p, RunStore(tmp_path / "runs"), device="cpu", progress=False, announce=False)
     rst = ex.search_config(p, "cifar10", "resnet18", 10)
     assert rst.train.eps == 8 and rst.train.steps == 7  # the supplement's PGD-7 search at eps 8/255

@@ -1,5 +1,6 @@
 """The claims registry and its verdicts: three outcomes that respect noise, every claim of the
 supplement listed, untestable claims kept with their reason, the paper's table layout."""
+
 import math
 
 import numpy as np
@@ -13,9 +14,9 @@ from rstlib.paper.claims.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABL
 
 
 def test_band_has_three_outcomes():
-    assert band(10.0, 1.0, 5.0) == HOLDS          # 10 - 2 >= 5
-    assert band(1.0, 1.0, 5.0) == FAILS           # 1 + 2 < 5
-    assert band(4.0, 1.0, 5.0) == INCONCLUSIVE    # 5 inside [2, 6]
+    assert band(10.0, 1.0, 5.0) == HOLDS  # 10 - 2 >= 5
+    assert band(1.0, 1.0, 5.0) == FAILS  # 1 + 2 < 5
+    assert band(4.0, 1.0, 5.0) == INCONCLUSIVE  # 5 inside [2, 6]
     assert band(math.nan, 1.0, 5.0) == INCONCLUSIVE
 
 
@@ -38,14 +39,22 @@ def _headline_records(seeds=3, n=2000, rst_shift=(0.02, 0.05), strong_shift=-0.4
     hard = rng.random(n)  # image difficulty, shared by every seed (the paired structure)
     out = []
     for s in range(seeds):
+
         def model(shift):
             return rng.random(n) < np.clip(0.5 + shift + 0.3 * (hard - 0.5), 0, 1)
+
         dense = model(0.0)
-        out.append({"dense": dense, "dense_strong": model(-0.05),
-                    "rst": {f"{r}%": model(sh) for r, sh in zip((5, 10), rst_shift)},
-                    "rst_strong": {f"{r}%": model(sh + strong_shift) for r, sh in zip((5, 10), rst_shift)},
-                    "c2": c2 + 0.2 * (rng.random(n) - 0.5), "r2s": np.clip(dense + r2s_gain + 0.0, 0, 1.5),
-                    "r2s_strong": model(-0.2).astype(float)})
+        out.append(
+            {
+                "dense": dense,
+                "dense_strong": model(-0.05),
+                "rst": {f"{r}%": model(sh) for r, sh in zip((5, 10), rst_shift)},
+                "rst_strong": {f"{r}%": model(sh + strong_shift) for r, sh in zip((5, 10), rst_shift)},
+                "c2": c2 + 0.2 * (rng.random(n) - 0.5),
+                "r2s": np.clip(dense + r2s_gain + 0.0, 0, 1.5),
+                "r2s_strong": model(-0.2).astype(float),
+            }
+        )
     return out
 
 
@@ -95,21 +104,57 @@ def test_r2s_gain_claim_holds_fails_or_is_inconclusive_with_the_evidence():
 
 
 def test_a_two_network_claim_at_one_network_is_listed_as_not_testable_with_the_reason():
-    t = pd.DataFrame([{"network": "SmallCNN", "model": "dense_adv_trained", "remaining_ratio_pct": 100.0,
-                       "natural": 70.0, "pgd20": 40.0, "autoattack_eps24": 35.0},
-                      {"network": "SmallCNN", "model": "rst", "remaining_ratio_pct": 10.0,
-                       "natural": 65.0, "pgd20": 41.0, "autoattack_eps24": 34.0}])
+    t = pd.DataFrame(
+        [
+            {
+                "network": "SmallCNN",
+                "model": "dense_adv_trained",
+                "remaining_ratio_pct": 100.0,
+                "natural": 70.0,
+                "pgd20": 40.0,
+                "autoattack_eps24": 35.0,
+            },
+            {
+                "network": "SmallCNN",
+                "model": "rst",
+                "remaining_ratio_pct": 10.0,
+                "natural": 65.0,
+                "pgd20": 41.0,
+                "autoattack_eps24": 34.0,
+            },
+        ]
+    )
     claims = {c.id: c for c in judge("sec3", Facts({"table1": t}, {}, 1000, 100, networks=1, datasets=1))}
     assert claims["S3.3"].verdict == NOT_TESTABLE and "one network" in claims["S3.3"].measured
     assert claims["S3.1"].verdict in (HOLDS, INCONCLUSIVE)
 
 
 def test_tables_3_and_4_in_the_paper_layout_with_our_columns_to_the_right():
-    rows = [{"dataset": "Fashion-MNIST", "network": "SmallCNN", "candidate_set": "dense", "natural": 80.0,
-             "pgd20_protocol": 40.0, "strong": 35.0}]
-    rows.append({"dataset": "Fashion-MNIST", "network": "SmallCNN", "candidate_set": "7%, 10%", "natural": 78.0,
-                 "pgd20_protocol": 50.0, "pgd20_eot_loss": 38.0, "pgd20_eot_logits": 39.0, "pgd20_eot_loss_margin": 36.0,
-                 "pgd20_eot_logits_margin": 37.0, "autoattack_rand": 40.0, "strong": 33.0})
+    rows = [
+        {
+            "dataset": "Fashion-MNIST",
+            "network": "SmallCNN",
+            "candidate_set": "dense",
+            "natural": 80.0,
+            "pgd20_protocol": 40.0,
+            "strong": 35.0,
+        }
+    ]
+    rows.append(
+        {
+            "dataset": "Fashion-MNIST",
+            "network": "SmallCNN",
+            "candidate_set": "7%, 10%",
+            "natural": 78.0,
+            "pgd20_protocol": 50.0,
+            "pgd20_eot_loss": 38.0,
+            "pgd20_eot_logits": 39.0,
+            "pgd20_eot_loss_margin": 36.0,
+            "pgd20_eot_logits_margin": 37.0,
+            "autoattack_rand": 40.0,
+            "strong": 33.0,
+        }
+    )
     wide = paper_tables.r2s_table(pd.DataFrame(rows))
     assert list(wide.index) == ["dense", "7%, 10%"]
     metrics = [m for _, _, m in wide.columns]
@@ -121,10 +166,10 @@ def test_beside_the_paper_gives_ours_the_papers_and_the_difference_their_own_col
     """Table 2 beside the paper: one row per (source, target), the paper's number from the
     supplement's CSV, the difference computed; the white-box row has no paper number."""
     from rstlib.paper import reference
+
     ref = reference.table("table2")
     src, target = ref.iloc[0]["attack_source"], [c for c in ref.columns if c != "attack_source"][0]
-    ours = pd.DataFrame([{"attack_source": src, target: 50.0},
-                         {"attack_source": "white_box (for comparison)", target: 60.0}])
+    ours = pd.DataFrame([{"attack_source": src, target: 50.0}, {"attack_source": "white_box (for comparison)", target: 60.0}])
     out = paper_tables.table2_beside_paper(ours)
     assert list(out.columns) == ["ours", "paper", "difference"]
     row = out.loc[(src, target)]
@@ -139,13 +184,17 @@ def test_poor_transfer_is_judged_per_image_with_the_one_noise_model():
     image (the value the matrix gives), its band paired (noise.level of the per-image gap)."""
     from rstlib.paper.claims import noise
     from rstlib.paper.claims.rules_transfer import poor_transfer
+
     rng = np.random.default_rng(1)
     n = 400
     base = rng.random(n) < 0.45
     flip = rng.random((2, n)) < 0.15  # the transferred examples fail less often
     cells = {("10%", "10%"): base, ("30%", "30%"): base, ("10%", "30%"): base | flip[0], ("30%", "10%"): base | flip[1]}
-    m = pd.DataFrame([[100 * cells[(s, t)].mean() for t in ("10%", "30%")] for s in ("10%", "30%")],
-                     index=["10%", "30%"], columns=["10%", "30%"])
+    m = pd.DataFrame(
+        [[100 * cells[(s, t)].mean() for t in ("10%", "30%")] for s in ("10%", "30%")],
+        index=["10%", "30%"],
+        columns=["10%", "30%"],
+    )
     facts = Facts({}, {"fig4": {"panel": m}}, 1000, n, 1, 1, per_image={"fig4/panel": cells})
     judged = poor_transfer("fig4")(facts, 10.0)
     d = (cells[("10%", "30%")].astype(float) + cells[("30%", "10%")]) / 2 - base
@@ -161,14 +210,16 @@ def test_r2s_gain_is_paired_per_image_and_the_largest_gain_judged_over_every_set
     """R2S rates that beat the dense network by 6 points on every image: no noise left, S6.1
     holds at +5; the largest gain (S6.2) is the best set's, with each set's own band."""
     from rstlib.paper.claims.rules_r2s import r2s_gain, s6_up_to
+
     rng = np.random.default_rng(2)
     dense = (rng.random(500) < 0.4).astype(float)
     rows = [{"dataset": "Fashion-MNIST", "network": "SmallCNN", "candidate_set": "dense", "pgd20_protocol": 100 * dense.mean()}]
     per_image = {"r2s/SmallCNN @ Fashion-MNIST/dense": {"pgd20_protocol": dense}}
     for name, lift in (("5%, 10%", 0.06), ("10%, 30%", 0.08)):
         rates = dense + lift
-        rows.append({"dataset": "Fashion-MNIST", "network": "SmallCNN", "candidate_set": name,
-                     "pgd20_protocol": 100 * rates.mean()})
+        rows.append(
+            {"dataset": "Fashion-MNIST", "network": "SmallCNN", "candidate_set": name, "pgd20_protocol": 100 * rates.mean()}
+        )
         per_image[f"r2s/SmallCNN @ Fashion-MNIST/{name}"] = {"pgd20_protocol": rates}
     facts = Facts({"r2s": pd.DataFrame(rows)}, {}, 1000, 500, 1, 1, per_image=per_image)
     gain = r2s_gain()(facts, 5.0)
@@ -182,14 +233,25 @@ def test_best_rst_is_judged_over_every_rst_and_paired_per_image():
     the widest candidate rule (Bonferroni over both RSTs)."""
     from rstlib.paper.claims import noise
     from rstlib.paper.claims.rules_attacks import s3_robust_to_all
+
     rng = np.random.default_rng(3)
     n = 300
     dense = rng.random(n) < 0.5
     rsts = {10.0: dense ^ (rng.random(n) < 0.05), 30.0: dense | (rng.random(n) < 0.2)}
-    table = pd.DataFrame([{"network": "SmallCNN", "model": m, "remaining_ratio_pct": r, "natural": 80.0,
-                           "pgd20": 100 * b.mean(), "strong (ours)": 100 * b.mean(), "cw_l2": 100 * b.mean()}
-                          for m, r, b in (("dense_adv_trained", 100.0, dense), ("rst", 10.0, rsts[10.0]),
-                                          ("rst", 30.0, rsts[30.0]))])
+    table = pd.DataFrame(
+        [
+            {
+                "network": "SmallCNN",
+                "model": m,
+                "remaining_ratio_pct": r,
+                "natural": 80.0,
+                "pgd20": 100 * b.mean(),
+                "strong (ours)": 100 * b.mean(),
+                "cw_l2": 100 * b.mean(),
+            }
+            for m, r, b in (("dense_adv_trained", 100.0, dense), ("rst", 10.0, rsts[10.0]), ("rst", 30.0, rsts[30.0]))
+        ]
+    )
     bits = {("SmallCNN", r, c): b for r, b in ((100.0, dense), *rsts.items()) for c in ("pgd20", "cw_l2")}
     judged = s3_robust_to_all(Facts({"table1": table}, {}, 1000, n, 1, 1, per_image={"table1": bits}), -3.0)
     g = noise.max_gap([rsts[10.0], rsts[30.0]], dense)
@@ -204,6 +266,7 @@ def test_decision_statements_follow_the_observed_gap_and_variance():
     once the band is narrow, no affordable budget decides it."""
     from rstlib.paper.claims import noise
     from rstlib.paper.claims.verdicts import decision
+
     g = noise.Gap(value=12.0, se=1.0, seeds=1, images=500, dof=499)
     q = g.quantile()
     expected = f"about {math.ceil(500 * (q / 2.0) ** 2):,} images (gap +12.00 against +10, at the observed spread)"
@@ -218,14 +281,42 @@ def test_decision_statements_follow_the_observed_gap_and_variance():
 
 # The registry's thresholds, pinned: a rule's threshold or direction cannot change unless this table
 # changes with it (issue: no rule loosened to reach a verdict).
-PINNED = {"S3.1": -3, "S3.2": -3, "S3.3": 0, "S3.4": -3, "S4.1": 0, "S4.2": 1 / 3, "S4.3": -3, "S4.4": 0,
-          "S4.5": -3, "S4.6": 0, "S4.7": -3, "S4.8": 0, "S5.1": 10, "S5.2": 10, "S5.3": 10, "S5.4": 10,
-          "S6.1": 5, "S6.2": 5, "S6.3": 0, "S6.4": 0, "S7.1": 10, "S8.1": 5, "S8.2": -3, "S9.1": 0, "S9.2": 0,
-          "S9.3": 0, "S2.1": -3, "S6.5": -3, "S7.2": 0}
+PINNED = {
+    "S3.1": -3,
+    "S3.2": -3,
+    "S3.3": 0,
+    "S3.4": -3,
+    "S4.1": 0,
+    "S4.2": 1 / 3,
+    "S4.3": -3,
+    "S4.4": 0,
+    "S4.5": -3,
+    "S4.6": 0,
+    "S4.7": -3,
+    "S4.8": 0,
+    "S5.1": 10,
+    "S5.2": 10,
+    "S5.3": 10,
+    "S5.4": 10,
+    "S6.1": 5,
+    "S6.2": 5,
+    "S6.3": 0,
+    "S6.4": 0,
+    "S7.1": 10,
+    "S8.1": 5,
+    "S8.2": -3,
+    "S9.1": 0,
+    "S9.2": 0,
+    "S9.3": 0,
+    "S2.1": -3,
+    "S6.5": -3,
+    "S7.2": 0,
+}
 
 
 def test_every_rules_threshold_is_pinned_and_its_sentence_says_the_same_number():
     from rstlib.paper.claims.registry import threshold_text
+
     assert {c.id: c.threshold for c in REGISTRY} == pytest.approx(PINNED)
     for c in REGISTRY:
         assert "{t}" in c.rule and threshold_text(c.threshold) in c.rule_text, c.id
@@ -242,6 +333,7 @@ def laptop_facts():
     from rstlib.paper.claims import registry
     from rstlib.paper.sections import result
     from rstlib.store.runstore import RunStore
+
     committed = Path(__file__).resolve().parent.parent / "runs"
     if not any(committed.glob("search-fashion_mnist-*/metrics.json")):
         pytest.skip("no committed laptop runs in runs/")
@@ -282,6 +374,7 @@ def test_a_rule_that_raises_fails_the_page_instead_of_becoming_a_verdict():
 def test_a_decision_never_asks_for_more_images_than_the_test_set_holds():
     from rstlib.paper.claims import noise
     from rstlib.paper.claims.verdicts import decision
+
     g = noise.Gap(-4.0, 2.0, 1, 1000)  # one seed: the band is image noise only; ~15,400 images needed
     assert decision(g, -3.0).startswith("about ")
     assert "more than the test set's 10,000: images alone cannot decide it" in decision(g, -3.0, test_images=10_000)

@@ -1,6 +1,7 @@
 """Sec. 4's rules on small fixed tables: natural accuracies paired per image, "best" judged
 against every rival (no selection bias), S4.2's rank correlation with a band and all three
 outcomes reachable, and the binomial fallback for a table without per-image results."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -42,9 +43,10 @@ def test_init_ranking_reaches_all_three_outcomes():
     assert reversed_.verdict == FAILS and "Kendall tau -1.00" in reversed_.measured
     flat = s4_rank_matches_robust(_fig1(dict.fromkeys(INITS, 0.7), dict.fromkeys(INITS, 0.4), n_nat=300, n_rob=300), 1 / 3)
     assert flat.verdict == INCONCLUSIVE
-    (gap, _), = flat.tested
+    ((gap, _),) = flat.tested
     assert gap.se > 0.2 and gap.unit == "in tau"
     from rstlib.paper.claims.verdicts import deciding
+
     assert "points" not in deciding(flat.tested, 10_000)  # what would decide it, in the unit of tau
 
 
@@ -76,9 +78,10 @@ def test_best_initialisation_is_judged_against_every_rival_not_the_best_looking_
         b = np.zeros(n, dtype=bool)
         b[rng.choice(pool, k, replace=False)] = True
         return b
-    skc = exactly(1500)                           # 75.00%
-    twin = exactly(1485, within=skc)              # 74.25%: a near copy, 0.75 behind, tiny paired SE
-    loose = exactly(1470)                         # 73.50%: independent of SKC, 1.5 behind, wide band
+
+    skc = exactly(1500)  # 75.00%
+    twin = exactly(1485, within=skc)  # 74.25%: a near copy, 0.75 behind, tiny paired SE
+    loose = exactly(1470)  # 73.50%: independent of SKC, 1.5 behind, wide band
     far = [rng.random(n) < 0.60, rng.random(n) < 0.60]
 
     def facts(models):
@@ -91,8 +94,8 @@ def test_best_initialisation_is_judged_against_every_rival_not_the_best_looking_
 
     open_ = s4_skc_best(facts([skc, twin, loose, far[0]]), 0.0)
     assert 100 * twin.mean() > 100 * loose.mean()  # the best-looking rival is the twin ...
-    assert open_.verdict == INCONCLUSIVE           # ... but SKC is not clearly ahead of the loose one
-    assert len(open_.tested) == 3                  # one comparison per rival
+    assert open_.verdict == INCONCLUSIVE  # ... but SKC is not clearly ahead of the loose one
+    assert len(open_.tested) == 3  # one comparison per rival
     assert s4_skc_best(facts([skc, *far, far[0] & far[1]]), 0.0).verdict == HOLDS
     behind = rng.random(n) < 0.85
     assert s4_skc_best(facts([skc, behind, *far]), 0.0).verdict == FAILS

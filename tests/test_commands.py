@@ -1,6 +1,7 @@
 """Every `rst` command's success path, run to its end at the smoke profile as a user types it,
 with assertions on what it prints. The commands share one run store (built once per session):
 later commands load what earlier ones trained, as on a user's machine."""
+
 import json
 import os
 import subprocess
@@ -12,8 +13,14 @@ from conftest import ROOT
 
 def rst(*args, runs, check=True):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-m", "rstlib.cli.main", *args, "--runs", str(runs)],
-                         capture_output=True, text=True, env=env, cwd=ROOT, timeout=900)
+    out = subprocess.run(
+        [sys.executable, "-m", "rstlib.cli.main", *args, "--runs", str(runs)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=900,
+    )
     if check:
         assert out.returncode == 0, f"rst {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}"
         assert "Traceback" not in out.stderr, out.stderr
@@ -39,9 +46,12 @@ def runs(tmp_path_factory):
 
 def test_training_commands_train_and_say_where_the_results_are(runs):
     root, outputs = runs
-    for name, prefix in (("search", "search-fashion_mnist-cnn_small-r10-s0-"), ("train", "dense-fashion_mnist-cnn_small-adv-s0-"),
-                         ("finetune", "finetune-fashion_mnist-cnn_small-r10-reinit-s0-"),
-                         ("rtt", "rtt-fashion_mnist-cnn_small-r10-from-adv-s0-")):
+    for name, prefix in (
+        ("search", "search-fashion_mnist-cnn_small-r10-s0-"),
+        ("train", "dense-fashion_mnist-cnn_small-adv-s0-"),
+        ("finetune", "finetune-fashion_mnist-cnn_small-r10-reinit-s0-"),
+        ("rtt", "rtt-fashion_mnist-cnn_small-r10-from-adv-s0-"),
+    ):
         out = outputs[name]
         assert prefix in out.stdout and "(to train)" in out.stdout, out.stdout
         assert "natural accuracy" in out.stdout and f"results in {root}" in out.stdout
@@ -56,10 +66,19 @@ def test_a_finished_run_is_loaded_not_trained_again(runs):
     assert "(in the store)" in again.stdout and "train search" not in again.stderr
 
 
-@pytest.mark.parametrize("attack,extra", [
-    ("clean", []), ("pgd20", []), ("pgd20-margin", []), ("cw-l2", []), ("cw-inf", []),
-    ("autoattack", []), ("apgd-t", []), ("bandits", ["--queries", "20"]),
-])
+@pytest.mark.parametrize(
+    "attack,extra",
+    [
+        ("clean", []),
+        ("pgd20", []),
+        ("pgd20-margin", []),
+        ("cw-l2", []),
+        ("cw-inf", []),
+        ("autoattack", []),
+        ("apgd-t", []),
+        ("bandits", ["--queries", "20"]),
+    ],
+)
 def test_eval_with_each_attack_prints_the_accuracy_and_caches_it(runs, attack, extra):
     root, _ = runs
     args = ("eval", *COMMON, "--ratio", "10", "--attack", attack, "--n-test", "8", *extra)
@@ -91,8 +110,7 @@ def test_runs_lists_every_run_as_a_table_with_filters_and_json(runs):
     lines = out.stdout.splitlines()
     assert lines[0].split()[:5] == ["profile", "kind", "variant", "dataset", "arch"] and "precision" in lines[0]
     for kind, variant in (("search", "-"), ("dense", "adv"), ("finetune", "reinit"), ("rtt", "from adv")):
-        assert any(line.split()[:2] == ["smoke", kind] and variant in line and " done " in line
-                   for line in lines[1:]), out.stdout
+        assert any(line.split()[:2] == ["smoke", kind] and variant in line and " done " in line for line in lines[1:]), out.stdout
     ratios = [float(line.split()[5]) for line in lines[1:] if line.split()[1] == "search"]
     assert ratios == sorted(ratios) == [10.0, 30.0]  # numbers, not text
     only = rst("runs", "--kind", "rtt", runs=root).stdout.splitlines()
@@ -103,8 +121,14 @@ def test_runs_lists_every_run_as_a_table_with_filters_and_json(runs):
 
 
 def test_plan_prints_a_nonzero_projection_for_the_laptop():
-    out = subprocess.run([sys.executable, "-m", "rstlib.cli.main", "plan", "--profile", "laptop"], capture_output=True,
-                         text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-m", "rstlib.cli.main", "plan", "--profile", "laptop"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     assert "training runs" in out.stdout and "0.0 device-hours" not in out.stdout
     assert "device-seconds" in out.stdout or "device-minutes" in out.stdout or "device-hours" in out.stdout
@@ -123,6 +147,7 @@ def test_the_readme_paper_dry_run_answers_at_once_on_a_cpu(tmp_path):
     runs with the FLOP-based device-hours. The limit guards against a hang (it once timed
     ResNet-18 and WRN-34-10 steps on the CPU for 13 minutes); it is not a benchmark."""
     import time
+
     t = time.time()
     out = rst("sweep", "--profile", "paper", "--all", "--dry-run", runs=tmp_path / "runs")
     assert time.time() - t < 120
@@ -135,19 +160,33 @@ def test_the_readme_paper_dry_run_answers_at_once_on_a_cpu(tmp_path):
 def test_a_measured_dry_run_times_each_network_within_its_budget():
     from rstlib.config.profile import load_profile
     from rstlib.paper import cost
+
     lines = []
     p = load_profile("paper")
     runs_, evals, per = cost.section_plan(p, ["sec6"])
-    projection = cost.project(p, planned=(runs_, evals, per), measure=True, device="cpu", quick=True, budget_s=0.0,
-                              say=lines.append)
+    projection = cost.project(
+        p, planned=(runs_, evals, per), measure=True, device="cpu", quick=True, budget_s=0.0, say=lines.append
+    )
     assert len(lines) == 1 and lines[0].startswith("timing one")  # one network timed, then the budget was spent
     assert "past the 0 s timing budget priced by FLOPs" in projection.basis and projection.total_hours > 0
 
 
 def test_local_sweep_shows_progress_and_then_everything_is_cached(runs):
     root, _ = runs
-    out = rst("sweep", "--profile", "smoke", "--sections", "sec7", "--executor", "local", "--max-parallel", "1",
-              "--device", "cpu", runs=root)
+    out = rst(
+        "sweep",
+        "--profile",
+        "smoke",
+        "--sections",
+        "sec7",
+        "--executor",
+        "local",
+        "--max-parallel",
+        "1",
+        "--device",
+        "cpu",
+        runs=root,
+    )
     assert "local sweep:" in out.stdout and "start rtt-" in out.stdout and "runs" in out.stdout
     assert "evaluations of sec7 done: 1/1 tasks" in out.stdout, out.stdout
     again = rst("sweep", "--profile", "smoke", "--sections", "sec7", "--dry-run", "--device", "cpu", runs=root)
@@ -159,6 +198,7 @@ def test_compare_a_store_with_itself_and_with_a_changed_copy(runs, tmp_path):
     same = rst("compare", str(root), runs=root)
     assert same.stdout.strip().splitlines()[-1] == "reproduced", same.stdout
     import shutil
+
     copy = tmp_path / "copy"
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns("*.pt", "*.lock"))
     metrics = next(copy.glob("search-*/metrics.json"))

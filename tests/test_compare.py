@@ -1,4 +1,5 @@
 """`rst compare`: a re-run store is checked against the committed results, field by field."""
+
 import json
 import shutil
 from pathlib import Path

@@ -22,8 +22,9 @@ def test_augmentation_keeps_shape_range_and_is_reproducible():
     spec = data.dataset_spec("fashion_mnist")
     runs = []
     for _ in range(2):
-        loader = data.BatchLoader(d, 32, torch.device("cpu"), shuffle=True, augment=spec,
-                                  generator=torch.Generator().manual_seed(5))
+        loader = data.BatchLoader(
+            d, 32, torch.device("cpu"), shuffle=True, augment=spec, generator=torch.Generator().manual_seed(5)
+        )
         runs.append([x for x, _ in loader])
     assert all(torch.equal(p, q) for p, q in zip(*runs))
     x = runs[0][0]
@@ -41,6 +42,7 @@ def test_undownloadable_cifar_gets_one_clear_error(tmp_path, monkeypatch):
 
     def no_internet(*a, download=False, **k):
         raise RuntimeError("Dataset not found" if not download else "network unreachable")
+
     monkeypatch.setattr(torchvision.datasets, "CIFAR10", no_internet)
     monkeypatch.setenv("RST_DATA", str(tmp_path))
     data._load_full.cache_clear()

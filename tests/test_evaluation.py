@@ -23,13 +23,17 @@ def trained(tmp_path_factory, smoke):
     return run, Evaluator(store, n_test=128, batch_size=128, device="cpu")
 
 
-@pytest.mark.parametrize("spec", [
-    AttackSpec("pgd20", eps=EPS, step=6),
-    AttackSpec("cw-inf", eps=EPS, step=6),
-    AttackSpec("cw-l2"),
-    AttackSpec("bandits", eps=EPS, queries=400),
-    AttackSpec("autoattack", eps=EPS),
-], ids=lambda s: s.name)
+@pytest.mark.parametrize(
+    "spec",
+    [
+        AttackSpec("pgd20", eps=EPS, step=6),
+        AttackSpec("cw-inf", eps=EPS, step=6),
+        AttackSpec("cw-l2"),
+        AttackSpec("bandits", eps=EPS, queries=400),
+        AttackSpec("autoattack", eps=EPS),
+    ],
+    ids=lambda s: s.name,
+)
 def test_attack_stays_in_budget_and_pixel_range_and_lowers_accuracy(trained, spec):
     run, ev = trained
     clean = ev.evaluate(run, AttackSpec("clean"))["acc"]
@@ -49,8 +53,9 @@ def test_our_pgd20_is_at_least_as_strong_as_advertorch(trained):
     run, ev = trained
     ours = ev.evaluate(run, AttackSpec("pgd20", eps=EPS, step=6))["acc"]
     model = ev.model(run)
-    attack = advertorch().LinfPGDAttack(model, eps=EPS / 255, nb_iter=20, eps_iter=6 / 255, rand_init=True,
-                                        clip_min=0.0, clip_max=1.0)
+    attack = advertorch().LinfPGDAttack(
+        model, eps=EPS / 255, nb_iter=20, eps_iter=6 / 255, rand_init=True, clip_min=0.0, clip_max=1.0
+    )
     torch.manual_seed(0)
     loader = ev.loader("fashion_mnist")
     theirs = score(model, [(x, attack.perturb(x, y), y) for x, y in loader])["acc"]
@@ -93,6 +98,7 @@ def test_second_evaluation_hits_the_cache(trained, monkeypatch):
 
 def test_bad_attack_inputs_are_refused():
     from rstlib.config.profile import ConfigError
+
     with pytest.raises(ConfigError, match="unknown attack"):
         AttackSpec("fgsm-magic")
     with pytest.raises(ConfigError, match="from 0 to 255"):
@@ -105,10 +111,12 @@ def _pgd_by_the_book(model, x, y, attack, generator):
     import torch.nn.functional as F
 
     from rstlib.attacks.pgd import uniform_noise
+
     eps, step = attack.eps, attack.step
 
     def project(v):
         return torch.min(torch.max(v, x - eps), x + eps).clamp(0.0, 1.0)
+
     x_adv = project(x + uniform_noise(x, eps, generator))
     best, best_loss = x_adv.clone(), torch.full((len(x),), float("-inf"))
     active = torch.ones(len(x), dtype=torch.bool)
@@ -116,7 +124,7 @@ def _pgd_by_the_book(model, x, y, attack, generator):
         x_adv.requires_grad_(True)
         logits = model(x_adv)
         losses = F.cross_entropy(logits, y, reduction="none")
-        grad, = torch.autograd.grad(losses.sum(), x_adv)
+        (grad,) = torch.autograd.grad(losses.sum(), x_adv)
         x_adv, losses = x_adv.detach(), losses.detach()
         improved = active & (losses > best_loss)
         best[improved] = x_adv[improved]
@@ -136,6 +144,7 @@ def _pgd_by_the_book(model, x, y, attack, generator):
 
 def test_the_fast_pgd_loop_gives_the_same_bits_as_pgd_written_plainly(trained):
     from rstlib.attacks.pgd import PGD
+
     run, ev = trained
     model = ev.model(run).eval()
     x, y = next(iter(ev.loader("fashion_mnist")))
@@ -154,6 +163,7 @@ def test_the_registry_is_the_one_place_an_attack_is_described():
     from rstlib.cli.main import _eval_spec
     from rstlib.config.profile import load_profile
     from rstlib.paper.sections.attacks_accuracy import sec3_attacks
+
     laptop = load_profile("laptop")
     for name, entry in ATTACK_REGISTRY.items():
         spec = AttackSpec.of(name, laptop.evaluation)
@@ -172,6 +182,7 @@ def test_a_request_derives_the_evaluators_own_cache_key(trained):
     """The plan's request and the evaluator name one evaluation with one key (the bill of work
     finds what the evaluator cached)."""
     from rstlib.evaluation.requests import Attacked, Strong
+
     run, ev = trained
     pgd = AttackSpec("pgd20", eps=8)
     assert Attacked(run.config, pgd).key(ev.digest, 128) == ev.key(run, pgd)

@@ -1,5 +1,6 @@
 """The fast path (cached mask, top-k selection, frozen parameters during the attack,
 channels_last) must not change results: with bf16 off it matches the original code's design."""
+
 import sys
 
 import torch
@@ -34,15 +35,13 @@ def test_fast_search_steps_equal_the_reference_design():
     eps, step, steps = 24 / 255, 8 / 255, 3
 
     ref = to_reference(_searching_model())
-    ref_opt = torch.optim.SGD([p for p in ref.parameters() if p.requires_grad], lr=0.1, momentum=0.9,
-                              weight_decay=5e-4)
+    ref_opt = torch.optim.SGD([p for p in ref.parameters() if p.requires_grad], lr=0.1, momentum=0.9, weight_decay=5e-4)
     gen = torch.Generator().manual_seed(7)
     for x, y in batches:
         reference_search_step(ref, x, y, ref_opt, eps, step, steps, gen)
 
     fast = _searching_model(channels_last)
-    fast_opt = torch.optim.SGD([p for p in fast.parameters() if p.requires_grad], lr=0.1, momentum=0.9,
-                               weight_decay=5e-4)
+    fast_opt = torch.optim.SGD([p for p in fast.parameters() if p.requires_grad], lr=0.1, momentum=0.9, weight_decay=5e-4)
     gen = torch.Generator().manual_seed(7)
     attack = PGD(eps, step, steps)
     for x, y in batches:
@@ -64,8 +63,9 @@ def test_fast_search_steps_equal_the_reference_design():
 def test_channels_last_changes_only_float_rounding():
     """channels_last picks other conv kernels: one update step agrees to float rounding (over
     several PGD steps, sign() can amplify such differences, so the comparison is per step)."""
-    x, y = next(iter(datasets.BatchLoader(datasets.load("fashion_mnist", train=True, n=64), 64,
-                                          torch.device("cpu"), shuffle=False)))
+    x, y = next(
+        iter(datasets.BatchLoader(datasets.load("fashion_mnist", train=True, n=64), 64, torch.device("cpu"), shuffle=False))
+    )
     results = []
     for channels_last in (False, True):
         model = _searching_model(channels_last)

@@ -4,6 +4,7 @@ lost, and a store that survives damage.
 One smoke RST (10%, with its PGD-20 evaluation) and a second one (30%) are trained once by the
 CLI (`finished`); every case works on a copy of that store and checks the exit code, the message
 and that the store is unchanged (or, after a fault, that resuming gives the same bytes)."""
+
 import hashlib
 import json
 import os
@@ -56,8 +57,11 @@ def one_line_error(code, err, message):
 
 def snapshot(root: Path) -> dict[str, str]:
     """Every file of a store with its sha256 (lock files aside: taking a lock is not a change)."""
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() and not p.name.endswith(".lock")}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.endswith(".lock")
+    }
 
 
 def model_sha(root: Path, ratio: int = 10) -> str:
@@ -66,29 +70,35 @@ def model_sha(root: Path, ratio: int = 10) -> str:
 
 # --- numbers: NaN, infinities, out of range, at every entry point ---------------------------
 
-@pytest.mark.parametrize("args,message", [
-    (["eval", "--ratio", "10", "--eps", "nan"], "eps (1/255 units) must be a finite number from 0 to 255, got nan"),
-    (["eval", "--ratio", "10", "--eps", "inf"], "got inf"),
-    (["eval", "--ratio", "10", "--step", "nan"], "step (1/255 units) must be"),
-    (["eval", "--ratio", "10", "--steps", "0"], "steps must be a whole number from 1 to 10,000"),
-    (["eval", "--ratio", "10", "--attack", "bandits", "--queries", "1"], "queries must be a whole number from 2"),
-    (["eval", "--ratio", "10", "--n-test", "0"], "--n-test must be a whole number >= 1"),
-    (["eval", "--ratio", "10", "--n-test", "2.5"], "argument --n-test: invalid int value: '2.5'"),
-    (["eval", "--ratio", "nan"], "(0, 100]"),
-    (["search", "--ratio", "inf"], "(0, 100]"),
-    (["search", "--ratio", "10", "--seed", "-1"], "seed must be a whole number >= 0"),
-    (["r2s", "--ratios", "7,,10"], "empty entry"),
-    (["r2s", "--ratios", "7,nan"], "(0, 100]"),
-    (["r2s", "--ratios", "7,7"], "repeats a ratio"),
-    (["sweep", "--sections", "sec3", "--max-parallel", "0", "--dry-run"], "--max-parallel must be >= 1"),
-    (["sweep", "--sections", "sec3", "--seed", "-2", "--dry-run"], "seed must be a whole number >= 0"),
-    # budgets past the stated maxima would run for days (a typo), or give NaN images (a huge step)
-    (["eval", "--ratio", "10", "--steps", "1000000000"], "steps must be a whole number from 1 to 10,000"),
-    (["eval", "--ratio", "10", "--attack", "bandits", "--queries", "1000000000000"],
-     "queries must be a whole number from 2 to 1,000,000"),
-    (["eval", "--ratio", "10", "--step", "1e308"], "step (1/255 units) must be a finite number from 0 to 255"),
-    (["eval", "--ratio", "10", "--eps", "300"], "from 0 to 255, got 300"),
-])
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["eval", "--ratio", "10", "--eps", "nan"], "eps (1/255 units) must be a finite number from 0 to 255, got nan"),
+        (["eval", "--ratio", "10", "--eps", "inf"], "got inf"),
+        (["eval", "--ratio", "10", "--step", "nan"], "step (1/255 units) must be"),
+        (["eval", "--ratio", "10", "--steps", "0"], "steps must be a whole number from 1 to 10,000"),
+        (["eval", "--ratio", "10", "--attack", "bandits", "--queries", "1"], "queries must be a whole number from 2"),
+        (["eval", "--ratio", "10", "--n-test", "0"], "--n-test must be a whole number >= 1"),
+        (["eval", "--ratio", "10", "--n-test", "2.5"], "argument --n-test: invalid int value: '2.5'"),
+        (["eval", "--ratio", "nan"], "(0, 100]"),
+        (["search", "--ratio", "inf"], "(0, 100]"),
+        (["search", "--ratio", "10", "--seed", "-1"], "seed must be a whole number >= 0"),
+        (["r2s", "--ratios", "7,,10"], "empty entry"),
+        (["r2s", "--ratios", "7,nan"], "(0, 100]"),
+        (["r2s", "--ratios", "7,7"], "repeats a ratio"),
+        (["sweep", "--sections", "sec3", "--max-parallel", "0", "--dry-run"], "--max-parallel must be >= 1"),
+        (["sweep", "--sections", "sec3", "--seed", "-2", "--dry-run"], "seed must be a whole number >= 0"),
+        # budgets past the stated maxima would run for days (a typo), or give NaN images (a huge step)
+        (["eval", "--ratio", "10", "--steps", "1000000000"], "steps must be a whole number from 1 to 10,000"),
+        (
+            ["eval", "--ratio", "10", "--attack", "bandits", "--queries", "1000000000000"],
+            "queries must be a whole number from 2 to 1,000,000",
+        ),
+        (["eval", "--ratio", "10", "--step", "1e308"], "step (1/255 units) must be a finite number from 0 to 255"),
+        (["eval", "--ratio", "10", "--eps", "300"], "from 0 to 255, got 300"),
+    ],
+)
 def test_invalid_numbers_are_refused_before_anything_is_stored(runs, capsys, args, message):
     before = snapshot(runs)
     common = ["--profile", "smoke"] if args[0] == "sweep" else SMOKE
@@ -109,6 +119,7 @@ def test_the_python_api_and_notebook_parameters_refuse_the_same_numbers(smoke, r
     from rstlib.evaluation.evaluator import Evaluator
     from rstlib.paper import sections
     from rstlib.train.variants import search_config
+
     with pytest.raises(ConfigError, match="eps .* finite"):
         AttackSpec("pgd20", eps=float("nan"))
     with pytest.raises(ConfigError, match="seed must be a whole number >= 0"):
@@ -118,8 +129,11 @@ def test_the_python_api_and_notebook_parameters_refuse_the_same_numbers(smoke, r
     with pytest.raises(ConfigError, match="seed"):
         Page("smoke", "cpu", seed=float("nan"))
     ctx = sections.Context(smoke, RunStore(runs), device="cpu", dry_run=True)
-    for knobs, message in (({"eps": "[8, nan]"}, "eps"), ({"n_test": 0}, "n_test"),
-                           ({"bandits_queries": float("nan")}, "bandits_queries")):
+    for knobs, message in (
+        ({"eps": "[8, nan]"}, "eps"),
+        ({"n_test": 0}, "n_test"),
+        ({"bandits_queries": float("nan")}, "bandits_queries"),
+    ):
         with pytest.raises(ConfigError, match=message):
             sections.sec3(ctx, **knobs)
 
@@ -145,10 +159,15 @@ def test_a_bad_number_in_the_config_file_names_the_profile_and_the_file(tmp_path
     assert message in str(e.value) and "'smoke'" in str(e.value) and str(bad) in str(e.value)
 
 
-@pytest.mark.parametrize("text,message", [("profiles:\n  laptop: [1\n", "not valid YAML at line"),
-                                          ("something: else\n", "no 'profiles:' mapping"),
-                                          ("profiles:\n  smoke: {description: x}\n", "is malformed"),
-                                          (None, "no profile file at")])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("profiles:\n  laptop: [1\n", "not valid YAML at line"),
+        ("something: else\n", "no 'profiles:' mapping"),
+        ("profiles:\n  smoke: {description: x}\n", "is malformed"),
+        (None, "no profile file at"),
+    ],
+)
 def test_a_malformed_config_file_is_named_in_one_line(runs, tmp_path, text, message):
     bad = tmp_path / "bad.yml"
     if text is not None:
@@ -161,6 +180,7 @@ def test_a_malformed_config_file_is_named_in_one_line(runs, tmp_path, text, mess
 
 
 # --- a damaged store: named, skipped, repaired, nothing good lost --------------------------
+
 
 def _truncate(path: Path):
     path.write_text(path.read_text()[:15])
@@ -181,13 +201,19 @@ DAMAGE = {
     "metrics.json without its fields": ("metrics.json", lambda p: p.write_text("{}"), "no 'natural_acc'"),
     "evaluation garbage": ("evals/pgd20-*.json", lambda p: p.write_bytes(b"\x00\xff garbage"), "not text"),
     # files that parse but have the wrong shape or an impossible number
-    "evaluation of the wrong shape": ("evals/pgd20-*.json", lambda p: p.write_text('{"key": "x", "result": 1}'),
-                                      "key and result must be JSON objects"),
+    "evaluation of the wrong shape": (
+        "evals/pgd20-*.json",
+        lambda p: p.write_text('{"key": "x", "result": 1}'),
+        "key and result must be JSON objects",
+    ),
     "evaluation holding NaN": ("evals/pgd20-*.json", lambda p: _set_result(p, "NaN"), "accuracy nan is not in"),
     "evaluation holding 1e999": ("evals/pgd20-*.json", lambda p: _set_result(p, "1e999"), "accuracy inf is not in"),
     "evaluation over 100%": ("evals/pgd20-*.json", lambda p: _set_result(p, "250.0"), "accuracy 250.0 is not in"),
-    "metrics with a string accuracy": ("metrics.json", lambda p: _set_field(p, "natural_acc", '"x"'),
-                                       "natural_acc 'x' is not an accuracy"),
+    "metrics with a string accuracy": (
+        "metrics.json",
+        lambda p: _set_field(p, "natural_acc", '"x"'),
+        "natural_acc 'x' is not an accuracy",
+    ),
     "status with a number state": ("status.json", lambda p: p.write_text('{"state": 3}'), "state is not a string"),
 }
 
@@ -235,8 +261,10 @@ def test_after_repair_a_run_whose_metrics_were_damaged_comes_back_identical(runs
     code, out, err = rst_in_process(capsys, "search", "--ratio", "10", *SMOKE, "--runs", str(runs))
     assert code == 0, err
     assert model_sha(runs) == model_sha(finished)
-    assert json.loads((run_dir(runs, 10) / "metrics.json").read_text())["natural_acc"] == \
-        json.loads((run_dir(finished, 10) / "metrics.json").read_text())["natural_acc"]
+    assert (
+        json.loads((run_dir(runs, 10) / "metrics.json").read_text())["natural_acc"]
+        == json.loads((run_dir(finished, 10) / "metrics.json").read_text())["natural_acc"]
+    )
 
 
 def test_a_damaged_cached_evaluation_is_set_aside_and_computed_again(runs, finished, capsys):
@@ -269,14 +297,22 @@ def test_repair_leaves_a_temporary_whose_writer_holds_its_lock_until_it_is_stale
     that evaluation's lock: `rst runs --repair` leaves its temporary alone, whatever the pid says,
     and removes it only once it is older than any write takes (STALE_SECONDS)."""
     from rstlib.store.locks import STALE_SECONDS
+
     evals = run_dir(runs, 10) / "evals"
     final = evals / "pgd20-0123456789ab.json"
     tmp = evals / f".{final.name}.tmp999999"  # no such process here: a writer on another host
     tmp.write_bytes(b"half")
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from filelock import FileLock; "
-                               f"lock = FileLock({str(final) + '.lock'!r}); lock.acquire(); "
-                               "print('held', flush=True); time.sleep(120)"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from filelock import FileLock; "
+            f"lock = FileLock({str(final) + '.lock'!r}); lock.acquire(); "
+            "print('held', flush=True); time.sleep(120)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         code, out, _ = rst_in_process(capsys, "runs", "--repair", "--runs", str(runs))
@@ -292,6 +328,7 @@ def test_repair_leaves_a_temporary_whose_writer_holds_its_lock_until_it_is_stale
 
 def test_a_wrongly_typed_config_in_a_folder_of_its_own_hash_is_damaged_not_a_traceback(runs, capsys):
     from rstlib.config.profile import config_hash
+
     run = run_dir(runs, 10)
     config = json.loads((run / "config.json").read_text())
     config["train"] = "x"
@@ -308,22 +345,24 @@ def test_a_wrongly_typed_config_in_a_folder_of_its_own_hash_is_damaged_not_a_tra
 
 def test_an_attack_that_returns_nan_images_is_refused_and_nothing_is_cached(runs, capsys, monkeypatch):
     from rstlib.attacks import pgd
+
     monkeypatch.setattr(pgd.PGD, "__call__", lambda self, model, x, y, generator=None: torch_full_nan(x))
     before = snapshot(runs)
-    code, _, err = rst_in_process(capsys, "eval", "--ratio", "10", "--attack", "pgd20-margin", *SMOKE,
-                                  "--runs", str(runs))
+    code, _, err = rst_in_process(capsys, "eval", "--ratio", "10", "--attack", "pgd20-margin", *SMOKE, "--runs", str(runs))
     one_line_error(code, err, "non-finite adversarial images")
     assert snapshot(runs) == before
 
 
 def torch_full_nan(x):
     import torch
+
     return torch.full_like(x, float("nan"))
 
 
 def _fashion_copy(tmp_path) -> Path:
     from rstlib.data.readers import FASHION_FILES, ensure_fashion_mnist
     from rstlib.data.specs import data_root
+
     raw = tmp_path / "data" / "FashionMNIST" / "raw"
     raw.mkdir(parents=True)
     source = ensure_fashion_mnist(data_root())
@@ -332,13 +371,17 @@ def _fashion_copy(tmp_path) -> Path:
     return raw
 
 
-@pytest.mark.parametrize("damage,message", [
-    (lambda raw: _patch(raw / "train-images-idx3-ubyte", 0, b"\x00\x00\x09\x99"), "wrong magic number"),
-    (lambda raw: _patch(raw / "train-labels-idx1-ubyte", 100, b"\x2a"), "labels outside 0-9"),
-    (lambda raw: _truncate_bytes(raw / "train-images-idx3-ubyte", 1000), "is truncated"),
-])
+@pytest.mark.parametrize(
+    "damage,message",
+    [
+        (lambda raw: _patch(raw / "train-images-idx3-ubyte", 0, b"\x00\x00\x09\x99"), "wrong magic number"),
+        (lambda raw: _patch(raw / "train-labels-idx1-ubyte", 100, b"\x2a"), "labels outside 0-9"),
+        (lambda raw: _truncate_bytes(raw / "train-images-idx3-ubyte", 1000), "is truncated"),
+    ],
+)
 def test_damaged_fashion_mnist_files_are_named_in_one_line(tmp_path, monkeypatch, capsys, damage, message):
     from rstlib import data
+
     raw = _fashion_copy(tmp_path)
     damage(raw)
     monkeypatch.setenv("RST_DATA", str(tmp_path / "data"))
@@ -354,7 +397,7 @@ def test_damaged_fashion_mnist_files_are_named_in_one_line(tmp_path, monkeypatch
 
 def _patch(path: Path, offset: int, data: bytes):
     raw = bytearray(path.read_bytes())
-    raw[offset:offset + len(data)] = data
+    raw[offset : offset + len(data)] = data
     path.write_bytes(bytes(raw))
 
 
@@ -379,6 +422,7 @@ def test_a_poisoned_cifar_folder_runs_no_code(tmp_path, monkeypatch, capsys, md5
     import pickle
 
     from rstlib import data
+
     marker = tmp_path / "ran"
     folder = tmp_path / "data" / "cifar-10-batches-py"
     folder.mkdir(parents=True)
@@ -390,8 +434,9 @@ def test_a_poisoned_cifar_folder_runs_no_code(tmp_path, monkeypatch, capsys, md5
     monkeypatch.setenv("RST_DATA", str(tmp_path / "data"))
     data._load_full.cache_clear()
     try:
-        code, _, err = rst_in_process(capsys, "search", "--dataset", "cifar10", "--ratio", "10", *SMOKE,
-                                      "--runs", str(tmp_path / "runs"))
+        code, _, err = rst_in_process(
+            capsys, "search", "--dataset", "cifar10", "--ratio", "10", *SMOKE, "--runs", str(tmp_path / "runs")
+        )
     finally:
         data._load_full.cache_clear()
     one_line_error(code, err, "refused global posix.system" if md5_matches else "does not match torchvision's published md5")
@@ -400,16 +445,17 @@ def test_a_poisoned_cifar_folder_runs_no_code(tmp_path, monkeypatch, capsys, md5
 
 
 @pytest.mark.parametrize("dataset", ["svhn", "cifar10"])
-def test_an_unreachable_download_host_is_said_at_once_and_leaves_no_empty_folder(tmp_path, monkeypatch, capsys,
-                                                                                  dataset):
+def test_an_unreachable_download_host_is_said_at_once_and_leaves_no_empty_folder(tmp_path, monkeypatch, capsys, dataset):
     from rstlib import data
+
     monkeypatch.setattr(data.readers, "reachable", lambda host, timeout=None: False)
     monkeypatch.setenv("RST_DATA", str(tmp_path / "data"))
     data._load_full.cache_clear()
     t = time.time()
     try:
-        code, _, err = rst_in_process(capsys, "search", "--dataset", dataset, "--ratio", "10", *SMOKE,
-                                      "--runs", str(tmp_path / "runs"))
+        code, _, err = rst_in_process(
+            capsys, "search", "--dataset", dataset, "--ratio", "10", *SMOKE, "--runs", str(tmp_path / "runs")
+        )
     finally:
         data._load_full.cache_clear()
     one_line_error(code, err, "cannot be reached")
@@ -419,6 +465,7 @@ def test_an_unreachable_download_host_is_said_at_once_and_leaves_no_empty_folder
 
 def test_repair_leaves_a_run_whose_lock_is_held_untouched(runs, capsys):
     from filelock import FileLock
+
     run = run_dir(runs, 30)
     (run / "ckpt-0001.pt").write_bytes(b"being written")  # its sidecar is not written yet
     (run / "status.json").write_text(json.dumps({"state": "running", "host": "another-node", "pid": 1}))
@@ -445,14 +492,14 @@ def test_a_model_file_with_python_objects_is_refused_with_the_right_advice(runs,
     import io
 
     import torch
+
     run = run_dir(runs, 10)
     buffer = io.BytesIO()
     torch.save({"model": _Touch(run / "ran")}, buffer)
     (run / "model.pt").write_bytes(buffer.getvalue())
     (run / "model.pt.sha256").write_text(hashlib.sha256(buffer.getvalue()).hexdigest())
     before = snapshot(runs)
-    code, _, err = rst_in_process(capsys, "eval", "--ratio", "10", "--attack", "pgd20-margin", *SMOKE,
-                                  "--runs", str(runs))
+    code, _, err = rst_in_process(capsys, "eval", "--ratio", "10", "--attack", "pgd20-margin", *SMOKE, "--runs", str(runs))
     one_line_error(code, err, "model.pt: refused: it holds Python objects besides tensors")
     assert "weights_only=False" not in err and not (run / "ran").exists()
     assert snapshot(runs) == before
@@ -460,14 +507,20 @@ def test_a_model_file_with_python_objects_is_refused_with_the_right_advice(runs,
 
 # --- processes killed at random points resume to the same bytes ---------------------------
 
-@pytest.mark.parametrize("kill_seed,sig", [(0, signal.SIGKILL), (1, signal.SIGKILL), (2, signal.SIGKILL),
-                                           (3, signal.SIGTERM)])
+
+@pytest.mark.parametrize("kill_seed,sig", [(0, signal.SIGKILL), (1, signal.SIGKILL), (2, signal.SIGKILL), (3, signal.SIGTERM)])
 def test_a_search_killed_at_a_random_point_resumes_to_the_identical_model(finished, tmp_path, kill_seed, sig):
     root = tmp_path / "runs"
     delay = random.Random(kill_seed).uniform(0.0, 3.5)  # the search itself takes about 4 s
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "rstlib.cli.main", "search", "--ratio", "10", *SMOKE, "--runs", str(root)],
-                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rstlib.cli.main", "search", "--ratio", "10", *SMOKE, "--runs", str(root)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 120
     while not list(root.glob("*/status.json")) and proc.poll() is None:
         assert time.time() < deadline
@@ -488,10 +541,12 @@ def test_a_search_killed_at_a_random_point_resumes_to_the_identical_model(finish
 
 # --- filesystem faults -----------------------------------------------------------------------
 
+
 def test_a_full_disk_during_a_checkpoint_write_leaves_nothing_half_written_and_resumes(finished, tmp_path, monkeypatch, capsys):
     import errno
 
     import rstlib.store.runstore
+
     real_fsync = os.fsync
     writes = {"n": 0}
 
@@ -519,29 +574,37 @@ def test_a_full_disk_during_a_checkpoint_write_leaves_nothing_half_written_and_r
 def _tmpfs_available() -> bool:
     if shutil.which("unshare") is None:
         return False
-    probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
-                           capture_output=True)
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"], capture_output=True)
     return probe.returncode == 0
 
 
-@pytest.mark.skipif(not _tmpfs_available(), reason="cannot mount a small tmpfs here (needs unshare -m and "
-                    "CAP_SYS_ADMIN); the simulated ENOSPC test above covers the same code")
+@pytest.mark.skipif(
+    not _tmpfs_available(),
+    reason="cannot mount a small tmpfs here (needs unshare -m and "
+    "CAP_SYS_ADMIN); the simulated ENOSPC test above covers the same code",
+)
 def test_a_real_full_tmpfs_gives_one_line_and_the_run_resumes_when_space_is_freed(finished, tmp_path):
     mount = tmp_path / "small"
     mount.mkdir()
     script = f"""
 set -u
 mount -t tmpfs -o size=200k tmpfs {mount}
-{sys.executable} -m rstlib.cli.main search --ratio 10 {' '.join(SMOKE)} --runs {mount}/runs
+{sys.executable} -m rstlib.cli.main search --ratio 10 {" ".join(SMOKE)} --runs {mount}/runs
 echo "exit=$?"
 find {mount}/runs -name '.*.tmp*' | sed 's/^/left: /'
 mount -o remount,size=8m {mount}
-{sys.executable} -m rstlib.cli.main search --ratio 10 {' '.join(SMOKE)} --runs {mount}/runs > /dev/null
+{sys.executable} -m rstlib.cli.main search --ratio 10 {" ".join(SMOKE)} --runs {mount}/runs > /dev/null
 echo "resumed=$?"
 cat {mount}/runs/*/model.pt.sha256; echo
 """
-    out = subprocess.run(["unshare", "-m", "bash", "-c", script], capture_output=True, text=True, cwd=ROOT,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    out = subprocess.run(
+        ["unshare", "-m", "bash", "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+    )
     errors = [line for line in out.stderr.splitlines() if line.startswith("rst search: error")]
     assert len(errors) == 1 and "No space left on device" in errors[0] and "Traceback" not in out.stderr, out.stderr
     assert "exit=2" in out.stdout and "left:" not in out.stdout and "resumed=0" in out.stdout, out.stdout
@@ -554,8 +617,7 @@ def _can_drop_privileges(tmp_path) -> bool:
     folder = tmp_path / "probe"
     folder.mkdir()
     folder.chmod(0o555)
-    tried = subprocess.run(["setpriv", "--inh-caps=-all", "--bounding-set=-all", "touch", str(folder / "x")],
-                           capture_output=True)
+    tried = subprocess.run(["setpriv", "--inh-caps=-all", "--bounding-set=-all", "touch", str(folder / "x")], capture_output=True)
     folder.chmod(0o755)
     return tried.returncode != 0  # permission bits held
 
@@ -576,9 +638,19 @@ def test_a_read_only_store_is_read_and_what_needs_writing_says_so(runs, tmp_path
     assert loaded.returncode == 0 and "results in" in loaded.stdout, loaded.stderr
     cached = rst("eval", "--ratio", "10", *SMOKE, "--runs", str(runs), drop_privileges=True)
     assert cached.returncode == 0 and "pgd20" in cached.stdout, cached.stderr
-    api = subprocess.run(["setpriv", "--inh-caps=-all", "--bounding-set=-all", sys.executable, "-c",
-                          f"import rstlib; print(len(rstlib.results({str(runs)!r})))"],
-                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    api = subprocess.run(
+        [
+            "setpriv",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            sys.executable,
+            "-c",
+            f"import rstlib; print(len(rstlib.results({str(runs)!r})))",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert api.returncode == 0 and int(api.stdout) == 3  # two natural accuracies and one PGD-20, api.stderr
     new_eval = rst("eval", "--ratio", "10", "--eps", "4", *SMOKE, "--runs", str(runs), drop_privileges=True)
     one_line_error(new_eval.returncode, new_eval.stderr, "Permission denied")
@@ -596,14 +668,16 @@ def test_a_data_folder_that_cannot_be_written_is_named(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     data.chmod(0o555)
-    out = rst("search", "--ratio", "10", *SMOKE, "--runs", str(tmp_path / "runs"), env={"RST_DATA": str(data)},
-              drop_privileges=True)
+    out = rst(
+        "search", "--ratio", "10", *SMOKE, "--runs", str(tmp_path / "runs"), env={"RST_DATA": str(data)}, drop_privileges=True
+    )
     one_line_error(out.returncode, out.stderr, f"cannot unpack Fashion-MNIST into {data}")
     assert "set RST_DATA to a writable folder" in out.stderr
     assert not (tmp_path / "runs").exists()  # said before anything is stored
 
 
 # --- Ctrl-C in a notebook run ----------------------------------------------------------------
+
 
 def test_ctrl_c_stops_a_papermill_page_and_keeps_its_outputs(tmp_path):
     """Ctrl-C in a terminal sends SIGINT to the foreground process group: papermill stops the
@@ -613,9 +687,26 @@ def test_ctrl_c_stops_a_papermill_page_and_keeps_its_outputs(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RST_RUNS": str(root)}
     papermill = Path(sys.executable).with_name("papermill")
     log = open(tmp_path / "stderr.txt", "w")
-    proc = subprocess.Popen([str(papermill), "book/sec6_r2s.ipynb", str(out), "-p", "profile", "smoke",
-                             "-p", "device", "cpu", "--stderr-file", log.name], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            str(papermill),
+            "book/sec6_r2s.ipynb",
+            str(out),
+            "-p",
+            "profile",
+            "smoke",
+            "-p",
+            "device",
+            "cpu",
+            "--stderr-file",
+            log.name,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.time() + 240
     while "epoch 1/" not in (tmp_path / "stderr.txt").read_text():  # training has started
         assert proc.poll() is None and time.time() < deadline, (tmp_path / "stderr.txt").read_text()
@@ -623,6 +714,7 @@ def test_ctrl_c_stops_a_papermill_page_and_keeps_its_outputs(tmp_path):
     os.killpg(proc.pid, signal.SIGINT)
     assert proc.wait(timeout=120) != 0, "papermill ran the page to its end instead of stopping"
     cells = [c for c in json.loads(out.read_text())["cells"] if c["cell_type"] == "code"]
-    assert any(o.get("output_type") == "display_data" for c in cells for o in c.get("outputs", [])), \
+    assert any(o.get("output_type") == "display_data" for c in cells for o in c.get("outputs", [])), (
         "the outputs of the cells run before Ctrl-C were not kept"
+    )
     assert "interrupted" in rst("runs", "--runs", str(root)).stdout

@@ -68,6 +68,7 @@ def test_fixed_mask_finetuning_trains_weights_not_scores():
 
 def test_mask_is_reused_across_attack_steps_and_recomputed_after_an_optimiser_step():
     from rstlib.attacks.pgd import PGD
+
     model = build_model("cnn_small", "fashion_mnist", masked=True, width=0.25)
     set_remaining_ratio(model, 10)
     for n, p in model.named_parameters():

@@ -7,11 +7,14 @@ from rstlib.nets.masking import MaskedLayer, masked_layers
 from rstlib.nets.models import build_model
 
 
-@pytest.mark.parametrize("arch,dataset,width,shape", [
-    ("resnet18", "cifar10", 0.125, (2, 3, 32, 32)),
-    ("wrn34_10", "cifar100", 0.05, (2, 3, 32, 32)),
-    ("cnn_small", "fashion_mnist", 0.5, (2, 1, 28, 28)),
-])
+@pytest.mark.parametrize(
+    "arch,dataset,width,shape",
+    [
+        ("resnet18", "cifar10", 0.125, (2, 3, 32, 32)),
+        ("wrn34_10", "cifar100", 0.05, (2, 3, 32, 32)),
+        ("cnn_small", "fashion_mnist", 0.5, (2, 1, 28, 28)),
+    ],
+)
 def test_models_masked_and_dense_share_one_definition(arch, dataset, width, shape):
     masked = build_model(arch, dataset, masked=True, width=width)
     dense = build_model(arch, dataset, masked=False, width=width)

@@ -1,5 +1,6 @@
 """The book's noise model for gaps (rstlib.paper.claims.noise): a hand computation, the unpaired error it
 replaces, and coverage in simulation (two correlated models over seeds and images)."""
+
 import math
 
 import numpy as np

@@ -1,5 +1,6 @@
 """A run's identity and numerics never depend on the machine; committed results load without
 weights and without training; running a page writes nothing that git tracks."""
+
 import dataclasses
 import subprocess
 
@@ -22,8 +23,7 @@ CPU = RunOptions(device="cpu", progress=False, announce=False)
 
 def _plan_ids(profile):
     runs, evals, _ = plan(profile)
-    return sorted(runs), [(e.target.run_id(), e.attack, e.source and e.source.run_id(), e.eot_over, e.eot_loss)
-                          for e in evals]
+    return sorted(runs), [(e.target.run_id(), e.attack, e.source and e.source.run_id(), e.eot_over, e.eot_loss) for e in evals]
 
 
 @pytest.mark.parametrize("name", ["paper", "gpu-night", "laptop", "smoke"])
@@ -50,24 +50,42 @@ def test_every_profile_states_one_precision_for_the_kinds_its_tables_compare():
 
 def test_precision_is_part_of_the_identity(smoke):
     fp32 = ex.search_config(smoke, "fashion_mnist", "cnn_small", 10)
-    bf16 = ex.search_config(dataclasses.replace(smoke, precision=Precision("bf16", "bf16", "bf16", "bf16")),
-                            "fashion_mnist", "cnn_small", 10)
+    bf16 = ex.search_config(
+        dataclasses.replace(smoke, precision=Precision("bf16", "bf16", "bf16", "bf16")), "fashion_mnist", "cnn_small", 10
+    )
     assert fp32.run_id() != bf16.run_id() and "-bf16-" in bf16.run_id()
 
 
 def test_bf16_on_hardware_without_it_is_refused_in_one_line(monkeypatch, capsys, tmp_path):
     from rstlib.cli.main import main
+
     monkeypatch.setattr(runtime_device, "bf16_supported", lambda device="auto": False)
-    code = main(["search", "--profile", "smoke", "--ratio", "10", "--precision", "bf16", "--device", "cpu",
-                 "--runs", str(tmp_path / "runs")])
+    code = main(
+        [
+            "search",
+            "--profile",
+            "smoke",
+            "--ratio",
+            "10",
+            "--precision",
+            "bf16",
+            "--device",
+            "cpu",
+            "--runs",
+            str(tmp_path / "runs"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "--precision bf16" in err and "no bf16" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "runs").exists()
 
 
 def test_a_profile_without_a_precision_for_every_kind_is_refused(tmp_path):
-    text = (ROOT / "_config.yml").read_text().replace(
-        "    precision: {search: fp32, dense: fp32, finetune: fp32, rtt: fp32}\n", "", 1)
+    text = (
+        (ROOT / "_config.yml")
+        .read_text()
+        .replace("    precision: {search: fp32, dense: fp32, finetune: fp32, rtt: fp32}\n", "", 1)
+    )
     path = tmp_path / "config.yml"
     path.write_text(text)
     with pytest.raises(ConfigError, match="state the precision of every training kind"):
@@ -84,12 +102,14 @@ def test_committed_results_without_weights_are_loaded_not_retrained(smoke, store
     for weights in run.path.glob("*.pt*"):
         weights.unlink()
     import rstlib.train.loop
+
     monkeypatch.setattr(rstlib.train.loop, "_train", lambda *a, **k: pytest.fail("trained again"))
     again = Context(p, store, device="cpu", progress=False, announce=False)
     assert again.natural(config) == natural and again.accuracy(config) == robust
     check = Context(p, store, dry_run=True)
     check.accuracy(config)
     from rstlib.paper.plan import work_ahead
+
     ahead = work_ahead(p, store, planned=(check.planned_runs, check.planned_evals), device="cpu")
     assert ahead.nothing_to_compute and "nothing to compute" in ahead.report()
     # a new evaluation needs the weights: the bill says it will retrain them, and it does
@@ -111,6 +131,7 @@ def test_retraining_committed_results_keeps_the_recorded_metrics_byte_for_byte(s
 def test_page_records_are_deterministic_and_volatile_state_is_ignored_by_git(smoke, store, monkeypatch):
     from rstlib.book.pages import Page
     from rstlib.paper.sections.result import SectionResult
+
     page = Page("smoke", "cpu")
     page.ctx.store = store
     monkeypatch.delenv("RST_BOOK_BUILD", raising=False)  # a page run by hand: an untracked record
@@ -123,9 +144,14 @@ def test_page_records_are_deterministic_and_volatile_state_is_ignored_by_git(smo
     page.record("secX", SectionResult())
     assert (store.root / "book" / "secX-smoke.json").read_bytes() == first
     assert (store.root / "book" / "secX-smoke.timing.json").is_file()
-    for path in ("runs/some-run/status.json", "runs/book/sec6_r2s-laptop.timing.json", "runs/some-run/model.pt",
-                 "runs/book/sec6_r2s-laptop.local.json",
-                 "runs/some-run/log.txt", "book/_build/src/intro.ipynb"):
+    for path in (
+        "runs/some-run/status.json",
+        "runs/book/sec6_r2s-laptop.timing.json",
+        "runs/some-run/model.pt",
+        "runs/book/sec6_r2s-laptop.local.json",
+        "runs/some-run/log.txt",
+        "book/_build/src/intro.ipynb",
+    ):
         ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT)
         assert ignored.returncode == 0, f"{path} is not ignored by git"
     tracked = subprocess.run(["git", "ls-files", "runs"], cwd=ROOT, capture_output=True, text=True).stdout
@@ -138,15 +164,19 @@ def test_importing_rstlib_pins_the_cpu_code_paths_and_leaves_a_users_choice():
     import sys
 
     from rstlib.runtime.numerics import PINNED
+
     env = {k: v for k, v in os.environ.items() if k not in PINNED}
-    code = "import rstlib, os, torch; torch.ones(2) @ torch.ones(2); print(os.environ['MKL_CBWR'], " \
-           "os.environ['ONEDNN_MAX_CPU_ISA'], torch.backends.cpu.get_cpu_capability())"
+    code = (
+        "import rstlib, os, torch; torch.ones(2) @ torch.ones(2); print(os.environ['MKL_CBWR'], "
+        "os.environ['ONEDNN_MAX_CPU_ISA'], torch.backends.cpu.get_cpu_capability())"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
     assert out[:2] == ["AVX2", "AVX2"]
     if "avx2" in open("/proc/cpuinfo").read():  # an x86 CPU with AVX2: ATen's kernels take that path
         assert out[2] == "AVX2"
-    mine = subprocess.run([sys.executable, "-c", code], env={**env, "MKL_CBWR": "COMPATIBLE"}, capture_output=True,
-                          text=True, check=True).stdout.split()
+    mine = subprocess.run(
+        [sys.executable, "-c", code], env={**env, "MKL_CBWR": "COMPATIBLE"}, capture_output=True, text=True, check=True
+    ).stdout.split()
     assert mine[0] == "COMPATIBLE"
 
 
@@ -156,6 +186,7 @@ def test_a_committed_run_that_retrains_to_other_weights_says_so_and_records_its_
     import json
 
     import rstlib
+
     run = run_dir(runs, 30)
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["cpu_numerics"]["MKL_CBWR"] == "AVX2" and metrics["cpu_numerics"]["torch"] == torch.__version__

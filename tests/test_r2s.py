@@ -15,6 +15,7 @@ CPU = RunOptions(device="cpu", progress=False, announce=False)
 @pytest.fixture(scope="module")
 def rsts(tmp_path_factory, smoke):
     from rstlib.store.runstore import RunStore
+
     store = RunStore(tmp_path_factory.mktemp("r2s") / "runs")
     runs = {f"{r}%": model_run(store, ex.search_config(smoke, "fashion_mnist", "cnn_small", r), CPU) for r in (10, 30, 50)}
     return store, runs
@@ -48,6 +49,7 @@ def test_r2s_module_draws_members_per_batch_or_per_sample(rsts):
 
 def test_r2s_refuses_candidates_from_different_random_networks(smoke, tmp_path):
     from rstlib.store.runstore import RunStore
+
     store = RunStore(tmp_path / "runs")
     p = tiny_profile(smoke, epochs=1)
     a = model_run(store, ex.search_config(p, "fashion_mnist", "cnn_small", 10, seed=0), CPU)

@@ -1,5 +1,6 @@
 """`rstlib.results()`: explicit columns, integer types, and the book's tables recomputed from it alone
 (the queries of the README's "Results as a table")."""
+
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ COMMITTED = ROOT / "runs"
 @pytest.fixture(scope="module")
 def committed():
     import rstlib
+
     if not any(COMMITTED.glob("search-fashion_mnist-*/metrics.json")):
         pytest.skip("no committed laptop runs in runs/")
     return rstlib.results(COMMITTED)
@@ -22,6 +24,7 @@ def _laptop_section(name):
     from rstlib.paper.context import Context
     from rstlib.paper.sections import SECTIONS
     from rstlib.store.runstore import RunStore
+
     return SECTIONS[name](Context(load_profile("laptop"), RunStore(COMMITTED), device="cpu", progress=False))
 
 
@@ -43,12 +46,12 @@ def test_columns_say_what_distinguishes_a_number(committed):
 
 def test_the_obvious_query_gives_one_row_per_run(committed):
     import rstlib
+
     v = rstlib.results(COMMITTED, kind="search", attack="pgd20", white_box=True)
     assert not v.duplicated(["run_id"]).any()
     assert (v.evaluation == "white-box").all() and (v.attack == "pgd20").all()
     # at the largest image count: the white-box figure that the book's Sec. 5 diagonal shows
-    full = committed[(committed.kind == "search") & (committed.attack == "pgd20")
-                     & (committed.evaluation == "white-box")]
+    full = committed[(committed.kind == "search") & (committed.attack == "pgd20") & (committed.evaluation == "white-box")]
     for run_id, n in zip(v.run_id, v.n_images):
         assert n == full[full.run_id == run_id].n_images.max()
 
@@ -56,17 +59,25 @@ def test_the_obvious_query_gives_one_row_per_run(committed):
 def test_sec3_table1_from_results_alone(committed):
     df = committed
     knobs_n = 100  # laptop sec3.n_test
-    rows = df[(df.evaluation == "white-box") & (df.n_images == knobs_n) & (df.dataset == "fashion_mnist")
-              & (df.seed == 0) & (((df.kind == "dense") & (df.variant == "adv"))
-                                  | ((df.kind == "search") & (df.init == "signed_kaiming_constant")))]
+    rows = df[
+        (df.evaluation == "white-box")
+        & (df.n_images == knobs_n)
+        & (df.dataset == "fashion_mnist")
+        & (df.seed == 0)
+        & (((df.kind == "dense") & (df.variant == "adv")) | ((df.kind == "search") & (df.init == "signed_kaiming_constant")))
+    ]
     ours = rows.pivot(index=["kind", "ratio"], columns=["attack", "eps"], values="acc")
     book = _laptop_section("sec3").tables["table1"]
     assert len(book) == len(ours)
     for _, b in book.iterrows():
         kind = "dense" if b["model"] == "dense_adv_trained" else "search"
         row = ours.loc[(kind, float(b["remaining_ratio_pct"]))]
-        values = {"natural": row.xs("clean", level="attack").iloc[0], "pgd20": row[("pgd20", 24.0)],
-                  "strong (ours)": row[("strong", 24.0)], "cw_l2": row.xs("cw-l2", level="attack").iloc[0]}
+        values = {
+            "natural": row.xs("clean", level="attack").iloc[0],
+            "pgd20": row[("pgd20", 24.0)],
+            "strong (ours)": row[("strong", 24.0)],
+            "cw_l2": row.xs("cw-l2", level="attack").iloc[0],
+        }
         for eps in (24, 36):
             values[f"autoattack_eps{eps}"] = row[("autoattack", float(eps))]
             values[f"cw_inf_eps{eps}"] = row[("cw-inf", float(eps))]
@@ -83,9 +94,15 @@ def test_sec6_table3_from_results_alone(committed):
     book = _laptop_section("sec6").tables["r2s"]
     book = book[book.candidate_set != "dense"]
     assert len(book)
-    names = {"natural": "clean", "pgd20_protocol": "pgd20", "pgd20_eot_loss": "r2s-eot-loss",
-             "pgd20_eot_logits": "r2s-eot-logits", "pgd20_eot_loss_margin": "r2s-eot-loss-margin",
-             "pgd20_eot_logits_margin": "r2s-eot-logits-margin", "strong": "strong"}
+    names = {
+        "natural": "clean",
+        "pgd20_protocol": "pgd20",
+        "pgd20_eot_loss": "r2s-eot-loss",
+        "pgd20_eot_logits": "r2s-eot-logits",
+        "pgd20_eot_loss_margin": "r2s-eot-loss-margin",
+        "pgd20_eot_logits_margin": "r2s-eot-logits-margin",
+        "strong": "strong",
+    }
     for _, b in book.iterrows():
         ratios = tuple(sorted(float(x.strip(" %")) for x in b["candidate_set"].split(",")))
         for col, attack in names.items():
@@ -94,11 +111,11 @@ def test_sec6_table3_from_results_alone(committed):
 
 def test_runs_table_sorts_ratios_as_numbers_and_names_the_profile():
     import rstlib
+
     if not any(COMMITTED.glob("search-fashion_mnist-*/metrics.json")):
         pytest.skip("no committed laptop runs in runs/")
     t = rstlib.runs_table(rstlib.RunStore(COMMITTED))
-    rst = t[(t.kind == "search") & (t.dataset == "fashion_mnist") & (t.init == "signed_kaiming_constant")
-            & (t.seed == 0)]
+    rst = t[(t.kind == "search") & (t.dataset == "fashion_mnist") & (t.init == "signed_kaiming_constant") & (t.seed == 0)]
     assert list(rst.ratio) == sorted(rst.ratio)
     assert set(t.profile.dropna()) == {"laptop"}
     results_only = t[t.state == "results-only"]
@@ -110,6 +127,7 @@ def test_profile_of_a_changed_config_is_none(smoke):
 
     from rstlib.results_table import profile_of
     from rstlib.train import variants as ex
+
     c = ex.search_config(smoke, "fashion_mnist", "cnn_small", 10)
     assert profile_of(c.to_dict()) == "smoke"
     changed = dataclasses.replace(c, train=dataclasses.replace(c.train, epochs=c.train.epochs + 1))
@@ -125,6 +143,7 @@ def test_every_public_name_stays_what_it_is_after_every_module_is_imported():
     import types
 
     import rstlib
+
     for module in pkgutil.iter_modules(rstlib.__path__):
         importlib.import_module(f"rstlib.{module.name}")
     for name in rstlib.__all__:

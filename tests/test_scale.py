@@ -1,5 +1,6 @@
 """The scale ladder: typed from `_config.yml`, hashed into run ids like every run, and read with a
 fitted trend that says what it can and cannot say (the page itself runs in test_book)."""
+
 import pandas as pd
 import pytest
 
@@ -35,17 +36,30 @@ def test_a_malformed_ladder_is_refused_in_one_line(tmp_path):
     with pytest.raises(ConfigError, match="unknown ladder 'nope'"):
         load_ladder("nope")
     broken = tmp_path / "c.yml"
-    text = (scale.__file__.rsplit("/rstlib/", 1)[0] + "/_config.yml")
+    text = scale.__file__.rsplit("/rstlib/", 1)[0] + "/_config.yml"
     broken.write_text(open(text).read() + "\n  broken:\n    base: smoke\n    ratios: [10, 30]\n")
     with pytest.raises(ConfigError, match="ladder 'broken' .* malformed"):
         load_ladder("broken", broken)
 
 
 def _trend(gaps, se=0.5, width=1.0, threshold=-3.0):
-    updates = [100, 1000, 10000][:len(gaps)]
-    return pd.DataFrame([{"claim": "C1", "judged under": "PGD-20", "width": width, "score updates": u,
-                          "threshold": threshold, "gap": g, "band from": g - 1.96 * se, "band to": g + 1.96 * se,
-                          "verdict": "inconclusive"} for u, g in zip(updates, gaps)])
+    updates = [100, 1000, 10000][: len(gaps)]
+    return pd.DataFrame(
+        [
+            {
+                "claim": "C1",
+                "judged under": "PGD-20",
+                "width": width,
+                "score updates": u,
+                "threshold": threshold,
+                "gap": g,
+                "band from": g - 1.96 * se,
+                "band to": g + 1.96 * se,
+                "verdict": "inconclusive",
+            }
+            for u, g in zip(updates, gaps)
+        ]
+    )
 
 
 def test_the_fitted_trend_recovers_a_slope_and_says_when_it_does_not_move():

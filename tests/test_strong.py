@@ -1,4 +1,5 @@
 """The strong figure: per example, the worst of several attacks; never above any of them."""
+
 import json
 
 import numpy as np
@@ -63,7 +64,6 @@ def test_r2s_strong_is_below_the_protocol_and_every_adaptive_attack(trained):
     store, p, runs = trained
     ev = Evaluator(store, n_test=16, batch_size=16, device="cpu")
     result = evaluate_r2s(ev, runs, AttackSpec.pgd20(p.evaluation), adaptive=True, strong_images=4)
-    for figure in (result.protocol, result.eot_loss, result.eot_logits, result.eot_loss_margin,
-                   result.eot_logits_margin):
+    for figure in (result.protocol, result.eot_loss, result.eot_logits, result.eot_loss_margin, result.eot_logits_margin):
         assert result.strong <= figure + 1e-9, result.row()
     assert result.autoattack_rand is not None and result.strong_images == 4

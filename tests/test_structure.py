@@ -1,5 +1,6 @@
 """The package's structure: subpackages in layers (the core never imports the reproduction, the
 book or the command line), no import cycles (module-level or inside functions), small modules."""
+
 import importlib.util
 
 import pytest
@@ -34,10 +35,14 @@ def test_the_core_never_imports_the_reproduction_the_book_or_the_cli(graph):
 
 def test_the_layer_check_sees_an_import_against_the_layers(graph):
     """The rule is not vacuous: an upward import (core -> paper, paper -> book) is reported."""
-    g = {"train.loop": {"paper.sections", "nets.masking"}, "paper.sections": {"book.tables"},
-         "book.pages": {"paper.sections", "cli.main"}, "cli.main": {"book.pages"}, "__init__": {"paper.context"}}
-    assert graph.breaches(g) == [("book.pages", "cli.main"), ("paper.sections", "book.tables"),
-                                 ("train.loop", "paper.sections")]
+    g = {
+        "train.loop": {"paper.sections", "nets.masking"},
+        "paper.sections": {"book.tables"},
+        "book.pages": {"paper.sections", "cli.main"},
+        "cli.main": {"book.pages"},
+        "__init__": {"paper.context"},
+    }
+    assert graph.breaches(g) == [("book.pages", "cli.main"), ("paper.sections", "book.tables"), ("train.loop", "paper.sections")]
 
 
 def test_the_public_api_and_entry_points_resolve():
@@ -45,6 +50,7 @@ def test_the_public_api_and_entry_points_resolve():
     import tomllib
 
     import rstlib
+
     modules = {p.stem for p in (ROOT / "rstlib").iterdir() if p.suffix == ".py" or (p / "__init__.py").is_file()}
     assert not set(rstlib.__all__) & modules  # a module of that name would replace the function once imported
     for name in rstlib.__all__:
@@ -61,6 +67,7 @@ def test_the_gpu_check_runs_every_command_and_every_attack(tmp_path):
     from benchmarks.gpu_check import commands
     from rstlib.attacks.registry import ATTACKS
     from rstlib.cli.parser import build_parser
+
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     ran = commands("cpu", tmp_path)
@@ -74,6 +81,7 @@ def test_the_core_imports_without_the_book_and_sweep_extras(graph):
     extras' packages blocked succeeds, and a blocked import is really refused (the test can fail)."""
     import subprocess
     import sys
+
     core = sorted(m for m in graph.graph() if graph.layer_of(m) in graph.CORE)
     blocked = ["matplotlib", "seaborn", "papermill", "jupytext", "jupyter_book", "nbformat", "IPython", "submitit"]
     script = f"""

@@ -1,5 +1,6 @@
 """Sweeps: the run list, the local executor, bad input; and, where SLURM runs (after
 `bash scripts/slurm_single_node.sh`), a real sweep through submitit (`pytest -m slurm`)."""
+
 import shutil
 import subprocess
 import time
@@ -27,8 +28,10 @@ def _slurm_up() -> bool:
 
 HAS_SBATCH = shutil.which("sbatch") is not None
 HAS_SLURM = _slurm_up()
-slurm = pytest.mark.skipif(not HAS_SLURM, reason="no running SLURM here (sinfo absent or no controller); "
-                                                 "start one with `bash scripts/slurm_single_node.sh`")
+slurm = pytest.mark.skipif(
+    not HAS_SLURM,
+    reason="no running SLURM here (sinfo absent or no controller); start one with `bash scripts/slurm_single_node.sh`",
+)
 
 
 def test_dry_run_lists_every_run_and_submits_nothing(smoke, tmp_path):
@@ -49,12 +52,15 @@ def test_waves_put_parents_first(smoke):
     assert seen == set(runs)
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"sections": ["sec42"]}, "unknown section"),
-    ({"max_parallel": 0}, "max-parallel"),
-    ({"executor": "kubernetes"}, "unknown executor"),
-    ({"time_limit": "soon"}, "time limit"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"sections": ["sec42"]}, "unknown section"),
+        ({"max_parallel": 0}, "max-parallel"),
+        ({"executor": "kubernetes"}, "unknown executor"),
+        ({"time_limit": "soon"}, "time limit"),
+    ],
+)
 def test_bad_sweep_input_is_refused_before_anything_runs(smoke, tmp_path, kwargs, message):
     store = RunStore(tmp_path / "runs")
     with pytest.raises(ConfigError, match=message):
@@ -74,8 +80,9 @@ def test_time_limits():
 
 def _four_runs(smoke):
     p = tiny_profile(smoke, epochs=2)
-    return {c.run_id(): c for c in (ex.search_config(p, "fashion_mnist", "cnn_small", r, seed=s)
-                                    for r in (10, 30) for s in (0, 1))}
+    return {
+        c.run_id(): c for c in (ex.search_config(p, "fashion_mnist", "cnn_small", r, seed=s) for r in (10, 30) for s in (0, 1))
+    }
 
 
 def _results(store, runs):
@@ -98,8 +105,17 @@ def test_slurm_sweep_matches_the_local_executor(smoke, tmp_path):
     local, remote = RunStore(tmp_path / "local"), RunStore(tmp_path / "slurm")
     sweep(smoke, executor="local", max_parallel=2, store=local, runs=runs, device="cpu")
     t = time.time()
-    report = sweep(smoke, executor="slurm", max_parallel=2, gpus_per_job=0, time_limit="20m", store=remote,
-                   runs=runs, wait=True, device="cpu")
+    report = sweep(
+        smoke,
+        executor="slurm",
+        max_parallel=2,
+        gpus_per_job=0,
+        time_limit="20m",
+        store=remote,
+        runs=runs,
+        wait=True,
+        device="cpu",
+    )
     print(f"SLURM job ids {report.job_ids}, {len(report.submitted)} runs, {time.time() - t:.1f} s")
     assert report.job_ids and len(report.submitted) == 4
     assert _results(remote, runs) == _results(local, runs)
@@ -134,5 +150,6 @@ def test_a_sweeps_evaluation_task_takes_the_profile_object_not_its_name(smoke, t
     import dataclasses
 
     from rstlib.paper.sweep import SectionTask
+
     edited = dataclasses.replace(smoke, name="edited-in-python")
     assert SectionTask()("scale", edited, str(tmp_path / "runs"), 0, "cpu") == {"section": "scale", "points": 0}

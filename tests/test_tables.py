@@ -1,5 +1,6 @@
 """The book's one table style (rstlib.book.tables): headers in the paper's words, no 0..N index, one
 number format per column, "–" for missing cells, verdict badges, the same HTML for the same table."""
+
 import re
 
 import numpy as np
@@ -11,24 +12,41 @@ FORBIDDEN = re.compile(r"_eps|_minus_|rst_\d|dense_adv|pgd20_|>\s*(nan|NaN|None|
 
 
 def _table1_like():
-    return pd.DataFrame({"network": ["SmallCNN", "SmallCNN"], "model": ["dense_adv_trained", "rst"],
-                         "remaining_ratio_pct": [100.0, 10.0], "natural": [72.1, np.nan],
-                         "autoattack_eps24": [43.0, 40.0], "cw_inf_eps36": [12.25, None],
-                         "C1_best_rst_minus_dense": [-3.33, 1.2], "verdict": ["✓ holds", "? inconclusive"]})
+    return pd.DataFrame(
+        {
+            "network": ["SmallCNN", "SmallCNN"],
+            "model": ["dense_adv_trained", "rst"],
+            "remaining_ratio_pct": [100.0, 10.0],
+            "natural": [72.1, np.nan],
+            "autoattack_eps24": [43.0, 40.0],
+            "cw_inf_eps36": [12.25, None],
+            "C1_best_rst_minus_dense": [-3.33, 1.2],
+            "verdict": ["✓ holds", "? inconclusive"],
+        }
+    )
 
 
 def test_headers_and_cells_speak_the_papers_words():
     html = tables.html(_table1_like())
     assert not FORBIDDEN.search(html), FORBIDDEN.search(html)
-    for words in ("AutoAttack, ε = 24/255", "CW-Inf, ε = 36/255", "C1: best RST − dense (PGD-20)", "ratio (%)",
-                  "dense (adversarial)", "RST"):
+    for words in (
+        "AutoAttack, ε = 24/255",
+        "CW-Inf, ε = 36/255",
+        "C1: best RST − dense (PGD-20)",
+        "ratio (%)",
+        "dense (adversarial)",
+        "RST",
+    ):
         assert words in html
 
 
 def test_no_index_column_unless_it_has_a_name():
     assert "row_heading" not in tables.html(_table1_like())
-    matrix = pd.DataFrame([[50.8, 60.2], [45.6, 52.8]], index=pd.Index(["10%", "30%"], name="source"),
-                          columns=pd.Index(["10%", "30%"], name="target"))
+    matrix = pd.DataFrame(
+        [[50.8, 60.2], [45.6, 52.8]],
+        index=pd.Index(["10%", "30%"], name="source"),
+        columns=pd.Index(["10%", "30%"], name="target"),
+    )
     html = tables.html(matrix)
     assert "row_heading" in html and ">source<" in html
 
@@ -37,7 +55,7 @@ def test_one_format_per_column_and_a_dash_for_missing_cells():
     html = tables.html(_table1_like())
     assert ">72.1<" in html and ">43.0<" in html and ">40.0<" in html  # accuracies: one decimal, always
     assert ">100<" in html and ">10<" in html  # a ratio is a count, not a measurement
-    assert "−3.33" in html and "+1.20" in html and 'rst-neg' in html and 'rst-pos' in html  # a signed difference
+    assert "−3.33" in html and "+1.20" in html and "rst-neg" in html and "rst-pos" in html  # a signed difference
     assert html.count(">–<") == 2
 
 
@@ -56,6 +74,7 @@ def test_verdicts_are_badges_and_the_same_table_gives_the_same_html():
 def test_sec2_settings_are_one_row_per_setting_and_one_column_per_profile():
     from rstlib.book.settings_tables import candidate_sets, profile_tables, ratios, written
     from rstlib.config.profile import load_profiles
+
     assert (written(1000.0), written(0.0005), written(True), written(None)) == ("1,000", "0.0005", "on", "all")
     assert ratios([5.0, 10.0, 30.0]) == "5, 10, 30%"
     assert candidate_sets([(3.0, 5.0, 7.0, 10.0), (5.0, 10.0)]) == "{3, 5, 7, 10}%, {5, 10}%"

@@ -11,7 +11,8 @@ from conftest import ROOT, tiny_profile
 
 from rstlib.store.weights import CorruptCheckpoint, load_tensor_file
 from rstlib.train import variants as ex
-from rstlib.train.loop import RunOptions, learning_rate, load_run_model
+from rstlib.train.loop import RunOptions, learning_rate
+from rstlib.train.run_model import load_run_model
 from rstlib.train.runner import model_run
 
 CPU = RunOptions(device="cpu", progress=False, announce=False)
@@ -35,6 +36,7 @@ def test_finished_run_is_loaded_not_retrained(smoke, store, monkeypatch):
     config = ex.search_config(tiny_profile(smoke, epochs=1), "fashion_mnist", "cnn_small", 10)
     first = model_run(store, config, CPU)
     import rstlib.train.runner
+
     # patched where it is looked up: runner imported `execute` by name
     monkeypatch.setattr(rstlib.train.runner, "execute", lambda *a, **k: pytest.fail("trained again"))
     second = model_run(store, config, CPU)
@@ -78,16 +80,23 @@ def test_rtt_searches_a_mask_over_trained_dense_weights(smoke, store):
             assert torch.equal(state[k], v)  # weights frozen during the RTT's search
 
 
-WORKER = ("import json, sys; from rstlib.config.profile import RunConfig; from rstlib.store.runstore import RunStore; "
-          "from rstlib.train.runner import model_run; from rstlib.train.loop import RunOptions; "
-          "model_run(RunStore(sys.argv[2]), RunConfig.from_dict(json.load(open(sys.argv[1]))), "
-          "RunOptions(device='cpu', progress=False, announce=False))")
+WORKER = (
+    "import json, sys; from rstlib.config.profile import RunConfig; from rstlib.store.runstore import RunStore; "
+    "from rstlib.train.runner import model_run; from rstlib.train.loop import RunOptions; "
+    "model_run(RunStore(sys.argv[2]), RunConfig.from_dict(json.load(open(sys.argv[1]))), "
+    "RunOptions(device='cpu', progress=False, announce=False))"
+)
 
 
 def _worker(config_path, root) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", WORKER, str(config_path), str(root)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", WORKER, str(config_path), str(root)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def _comparable(metrics):
@@ -113,10 +122,10 @@ def test_killed_run_resumes_to_the_same_result(smoke, store, tmp_path):
     assert resumed.returncode == 0, out
     assert "resumed after epoch" in run.log_path.read_text()
     from rstlib.store.runstore import RunStore
+
     reference = model_run(RunStore(tmp_path / "reference"), config, CPU)
     assert _comparable(run.metrics()) == _comparable(reference.metrics())
-    assert torch.equal(run.load_model_state()["model"]["net.fc.scores"],
-                       reference.load_model_state()["model"]["net.fc.scores"])
+    assert torch.equal(run.load_model_state()["model"]["net.fc.scores"], reference.load_model_state()["model"]["net.fc.scores"])
 
 
 def test_corrupted_last_checkpoint_is_detected_and_the_previous_one_used(smoke, store, tmp_path):

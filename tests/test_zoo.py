@@ -1,6 +1,7 @@
 """Models for one's own attacks (`rstlib.load_model`, `load_r2s`), our attacks on any model
 (`rstlib.evaluate`, `summary`), `rst eval --run`, and the README's AutoAttack example, at smoke on
 the session's trained store."""
+
 import hashlib
 import json
 import re
@@ -28,6 +29,7 @@ def test_the_readme_autoattack_example_runs_at_smoke(runs, monkeypatch, capsys):
 
 def test_load_model_by_id_and_by_settings_is_one_model_in_eval_mode(runs):
     import rstlib
+
     by_settings = rstlib.load_model(profile="smoke", ratio=10, store=runs)
     by_id = rstlib.load_model(run_dir(runs, 10).name[-12:], store=runs)
     assert not by_settings.training and not any(p.requires_grad for p in by_settings.parameters())
@@ -39,6 +41,7 @@ def test_load_model_by_id_and_by_settings_is_one_model_in_eval_mode(runs):
 
 def test_load_model_retrains_committed_results_bit_identically_and_says_so(runs, capsys):
     import rstlib
+
     run = run_dir(runs, 30)
     recorded = (run / "model.pt.sha256").read_text().strip()
     (run / "model.pt").unlink()
@@ -51,6 +54,7 @@ def test_load_model_retrains_committed_results_bit_identically_and_says_so(runs,
 
 def test_evaluate_runs_our_attacks_on_any_classifier():
     import rstlib
+
     torch.manual_seed(0)
     theirs = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))  # not one of ours
     images = rstlib.test_images("fashion_mnist", n=32)
@@ -66,6 +70,7 @@ def test_evaluate_runs_our_attacks_on_any_classifier():
 
 def test_load_r2s_is_one_module_drawing_a_member_per_input(runs):
     import rstlib
+
     r2s = rstlib.load_r2s([10, 30], profile="smoke", store=runs)
     assert r2s.mode == "sample" and len(r2s.members) == 2 and not r2s.training
     x, y = rstlib.test_images("fashion_mnist", n=64).tensors()
@@ -79,6 +84,7 @@ def test_load_r2s_is_one_module_drawing_a_member_per_input(runs):
 
 def test_rst_eval_run_id_reads_the_cached_evaluation(runs, capsys):
     from rstlib.cli.main import main
+
     evals = run_dir(runs, 10) / "evals"
     cached = {p.name: p.read_text() for p in evals.glob("*.json")}
     code = main(["eval", "--run", run_dir(runs, 10).name[-12:], "--device", "cpu", "--no-progress", "--runs", str(runs)])

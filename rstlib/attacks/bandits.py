@@ -11,6 +11,7 @@ The data prior is the tiling: v lives on a grid `tile` times coarser than the im
 upsampled (nearest) before use. Defaults are the paper's L-inf settings (eta 0.1, online lr 100,
 exploration 1.0, image lr 0.01) with the tiling scaled from 299x299 to 32x32 images.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,8 +32,9 @@ class Bandits:
     tile: int = 4
 
     @torch.no_grad()
-    def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+    def __call__(
+        self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         b, c, h, w = x.shape
         ph, pw = max(1, h // self.tile), max(1, w // self.tile)
         prior = torch.zeros(b, c, ph, pw, device=x.device)
@@ -52,7 +54,7 @@ class Bandits:
         queries = torch.zeros(b, device=x.device)
         while active.any() and queries[active].max() + 2 <= self.max_queries:
             noise = torch.randn(prior.shape, generator=generator).to(x.device)
-            u = self.exploration * noise / dim ** 0.5
+            u = self.exploration * noise / dim**0.5
             q1, q2 = up(prior + u), up(prior - u)
             l1 = loss(x_adv + self.fd_eta * unit(q1))
             l2 = loss(x_adv + self.fd_eta * unit(q2))
@@ -78,6 +80,7 @@ def _eg_step(v: torch.Tensor, g: torch.Tensor, lr: float) -> torch.Tensor:
 class RandomNoise:
     """Baseline for Bandits: `max_queries` random vertices of the eps-ball (random signs), an
     image counting as broken as soon as one of them is misclassified."""
+
     eps: float
     max_queries: int = 10_000
 

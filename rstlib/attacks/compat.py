@@ -4,6 +4,7 @@ AdverTorch 0.2.3 imports `zero_gradients` from `torch.autograd.gradcheck`, which
 removed. We put back an equivalent (zero the .grad of a tensor or of every tensor in an iterable)
 before AdverTorch is imported. Import AdverTorch only through `advertorch()` below.
 """
+
 from __future__ import annotations
 
 import collections.abc
@@ -30,4 +31,5 @@ def advertorch():
     if not hasattr(_gradcheck, "zero_gradients"):
         _gradcheck.zero_gradients = _zero_gradients
     import advertorch.attacks
+
     return advertorch.attacks

@@ -7,6 +7,7 @@ Every attack is an object with its budget in the constructor and one call,
 its parameters' gradients; the caller chooses the mode (train mode while searching, as the
 original code does; eval mode for evaluation).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,8 +48,7 @@ def expected_cw(stacked: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return cw_margin_loss(stacked.reshape(m * b, c), y.repeat(m)).view(m, b).mean(0)
 
 
-LOSSES: dict[str, LossFn] = {"ce": ce_loss, "cw": cw_margin_loss, "expected_ce": expected_ce,
-                             "expected_cw": expected_cw}
+LOSSES: dict[str, LossFn] = {"ce": ce_loss, "cw": cw_margin_loss, "expected_ce": expected_ce, "expected_cw": expected_cw}
 
 
 def uniform_noise(x: torch.Tensor, eps: float, generator: torch.Generator | None) -> torch.Tensor:
@@ -74,6 +74,7 @@ class PGD:
     updated once it is misclassified, and otherwise the iterate with the highest loss is kept.
     early_stop=False is the training variant (PGD-k): the last iterate is returned.
     """
+
     eps: float
     step: float
     steps: int
@@ -87,8 +88,9 @@ class PGD:
         if self.loss not in LOSSES:
             raise ValueError(f"unknown PGD loss {self.loss!r}; choose one of {sorted(LOSSES)}")
 
-    def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+    def __call__(
+        self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         loss_fn = LOSSES[self.loss]
         x = x.detach()
         x_adv = x.clone()
@@ -108,12 +110,13 @@ class PGD:
 
         def rows(mask):
             return mask.view(-1, *([1] * (x.dim() - 1)))
+
         with frozen_parameters(model):
             for i in range(self.steps):
                 x_adv.requires_grad_(True)
                 logits = model(x_adv)
                 losses = loss_fn(logits, y)
-                grad, = torch.autograd.grad(losses.sum(), x_adv)
+                (grad,) = torch.autograd.grad(losses.sum(), x_adv)
                 x_adv = x_adv.detach()
                 if track:
                     with torch.no_grad():  # torch.where, not boolean indexing: no host sync
@@ -142,6 +145,7 @@ class PGD:
 @dataclass(frozen=True)
 class FGSMRS:
     """FGSM with a uniform random start and step alpha = 1.25 eps (Wong et al. 2020)."""
+
     eps: float
     alpha_factor: float = 1.25
 
@@ -149,7 +153,7 @@ class FGSMRS:
         x = x.detach()
         x_adv = _project(x + uniform_noise(x, self.eps, generator), x, self.eps).requires_grad_(True)
         with frozen_parameters(model):
-            grad, = torch.autograd.grad(ce_loss(model(x_adv), y).sum(), x_adv)
+            (grad,) = torch.autograd.grad(ce_loss(model(x_adv), y).sum(), x_adv)
         return _project(x_adv.detach() + self.alpha_factor * self.eps * grad.sign(), x, self.eps)
 
 
@@ -169,11 +173,18 @@ def _count_correct(model, x, y) -> int:
     return int((model(x).argmax(1) == y).sum())
 
 
-def accuracy(model: nn.Module, loader, attack=None, target: nn.Module | None = None,
-             generator: torch.Generator | None = None, progress: bool = False) -> float:
+def accuracy(
+    model: nn.Module,
+    loader,
+    attack=None,
+    target: nn.Module | None = None,
+    generator: torch.Generator | None = None,
+    progress: bool = False,
+) -> float:
     """Accuracy (%) of `target` (default: `model`) on `loader`, on adversarial examples crafted
     against `model` when `attack` is given. Both models are put in eval mode."""
     from rstlib.runtime.progress import bar
+
     target = target if target is not None else model
     was_training = (model.training, target.training)
     model.eval()

@@ -8,6 +8,7 @@ gives the supplement's budget for a name at a profile's evaluation settings, the
 e.g. CW-Inf's 100 iterations of step eps/4 are set (`rst eval --attack cw-inf` and the book's
 Table 1 run the same attack).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -41,6 +42,7 @@ class Attack:
     supplement: its budget at a profile's evaluation settings and an eps (the supplement's).
     forwards: forward (and backward) passes per attacked image, the cost a plan prices.
     build: the attack function, or None for no attack (clean)."""
+
     name: str
     help: str
     budget: tuple[str, ...]
@@ -57,54 +59,108 @@ def _pgd_budget(settings, eps: float) -> dict:
 def _pgd(loss: str) -> Callable:
     def build(s, num_classes, device, seed):
         from rstlib.attacks.pgd import PGD
+
         return PGD(s.eps / 255, s.step / 255, s.steps, random_start=True, early_stop=True, loss=loss)
+
     return build
 
 
 def _cw_l2(s, num_classes, device, seed):
     from rstlib.attacks.adapters import cw_l2
+
     return cw_l2(num_classes, CW_ITERATIONS)
 
 
 def _cw_inf(s, num_classes, device, seed):
     from rstlib.attacks.adapters import cw_inf
+
     return cw_inf(s.eps / 255, s.step / 255, s.steps)
 
 
 def _autoattack(attacks: list[str] | None = None) -> Callable:
     def build(s, num_classes, device, seed):
         from rstlib.attacks.adapters import autoattack_fn
+
         return autoattack_fn(s.eps / 255, device, seed, attacks=attacks, num_classes=num_classes)
+
     return build
 
 
 def _bandits(s, num_classes, device, seed):
     from rstlib.attacks.bandits import Bandits
+
     return Bandits(s.eps / 255, max_queries=s.queries)
 
 
 REGISTRY = (
-    Attack("clean", "no attack (natural accuracy)", (), lambda settings, eps: {}, lambda s: 1,
-           lambda s, num_classes, device, seed: None, linf=False),
-    Attack("pgd20", "the paper's PGD-20: random start, per-example early stop, highest loss kept, cross-entropy",
-           ("eps", "step", "steps"), _pgd_budget, lambda s: 2 * s.steps + 1, _pgd("ce")),
-    Attack("pgd20-margin", "PGD-20 on the Carlini-Wagner margin loss (ours: part of the strong figure)",
-           ("eps", "step", "steps"), _pgd_budget, lambda s: 2 * s.steps + 1, _pgd("cw")),
-    Attack("cw-l2", f"AdverTorch Carlini-Wagner L2, {CW_ITERATIONS} iterations (Sec. 2; not eps-bounded)", (),
-           lambda settings, eps: {}, lambda s: 3 * CW_ITERATIONS,
-           _cw_l2, linf=False),
-    Attack("cw-inf", f"AdverTorch L-inf PGD on the CW margin loss, {CW_ITERATIONS} iterations of step eps/4 (Sec. 2)",
-           ("eps", "step", "steps"), lambda settings, eps: {"eps": eps, "step": eps / 4, "steps": CW_ITERATIONS},
-           lambda s: 2 * s.steps + 1, _cw_inf),
+    Attack(
+        "clean",
+        "no attack (natural accuracy)",
+        (),
+        lambda settings, eps: {},
+        lambda s: 1,
+        lambda s, num_classes, device, seed: None,
+        linf=False,
+    ),
+    Attack(
+        "pgd20",
+        "the paper's PGD-20: random start, per-example early stop, highest loss kept, cross-entropy",
+        ("eps", "step", "steps"),
+        _pgd_budget,
+        lambda s: 2 * s.steps + 1,
+        _pgd("ce"),
+    ),
+    Attack(
+        "pgd20-margin",
+        "PGD-20 on the Carlini-Wagner margin loss (ours: part of the strong figure)",
+        ("eps", "step", "steps"),
+        _pgd_budget,
+        lambda s: 2 * s.steps + 1,
+        _pgd("cw"),
+    ),
+    Attack(
+        "cw-l2",
+        f"AdverTorch Carlini-Wagner L2, {CW_ITERATIONS} iterations (Sec. 2; not eps-bounded)",
+        (),
+        lambda settings, eps: {},
+        lambda s: 3 * CW_ITERATIONS,
+        _cw_l2,
+        linf=False,
+    ),
+    Attack(
+        "cw-inf",
+        f"AdverTorch L-inf PGD on the CW margin loss, {CW_ITERATIONS} iterations of step eps/4 (Sec. 2)",
+        ("eps", "step", "steps"),
+        lambda settings, eps: {"eps": eps, "step": eps / 4, "steps": CW_ITERATIONS},
+        lambda s: 2 * s.steps + 1,
+        _cw_inf,
+    ),
     # AutoAttack standard: APGD-CE, APGD-T, FAB-T, Square (5,000 queries), each on the images still
     # robust: about 4,400 passes on a robust image, half of that on an average subset
-    Attack("autoattack", "the official AutoAttack, standard version (APGD-CE, APGD-T, FAB-T, Square)", ("eps",),
-           lambda settings, eps: {"eps": eps}, lambda s: 2200, _autoattack()),
-    Attack("apgd-t", "AutoAttack's targeted APGD alone (9 target classes; part of the strong figure)", ("eps",),
-           lambda settings, eps: {"eps": eps}, lambda s: 2700, _autoattack(["apgd-t"])),
-    Attack("bandits", f"Bandits-TD L-inf, {BANDITS_QUERIES:,} queries per image (Sec. 2)",
-           ("eps", "step", "steps", "queries"), lambda settings, eps: {"eps": eps, "queries": BANDITS_QUERIES},
-           lambda s: 0.75 * s.queries, _bandits),  # 1.5 passes per query, half the budget spent on average
+    Attack(
+        "autoattack",
+        "the official AutoAttack, standard version (APGD-CE, APGD-T, FAB-T, Square)",
+        ("eps",),
+        lambda settings, eps: {"eps": eps},
+        lambda s: 2200,
+        _autoattack(),
+    ),
+    Attack(
+        "apgd-t",
+        "AutoAttack's targeted APGD alone (9 target classes; part of the strong figure)",
+        ("eps",),
+        lambda settings, eps: {"eps": eps},
+        lambda s: 2700,
+        _autoattack(["apgd-t"]),
+    ),
+    Attack(
+        "bandits",
+        f"Bandits-TD L-inf, {BANDITS_QUERIES:,} queries per image (Sec. 2)",
+        ("eps", "step", "steps", "queries"),
+        lambda settings, eps: {"eps": eps, "queries": BANDITS_QUERIES},
+        lambda s: 0.75 * s.queries,
+        _bandits,
+    ),  # 1.5 passes per query, half the budget spent on average
 )
 ATTACK_REGISTRY = {a.name: a for a in REGISTRY}
 ATTACKS = tuple(ATTACK_REGISTRY)
@@ -119,6 +175,7 @@ def attack_help() -> str:
 @dataclass(frozen=True)
 class AttackSpec:
     """An evaluation attack and its budget (eps and step in 1/255 pixel units); see ATTACK_REGISTRY."""
+
     name: str
     eps: float = 8.0
     step: float = 2.0

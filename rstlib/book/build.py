@@ -13,6 +13,7 @@ executed `book/<page>.ipynb` by jupytext). Pages are executed from the `.md` in 
 `book/_build/html/`. Each page's progress lines (runs started, epochs, evaluations) stream to
 stderr.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,15 +44,18 @@ BOOK_FILES = ("_config.yml", "_toc.yml")
 def source(book_dir: Path, page: str):
     """The page's notebook as written (`<page>.md`, MyST Markdown), with no outputs."""
     import jupytext
+
     return jupytext.read(book_dir / f"{page}.md", fmt="md:myst")
 
 
-def execute(book_dir: Path, profile: str | None, out_dir: Path | None = None, only: list[str] | None = None,
-            log_output: bool = False) -> dict[str, float]:
+def execute(
+    book_dir: Path, profile: str | None, out_dir: Path | None = None, only: list[str] | None = None, log_output: bool = False
+) -> dict[str, float]:
     """Run every page of `book_dir` (from its `.md`) with papermill into `out_dir` (default: the
     tracked `.ipynb` beside it); returns the wall time of each, in seconds. The pages' stderr
     (progress lines) streams to ours."""
     import papermill
+
     os.environ["RST_BOOK_BUILD"] = "1"  # the pages' kernels write the book's records (see Page.record)
     out_dir = out_dir or book_dir
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -67,10 +71,17 @@ def execute(book_dir: Path, profile: str | None, out_dir: Path | None = None, on
             continue
         t = time.time()
         print(f"executing {page} ...", flush=True)
-        papermill.execute_notebook(source(book_dir, page), str(out_dir / f"{page}.ipynb"),
-                                   parameters=params, kernel_name="python3", cwd=str(ROOT),
-                                   log_output=log_output, progress_bar=False, stderr_file=sys.stderr,
-                                   kernel_manager_class=ipc_kernel_manager())
+        papermill.execute_notebook(
+            source(book_dir, page),
+            str(out_dir / f"{page}.ipynb"),
+            parameters=params,
+            kernel_name="python3",
+            cwd=str(ROOT),
+            log_output=log_output,
+            progress_bar=False,
+            stderr_file=sys.stderr,
+            kernel_manager_class=ipc_kernel_manager(),
+        )
         times[page] = time.time() - t
         print(f"  {page}: {times[page]:.1f} s", flush=True)
     return times
@@ -86,6 +97,7 @@ def ipc_kernel_manager() -> type:
         @default("transport")
         def _default_transport(self):
             return "ipc"
+
     return IPCKernelManager
 
 
@@ -96,8 +108,16 @@ def render(book_dir: Path, output: Path | None = None) -> Path:
     for stale in ("html", ".doctrees", "jupyter_execute"):
         shutil.rmtree(output / "_build" / stale, ignore_errors=True)
     exe = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", "-W", "-n", "--keep-going", str(book_dir),
-           "--path-output", str(output)]
+    cmd = [
+        str(exe) if exe.exists() else "jupyter-book",
+        "build",
+        "-W",
+        "-n",
+        "--keep-going",
+        str(book_dir),
+        "--path-output",
+        str(output),
+    ]
     print(" ".join(cmd), flush=True)
     subprocess.run(cmd, check=True)
     index = output / "_build" / "html" / "index.html"
@@ -116,8 +136,9 @@ def main(argv=None) -> int:
     parser.add_argument("--profile", default=None, help="default: paper with CUDA, else laptop")
     parser.add_argument("--book", default=str(ROOT / "book"))
     parser.add_argument("--only", default=None, help="comma-separated pages to execute")
-    parser.add_argument("--in-place", action="store_true",
-                        help="execute into the tracked notebooks (to refresh the committed book)")
+    parser.add_argument(
+        "--in-place", action="store_true", help="execute into the tracked notebooks (to refresh the committed book)"
+    )
     parser.add_argument("--yes", action="store_true", help="start even when the new work exceeds one device-hour")
     parser.add_argument("--no-render", action="store_true")
     args = parser.parse_args(argv)
@@ -131,19 +152,28 @@ def main(argv=None) -> int:
             return 2
         print(ahead.report(), flush=True)
         if ahead.needs_confirmation() and not args.yes:
-            print(f"make book: stopped before starting: more than one device-hour of new work. Start it with "
-                  f"`make book CONFIRM=1` (or `python -m rstlib.book.build --execute --yes`), or run it as a "
-                  f"sweep first (`rst sweep --profile {ahead.profile} --dry-run`).", file=sys.stderr)
+            print(
+                f"make book: stopped before starting: more than one device-hour of new work. Start it with "
+                f"`make book CONFIRM=1` (or `python -m rstlib.book.build --execute --yes`), or run it as a "
+                f"sweep first (`rst sweep --profile {ahead.profile} --dry-run`).",
+                file=sys.stderr,
+            )
             return 3
         source = book_dir if args.in_place else book_dir / "_build" / "src"
         try:
             times = execute(book_dir, args.profile, out_dir=source, only=args.only.split(",") if args.only else None)
         except KeyboardInterrupt:  # Ctrl-C: papermill has stopped the kernel and saved the page so far
-            print(f"make book: interrupted; the page being run keeps its outputs so far in {source}, and its "
-                  "training runs resume from their last checkpoints when the book is built again", file=sys.stderr)
+            print(
+                f"make book: interrupted; the page being run keeps its outputs so far in {source}, and its "
+                "training runs resume from their last checkpoints when the book is built again",
+                file=sys.stderr,
+            )
             return 130
-        print("wall time per page (s): " + ", ".join(f"{k} {v:.0f}" for k, v in times.items())
-              + f"; total {sum(times.values()) / 60:.1f} min")
+        print(
+            "wall time per page (s): "
+            + ", ".join(f"{k} {v:.0f}" for k, v in times.items())
+            + f"; total {sum(times.values()) / 60:.1f} min"
+        )
     if not args.no_render:
         render(source, book_dir)
     return 0

@@ -1,5 +1,6 @@
 """Helpers for the book's notebooks: set-up (profile, device, provenance), our tables beside the
 paper's, and the claims check. Notebooks call these and rstlib's sections; nothing else."""
+
 from __future__ import annotations
 
 import os
@@ -32,13 +33,19 @@ NOT_COMPARABLE = (
     "than the supplement's ({desc}), so absolute accuracies are **not comparable** to the paper's column, "
     "which is printed for reference only (difference = ours - paper). The claims check at the end of the page "
     "judges the paper's claims (the gaps it reports between methods) at this scale; that a gap measured here "
-    "would be the same at the paper's scale is not shown by this page.")
+    "would be the same at the paper's scale is not shown by this page."
+)
 
 
 def git_commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parents[2], timeout=10)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parents[2],
+            timeout=10,
+        )
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -92,16 +99,20 @@ class Page:
         ahead = work_ahead(self.profile, self.ctx.store, device=self.device, planned=planned)
         print(ahead.report(), file=sys.stderr, flush=True)
         if ahead.nothing_to_compute:
-            return (f"All {ahead.runs} training runs and {ahead.evals} evaluations of this page are in the run store: "
-                    "they are loaded, nothing is trained.")
+            return (
+                f"All {ahead.runs} training runs and {ahead.evals} evaluations of this page are in the run store: "
+                "they are loaded, nothing is trained."
+            )
         parts = [f"{len(ahead.to_train)} runs to train"] if ahead.to_train else []
         if ahead.to_retrain:
             parts.append(f"{len(ahead.to_retrain)} runs whose weights are not in the store to retrain")
         parts.append(f"{ahead.evals - ahead.evals_loaded} evaluations to compute")
-        return (f"**This page computes what the run store does not hold:** {', '.join(parts)}; about "
-                f"{format_hours(ahead.hours)} on this device ({ahead.runs_loaded} of {ahead.runs} runs and "
-                f"{ahead.evals_loaded} of {ahead.evals} evaluations are loaded). Progress lines go to stderr "
-                "(with papermill: `--stderr-file /dev/stderr`).")
+        return (
+            f"**This page computes what the run store does not hold:** {', '.join(parts)}; about "
+            f"{format_hours(ahead.hours)} on this device ({ahead.runs_loaded} of {ahead.runs} runs and "
+            f"{ahead.evals_loaded} of {ahead.evals} evaluations are loaded). Progress lines go to stderr "
+            "(with papermill: `--stderr-file /dev/stderr`)."
+        )
 
     def record(self, name: str, result: SectionResult):
         """Write this page's claims to the run store (`runs/book/<page>-<profile>.json`, the same
@@ -111,30 +122,43 @@ class Page:
         # Jupyter) keeps its record beside them, untracked, so it never changes a committed file
         local = "" if os.environ.get("RST_BOOK_BUILD") == "1" else ".local"
         base = self.ctx.store.root / "book" / f"{name}-{self.profile.name}{local}"
-        atomic_write_json(base.with_name(base.name + ".json"), {
-            "page": name, "profile": self.profile.name, "seed": self.seed,
-            "claims": [c.record() for c in result.claims]})
-        atomic_write_json(base.with_name(base.name + ".timing.json"), {
-            "seconds": time.time() - self.started, "git_commit": git_commit(), "hardware": hardware(),
-            "torch": torch.__version__})
+        atomic_write_json(
+            base.with_name(base.name + ".json"),
+            {"page": name, "profile": self.profile.name, "seed": self.seed, "claims": [c.record() for c in result.claims]},
+        )
+        atomic_write_json(
+            base.with_name(base.name + ".timing.json"),
+            {
+                "seconds": time.time() - self.started,
+                "git_commit": git_commit(),
+                "hardware": hardware(),
+                "torch": torch.__version__,
+            },
+        )
 
     def footer(self) -> str:
-        return (f"Ran at profile `{self.profile.name}`, seed {self.seed}, on {hardware()}, git commit "
-                f"`{git_commit()}`, in {time.time() - self.started:.0f} s (training runs loaded from the run store "
-                "when already there).")
+        return (
+            f"Ran at profile `{self.profile.name}`, seed {self.seed}, on {hardware()}, git commit "
+            f"`{git_commit()}`, in {time.time() - self.started:.0f} s (training runs loaded from the run store "
+            "when already there)."
+        )
 
 
 def records(store_root, profile: str) -> list[dict]:
     """The pages' records written by `Page.record` for `profile`, with their wall time and
     provenance where this machine ran the page (else None)."""
     import json
+
     out = []
     for p in sorted(Path(store_root, "book").glob(f"*-{profile}.json")):
         if p.name.endswith((".timing.json", ".local.json")):
             continue
-        timing = p.with_name(p.name[:-len(".json")] + ".timing.json")
-        extra = json.loads(timing.read_text()) if timing.is_file() else {
-            "seconds": None, "git_commit": None, "hardware": None, "torch": None}
+        timing = p.with_name(p.name[: -len(".json")] + ".timing.json")
+        extra = (
+            json.loads(timing.read_text())
+            if timing.is_file()
+            else {"seconds": None, "git_commit": None, "hardware": None, "torch": None}
+        )
         out.append({**json.loads(p.read_text()), **extra})
     return out
 
@@ -149,21 +173,28 @@ def page_costs(store: RunStore, profile: Profile) -> pd.DataFrame:
     for section in [*SECTIONS, "scale", None]:
         cost = recorded_cost(profile, store, [section] if section else None)
         rec = recs.get(section) if section else None
-        claims = ([c for r in recs.values() for c in r["claims"]] if section is None
-                  else rec["claims"] if rec else [])
-        executed = (sum(r["seconds"] for r in recs.values() if r["seconds"] is not None) if section is None
-                    else rec["seconds"] if rec else None)
-        rows.append({
-            "page": ("Beyond the paper: scale" if section == "scale" else f"Sec. {section[3:]}") if section
-            else "the whole book",
-            "training runs": f"{cost.runs_recorded} of {cost.runs}",
-            "training (min)": cost.training_s / 60,
-            "evaluations": cost.evals,
-            "evaluations timed": cost.evals_timed,
-            "evaluation time (min)": cost.evaluation_s / 60 if cost.evals_timed else None,
-            "this execution (min)": executed / 60 if executed is not None else None,
-            "claims that hold": f"{sum(c['verdict'] == 'holds' for c in claims)} of {len(claims)}" if claims else None,
-        })
+        claims = [c for r in recs.values() for c in r["claims"]] if section is None else rec["claims"] if rec else []
+        executed = (
+            sum(r["seconds"] for r in recs.values() if r["seconds"] is not None)
+            if section is None
+            else rec["seconds"]
+            if rec
+            else None
+        )
+        rows.append(
+            {
+                "page": ("Beyond the paper: scale" if section == "scale" else f"Sec. {section[3:]}")
+                if section
+                else "the whole book",
+                "training runs": f"{cost.runs_recorded} of {cost.runs}",
+                "training (min)": cost.training_s / 60,
+                "evaluations": cost.evals,
+                "evaluations timed": cost.evals_timed,
+                "evaluation time (min)": cost.evaluation_s / 60 if cost.evals_timed else None,
+                "this execution (min)": executed / 60 if executed is not None else None,
+                "claims that hold": f"{sum(c['verdict'] == 'holds' for c in claims)} of {len(claims)}" if claims else None,
+            }
+        )
     return pd.DataFrame(rows)
 
 

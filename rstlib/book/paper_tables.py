@@ -2,6 +2,7 @@
 to the right and marked "(ours)"), and "beside the paper" tables: one row per number the paper
 prints (or one column group per measure), with ours, the paper's and the difference in columns of
 their own, and no rows the paper does not have."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -11,11 +12,15 @@ from rstlib.paper import reference
 # Which of the paper's networks / datasets each of ours stands for in the comparison tables.
 PAPER_NETWORK = {"resnet18": "ResNet18", "wrn34_10": "WideResNet32", "cnn_small": "ResNet18"}
 PAPER_NETWORK_KEY = {"ResNet18": "resnet18", "WideResNet32": "wrn32"}
-PAPER_DATASET = {"cifar10": "cifar10", "cifar100": "cifar100", "fashion_mnist": "cifar10", "svhn": "svhn",
-                 "digits": "svhn"}
-R2S_OURS = {"pgd20_eot_loss": "EOT loss, CE", "pgd20_eot_logits": "EOT logits, CE",
-            "pgd20_eot_loss_margin": "EOT loss, margin", "pgd20_eot_logits_margin": "EOT logits, margin",
-            "autoattack_rand": "AutoAttack rand", "strong": "strong"}
+PAPER_DATASET = {"cifar10": "cifar10", "cifar100": "cifar100", "fashion_mnist": "cifar10", "svhn": "svhn", "digits": "svhn"}
+R2S_OURS = {
+    "pgd20_eot_loss": "EOT loss, CE",
+    "pgd20_eot_logits": "EOT logits, CE",
+    "pgd20_eot_loss_margin": "EOT loss, margin",
+    "pgd20_eot_logits_margin": "EOT logits, margin",
+    "autoattack_rand": "AutoAttack rand",
+    "strong": "strong",
+}
 
 
 BESIDE = ("ours", "paper", "difference")
@@ -58,9 +63,15 @@ def table1_beside_paper(ours: pd.DataFrame, eps_list, arch_of: dict[str, str]) -
         for col in ours.columns:
             paper_col = _paper_eps_col(col, eps_list)
             if paper_col in ref.columns and paper_col not in ("network", "model", "remaining_ratio_pct"):
-                rows.append({"network": f"{r['network']} (paper: {net})", "model": r["model"],
-                             "ratio (%)": r["remaining_ratio_pct"], "attack": col,
-                             **beside(r[col], match.iloc[0][paper_col])})
+                rows.append(
+                    {
+                        "network": f"{r['network']} (paper: {net})",
+                        "model": r["model"],
+                        "ratio (%)": r["remaining_ratio_pct"],
+                        "attack": col,
+                        **beside(r[col], match.iloc[0][paper_col]),
+                    }
+                )
     index = ["network", "model", "ratio (%)", "attack"]
     return pd.DataFrame(rows).set_index(index) if rows else pd.DataFrame()
 
@@ -74,8 +85,13 @@ def table2_beside_paper(ours: pd.DataFrame) -> pd.DataFrame:
         src = r["attack_source"]
         for col in ours.columns.drop("attack_source"):
             paper = ref.loc[src, col] if src in ref.index and col in ref.columns else None
-            rows.append({"attack source": "white-box (ours)" if src == "white_box (for comparison)" else src,
-                         "target": col, **beside(r[col], paper if pd.notna(paper) else None)})
+            rows.append(
+                {
+                    "attack source": "white-box (ours)" if src == "white_box (for comparison)" else src,
+                    "target": col,
+                    **beside(r[col], paper if pd.notna(paper) else None),
+                }
+            )
     return pd.DataFrame(rows).set_index(["attack source", "target"])
 
 
@@ -105,12 +121,18 @@ def r2s_beside_paper(ours: pd.DataFrame, table: str, arch_of: dict[str, str], da
     for _, r in ours.iterrows():
         net = PAPER_NETWORK_KEY[PAPER_NETWORK[arch_of[r["network"]]]]
         ds = PAPER_DATASET[dataset_of[r["dataset"]]]
-        key = "dense" if r["candidate_set"] == "dense" else reference.candidate_set_key(
-            float(x.strip().rstrip("%")) for x in r["candidate_set"].split(","))
+        key = (
+            "dense"
+            if r["candidate_set"] == "dense"
+            else reference.candidate_set_key(float(x.strip().rstrip("%")) for x in r["candidate_set"].split(","))
+        )
         if key not in ref.index:
             continue
-        row = {("candidate set", ""): r["candidate_set"], ("ours on", ""): f"{r['network']} @ {r['dataset']}",
-               ("paper's column", ""): f"{ds} / {net}"}
+        row = {
+            ("candidate set", ""): r["candidate_set"],
+            ("ours on", ""): f"{r['network']} @ {r['dataset']}",
+            ("paper's column", ""): f"{ds} / {net}",
+        }
         for ours_col, paper_suffix, label in (("natural", "natural", "natural"), ("pgd20_protocol", "pgd20", "PGD-20")):
             col = f"{ds}_{net}_{paper_suffix}"
             paper = ref.loc[key, col] if col in ref.columns else None

@@ -1,6 +1,7 @@
 """Figures of the book: annotated transfer heatmaps (Figs. 4, 5) and accuracy-vs-ratio lines
 (Figs. 1, 2, 3, 6), drawn at the book's content width (about 7.4 in) with fonts of at least
 11 pt at that width, and every label in the paper's words (`rstlib.paper.words.label`)."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -15,9 +16,18 @@ ZOOM_POINTS = 3  # a zoom-in panel is drawn only when it holds at least this man
 
 
 def _style():
-    plt.rcParams.update({"font.size": FONT, "axes.titlesize": FONT, "axes.labelsize": FONT,
-                         "xtick.labelsize": FONT, "ytick.labelsize": FONT, "legend.fontsize": FONT,
-                         "figure.titlesize": FONT + 1, "figure.dpi": 100})
+    plt.rcParams.update(
+        {
+            "font.size": FONT,
+            "axes.titlesize": FONT,
+            "axes.labelsize": FONT,
+            "xtick.labelsize": FONT,
+            "ytick.labelsize": FONT,
+            "legend.fontsize": FONT,
+            "figure.titlesize": FONT + 1,
+            "figure.dpi": 100,
+        }
+    )
 
 
 def heatmaps(matrices: dict[str, pd.DataFrame], title: str, cols: int = 2):
@@ -31,9 +41,20 @@ def heatmaps(matrices: dict[str, pd.DataFrame], title: str, cols: int = 2):
     panel = WIDTH / cols
     fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, 0.85 * panel * rows + 0.6), squeeze=False)
     for ax, (name, m) in zip(axes.flat, matrices.items()):
-        sns.heatmap(m.astype(float), annot=True, fmt=".1f", cmap="YlGnBu", cbar=False, ax=ax, vmin=0, vmax=100,
-                    annot_kws={"size": FONT if size <= 5 or cols == 1 else FONT - 1}, linewidths=0.5,
-                    linecolor="white", square=True)
+        sns.heatmap(
+            m.astype(float),
+            annot=True,
+            fmt=".1f",
+            cmap="YlGnBu",
+            cbar=False,
+            ax=ax,
+            vmin=0,
+            vmax=100,
+            annot_kws={"size": FONT if size <= 5 or cols == 1 else FONT - 1},
+            linewidths=0.5,
+            linecolor="white",
+            square=True,
+        )
         ax.set_title(name)
         ax.set_xlabel("target (remaining ratio)")
         ax.set_ylabel("attack source")
@@ -51,12 +72,15 @@ def _zoom_panels(df: pd.DataFrame, zoom_below: float | None) -> list[tuple[str, 
     panels = [(p, False) for p in dict.fromkeys(df["panel"])]
     if zoom_below is None:
         return panels
-    return [q for p, _ in panels for q in ((p, False), (p, True))
-            if not q[1] or df[(df["panel"] == p) & (df["ratio"] <= zoom_below)]["ratio"].nunique() >= ZOOM_POINTS]
+    return [
+        q
+        for p, _ in panels
+        for q in ((p, False), (p, True))
+        if not q[1] or df[(df["panel"] == p) & (df["ratio"] <= zoom_below)]["ratio"].nunique() >= ZOOM_POINTS
+    ]
 
 
-def ratio_lines(df: pd.DataFrame, y: str, hue: str, title: str, ylabel: str, cols: int = 2,
-                zoom_below: float | None = None):
+def ratio_lines(df: pd.DataFrame, y: str, hue: str, title: str, ylabel: str, cols: int = 2, zoom_below: float | None = None):
     """Accuracy vs remaining ratio, one panel per `panel` value, one line per `hue` (named in the
     paper's words, one legend for the figure); with `zoom_below`, each panel is followed by a
     zoom-in on the ratios <= zoom_below (the paper's 1-20% insets of Figs. 2 and 3) where it holds
@@ -84,7 +108,7 @@ def ratio_lines(df: pd.DataFrame, y: str, hue: str, title: str, ylabel: str, col
         ax.set_ylabel(ylabel)
         ax.set_title(f"{panel}: ratios ≤ {zoom_below:g}%" if zoom else panel)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(panels):]:
+    for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")
     colours = sns.color_palette(n_colors=len(order))
     handles = [plt.Line2D([], [], color=c, marker="o", label=name) for c, name in zip(colours, order)]
@@ -109,8 +133,14 @@ def scale_lines(trend: pd.DataFrame, paper_updates: int | None = None, cols: int
         for i, (width, w) in enumerate(df.groupby("width")):
             w = w.sort_values("score updates")
             ax.plot(w["score updates"], w["gap"], "o-", color=palette[i], label=f"width x{width:g}")
-            ax.fill_between(w["score updates"], w["band from"].astype(float), w["band to"].astype(float),
-                            color=palette[i], alpha=0.2, linewidth=0)
+            ax.fill_between(
+                w["score updates"],
+                w["band from"].astype(float),
+                w["band to"].astype(float),
+                color=palette[i],
+                alpha=0.2,
+                linewidth=0,
+            )
         threshold = float(trend[(trend["claim"] == claim)]["threshold"].iloc[0])
         ax.axhline(threshold, color="0.3", linestyle="--", linewidth=1, label="the claim's threshold")
         if paper_updates:
@@ -119,7 +149,7 @@ def scale_lines(trend: pd.DataFrame, paper_updates: int | None = None, cols: int
         ax.set_title(f"{claim} ({attack}): holds at >= {threshold:+g}")
         ax.set_xlabel("score updates of the search")
         ax.set_ylabel("gap (points)")
-    spare = list(axes.flat)[len(panels):]
+    spare = list(axes.flat)[len(panels) :]
     for ax in spare:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()

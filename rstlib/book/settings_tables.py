@@ -1,4 +1,5 @@
 """Sec. 2 of the book: every profile's settings as tables, read from `_config.yml`."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -53,8 +54,11 @@ def _knob(name: str, value) -> str:
 def _by_profile(rows: dict[str, dict], index_names: list[str]) -> pd.DataFrame:
     """{profile: {setting (or a tuple): value}} as one row per setting, one column per profile."""
     table = pd.DataFrame(rows)
-    table.index = pd.MultiIndex.from_tuples(table.index, names=index_names) if len(index_names) > 1 else \
-        pd.Index(table.index, name=index_names[0])
+    table.index = (
+        pd.MultiIndex.from_tuples(table.index, names=index_names)
+        if len(index_names) > 1
+        else pd.Index(table.index, name=index_names[0])
+    )
     table.columns.name = "profile"
     return table.fillna("–")
 
@@ -71,23 +75,32 @@ def profile_tables() -> dict[str, pd.DataFrame]:
                 t[(variant, key.replace("_", " "))] = written(value)
         t[("all", "lr overrides")] = ", ".join(f"{k}: {v:g}" for k, v in p.lr_overrides.items()) or "–"
         e = p.evaluation
-        data[name] = {"datasets": ", ".join(SPECS[d].label for d in p.datasets),
-                      "second task (Sec. 9)": SPECS[p.second_task].label,
-                      "networks (width)": ", ".join(f"{a} ({w:g})" for a, w in p.archs.items()),
-                      "train images": written(p.n_train), "test images": written(p.n_test),
-                      "attacked test images": written(p.eval_n_test),
-                      "PGD evaluation": f"eps {e.eps:g}/255, step {e.step:g}/255, {e.steps} steps",
-                      "APGD-T images (strong figure)": written(e.apgd_t_images),
-                      "AutoAttack rand images (R2S)": written(e.aa_rand_images) if e.aa_rand_images else "–",
-                      "evaluation precision": "fp32",
-                      "fast path": f"channels_last {written(p.fast.channels_last)}, compile {written(p.fast.compile)}"}
-        sections[name] = {(sec, key.replace("_", " ")): _knob(key, value)
-                          for sec, knobs in p.sections.items() for key, value in knobs.items()}
-    overview = pd.DataFrame([{"profile": name, "what it is, and how it differs from the supplement": p.description}
-                             for name, p in profiles.items()])
-    return {"profiles": overview, "training": _by_profile(training, ["variant", "setting"]),
-            "data": _by_profile(data, ["setting"]), "sections": _by_profile(sections, ["section", "knob"]),
-            "attacks": attack_table(profiles)}
+        data[name] = {
+            "datasets": ", ".join(SPECS[d].label for d in p.datasets),
+            "second task (Sec. 9)": SPECS[p.second_task].label,
+            "networks (width)": ", ".join(f"{a} ({w:g})" for a, w in p.archs.items()),
+            "train images": written(p.n_train),
+            "test images": written(p.n_test),
+            "attacked test images": written(p.eval_n_test),
+            "PGD evaluation": f"eps {e.eps:g}/255, step {e.step:g}/255, {e.steps} steps",
+            "APGD-T images (strong figure)": written(e.apgd_t_images),
+            "AutoAttack rand images (R2S)": written(e.aa_rand_images) if e.aa_rand_images else "–",
+            "evaluation precision": "fp32",
+            "fast path": f"channels_last {written(p.fast.channels_last)}, compile {written(p.fast.compile)}",
+        }
+        sections[name] = {
+            (sec, key.replace("_", " ")): _knob(key, value) for sec, knobs in p.sections.items() for key, value in knobs.items()
+        }
+    overview = pd.DataFrame(
+        [{"profile": name, "what it is, and how it differs from the supplement": p.description} for name, p in profiles.items()]
+    )
+    return {
+        "profiles": overview,
+        "training": _by_profile(training, ["variant", "setting"]),
+        "data": _by_profile(data, ["setting"]),
+        "sections": _by_profile(sections, ["section", "knob"]),
+        "attacks": attack_table(profiles),
+    }
 
 
 def attack_table(profiles) -> pd.DataFrame:
@@ -100,33 +113,67 @@ def attack_table(profiles) -> pd.DataFrame:
         eps = ", ".join(f"{x:g}" for x in p.sections.sec3.eps)
         queries = p.sections.sec3.bandits_queries
         rows += [
-            {"profile": name, "attack": "PGD-20 (the paper's)", "settings": f"eps {e.eps:g}, step {e.step:g}, "
-             f"{e.steps} steps, 1 random start, cross-entropy; per-example early stop, highest-loss iterate kept",
-             "source": "supplement Sec. 2 / original code"},
-            {"profile": name, "attack": "PGD-20 margin (ours, strong figure)", "settings": "as PGD-20 on the "
-             "Carlini-Wagner margin loss", "source": "ours"},
-            {"profile": name, "attack": "APGD-T (ours, strong figure)", "settings": f"AutoAttack's targeted APGD, "
-             f"9 target classes, 100 iterations, eps {e.eps:g}, on the first {e.apgd_t_images} attacked images",
-             "source": "pyautoattack (official AutoAttack)"},
-            {"profile": name, "attack": "CW-L2", "settings": "AdverTorch CarliniWagnerL2Attack: 1 binary-search step, "
-             f"{CW_ITERATIONS} iterations, initial constant 0.1, learning rate 0.01, confidence 0", "source":
-             "supplement Sec. 2"},
-            {"profile": name, "attack": "CW-Inf", "settings": f"AdverTorch LinfPGDAttack on the CW margin loss, "
-             f"{CW_ITERATIONS} iterations of step eps/4, random start, eps {eps}", "source": "supplement Sec. 2 "
-             "(its 100 iterations; the initial constant and learning rate are CW-L2's optimiser settings)"},
-            {"profile": name, "attack": "AutoAttack", "settings": f"standard version (APGD-CE, APGD-T, FAB-T, Square "
-             f"5,000 queries), eps {eps}", "source": "official defaults (pyautoattack)"},
-            {"profile": name, "attack": "AutoAttack rand on R2S (ours)", "settings": "rand version (APGD-CE, APGD-DLR, "
-             f"EOT over 20 draws) on the first {e.aa_rand_images} attacked images of each candidate set"
-             if e.aa_rand_images else "not run at this profile (on 2 CPU cores it costs about a minute per 10 images "
-             "and candidate set); the strong R2S figure is the worst of the protocol and the four EOT attacks",
-             "source": "official defaults for randomised defences"},
-            {"profile": name, "attack": "Bandits-TD", "settings": f"L-inf, {queries} queries, eps {eps}; fd eta "
-             f"{b.fd_eta:g}, online lr {b.online_lr:g}, exploration {b.exploration:g}, image lr {b.image_lr:g}, "
-             f"data prior on a grid {b.tile}x coarser than the image (7x7 at 28 px, 8x8 at 32 px)",
-             "source": "our re-implementation (the official "
-             "code is on no registry); official L-inf defaults: fd eta 0.1, online lr 100, exploration 1.0, image "
-             "lr 0.01, tiles of 50 px on 299 px ImageNet images (a 6x6 grid; ours keeps a grid of similar size)"},
+            {
+                "profile": name,
+                "attack": "PGD-20 (the paper's)",
+                "settings": f"eps {e.eps:g}, step {e.step:g}, "
+                f"{e.steps} steps, 1 random start, cross-entropy; per-example early stop, highest-loss iterate kept",
+                "source": "supplement Sec. 2 / original code",
+            },
+            {
+                "profile": name,
+                "attack": "PGD-20 margin (ours, strong figure)",
+                "settings": "as PGD-20 on the Carlini-Wagner margin loss",
+                "source": "ours",
+            },
+            {
+                "profile": name,
+                "attack": "APGD-T (ours, strong figure)",
+                "settings": f"AutoAttack's targeted APGD, "
+                f"9 target classes, 100 iterations, eps {e.eps:g}, on the first {e.apgd_t_images} attacked images",
+                "source": "pyautoattack (official AutoAttack)",
+            },
+            {
+                "profile": name,
+                "attack": "CW-L2",
+                "settings": "AdverTorch CarliniWagnerL2Attack: 1 binary-search step, "
+                f"{CW_ITERATIONS} iterations, initial constant 0.1, learning rate 0.01, confidence 0",
+                "source": "supplement Sec. 2",
+            },
+            {
+                "profile": name,
+                "attack": "CW-Inf",
+                "settings": f"AdverTorch LinfPGDAttack on the CW margin loss, "
+                f"{CW_ITERATIONS} iterations of step eps/4, random start, eps {eps}",
+                "source": "supplement Sec. 2 "
+                "(its 100 iterations; the initial constant and learning rate are CW-L2's optimiser settings)",
+            },
+            {
+                "profile": name,
+                "attack": "AutoAttack",
+                "settings": f"standard version (APGD-CE, APGD-T, FAB-T, Square 5,000 queries), eps {eps}",
+                "source": "official defaults (pyautoattack)",
+            },
+            {
+                "profile": name,
+                "attack": "AutoAttack rand on R2S (ours)",
+                "settings": "rand version (APGD-CE, APGD-DLR, "
+                f"EOT over 20 draws) on the first {e.aa_rand_images} attacked images of each candidate set"
+                if e.aa_rand_images
+                else "not run at this profile (on 2 CPU cores it costs about a minute per 10 images "
+                "and candidate set); the strong R2S figure is the worst of the protocol and the four EOT attacks",
+                "source": "official defaults for randomised defences",
+            },
+            {
+                "profile": name,
+                "attack": "Bandits-TD",
+                "settings": f"L-inf, {queries} queries, eps {eps}; fd eta "
+                f"{b.fd_eta:g}, online lr {b.online_lr:g}, exploration {b.exploration:g}, image lr {b.image_lr:g}, "
+                f"data prior on a grid {b.tile}x coarser than the image (7x7 at 28 px, 8x8 at 32 px)",
+                "source": "our re-implementation (the official "
+                "code is on no registry); official L-inf defaults: fd eta 0.1, online lr 100, exploration 1.0, image "
+                "lr 0.01, tiles of 50 px on 299 px ImageNet images (a 6x6 grid; ours keeps a grid of similar size)",
+            },
         ]
     long = pd.DataFrame(rows)
     wide = long.pivot(index="attack", columns="profile", values="settings")

@@ -8,6 +8,7 @@ Styler), once `install()` has registered it with the page's IPython.
   errors, small gaps), signed where the column is a difference; "–" for a missing cell;
 - verdicts as coloured badges; differences coloured by sign.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -72,16 +73,25 @@ def _plain(v) -> str:
 def html(df: pd.DataFrame) -> str:
     """`df` as the book's table (see the module doc)."""
     columns = [tuple(label(x) for x in c) if isinstance(c, tuple) else label(c) for c in df.columns]
-    cells = pd.DataFrame({i: [_column_format(columns[i], df.iloc[:, i])(v) for v in df.iloc[:, i]]
-                          for i in range(df.shape[1])}, index=df.index)
-    cells.columns = (pd.MultiIndex.from_tuples(columns, names=df.columns.names)
-                     if isinstance(df.columns, pd.MultiIndex) else pd.Index(columns, name=label(df.columns.name)))
+    cells = pd.DataFrame(
+        {i: [_column_format(columns[i], df.iloc[:, i])(v) for v in df.iloc[:, i]] for i in range(df.shape[1])}, index=df.index
+    )
+    cells.columns = (
+        pd.MultiIndex.from_tuples(columns, names=df.columns.names)
+        if isinstance(df.columns, pd.MultiIndex)
+        else pd.Index(columns, name=label(df.columns.name))
+    )
     default_index = isinstance(df.index, pd.RangeIndex) and df.index.name is None
     if not default_index:
-        cells.index = pd.Index([tuple(label(v) for v in x) if isinstance(x, tuple) else label(x) for x in df.index],
-                               name=label(df.index.name)) if df.index.nlevels == 1 else \
-            pd.MultiIndex.from_tuples([tuple(label(v) for v in x) for x in df.index],
-                                      names=[label(n) for n in df.index.names])
+        cells.index = (
+            pd.Index(
+                [tuple(label(v) for v in x) if isinstance(x, tuple) else label(x) for x in df.index], name=label(df.index.name)
+            )
+            if df.index.nlevels == 1
+            else pd.MultiIndex.from_tuples(
+                [tuple(label(v) for v in x) for x in df.index], names=[label(n) for n in df.index.names]
+            )
+        )
     styler = cells.style.set_uuid(hashlib.sha1(df.to_csv().encode()).hexdigest()[:8])  # the same page, the same ids
     if default_index:
         styler = styler.hide(axis="index")

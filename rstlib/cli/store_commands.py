@@ -1,5 +1,6 @@
 """The commands about a run store: `rst runs` (list, check, repair) and `rst compare` (does a re-run
 reproduce a committed store?)."""
+
 from __future__ import annotations
 
 from rstlib.config.params import check_ratio
@@ -7,6 +8,7 @@ from rstlib.config.params import check_ratio
 
 def store_of(args):
     from rstlib.store.runstore import RunStore
+
     return RunStore(args.runs)
 
 
@@ -14,6 +16,7 @@ def runs_command(args) -> int:
     import json
 
     from rstlib.results_table import runs_table
+
     store = store_of(args)
     if args.repair:
         actions = store.repair()
@@ -40,20 +43,45 @@ def runs_command(args) -> int:
 
     def shown(value, fmt: str) -> str:
         return "-" if value is None or pd.isna(value) else format(value, fmt)
-    show = t.assign(ratio=t.ratio.map(lambda r: shown(r, "g")),
-                    epochs=[f"{d}/{shown(e, 'd')}" for d, e in zip(t.epochs_done, t.epochs)],
-                    natural=t.natural.map(lambda x: shown(x, ".2f")), pgd20=t.pgd20.map(lambda x: shown(x, ".2f")),
-                    age=[_age(h, state) for h, state in zip(t.age_h, t.state)],
-                    profile=t.profile.fillna("(none)"), id=t.run_id.str[-12:])
-    cols = ["profile", "kind", "variant", "dataset", "arch", "ratio", "init", "seed", "precision", "state", "epochs",
-            "natural", "pgd20", "age", "id"]
+
+    show = t.assign(
+        ratio=t.ratio.map(lambda r: shown(r, "g")),
+        epochs=[f"{d}/{shown(e, 'd')}" for d, e in zip(t.epochs_done, t.epochs)],
+        natural=t.natural.map(lambda x: shown(x, ".2f")),
+        pgd20=t.pgd20.map(lambda x: shown(x, ".2f")),
+        age=[_age(h, state) for h, state in zip(t.age_h, t.state)],
+        profile=t.profile.fillna("(none)"),
+        id=t.run_id.str[-12:],
+    )
+    cols = [
+        "profile",
+        "kind",
+        "variant",
+        "dataset",
+        "arch",
+        "ratio",
+        "init",
+        "seed",
+        "precision",
+        "state",
+        "epochs",
+        "natural",
+        "pgd20",
+        "age",
+        "id",
+    ]
     print(show[cols].astype(object).fillna("-").to_string(index=False))
     damaged = t[t.state == "damaged"]
     for run_id, problem in zip(damaged.run_id, damaged.problem):
         print(f"damaged {run_id}: {problem}")
-    print(f"{len(t)} runs in {store.root}; `rst runs --json` for every field"
-          + (f"; {len(damaged)} damaged: `rst runs --repair` moves what is damaged to "
-             f"{store.root / '_quarantine'}" if len(damaged) else ""))
+    print(
+        f"{len(t)} runs in {store.root}; `rst runs --json` for every field"
+        + (
+            f"; {len(damaged)} damaged: `rst runs --repair` moves what is damaged to {store.root / '_quarantine'}"
+            if len(damaged)
+            else ""
+        )
+    )
     return 0
 
 
@@ -68,10 +96,11 @@ def _age(hours, state: str) -> str:
 
 def compare_command(args) -> int:
     from rstlib.store.compare import compare_stores
+
     report = compare_stores(args.reference, store_of(args).root, tolerance=args.tolerance)
-    for difference in report.differences[:args.show]:
+    for difference in report.differences[: args.show]:
         print(difference)
-    for name in report.missing[:args.show]:
+    for name in report.missing[: args.show]:
         print(f"{name}: missing")
     print(report.summary())
     return 0 if report.reproduced else 1

@@ -1,4 +1,5 @@
 """Scale ladders (`_config.yml`'s `ladders:`): the base profile at several training-set sizes and widths."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,6 +18,7 @@ class LadderPoint:
     """One rung of a scale ladder: the base profile with its training-set size and its width
     multiplier replaced (every other knob, the epochs included, is the base profile's); `seeds`,
     where given, replaces the ladder's seeds at this point (more where a point is cheap)."""
+
     n_train: int
     width: float
     seeds: tuple[int, ...] | None = None
@@ -38,6 +40,7 @@ class LadderPoint:
 class Ladder:
     """A scale axis for the headline claims (`_config.yml`'s `ladders:`): every point is the base
     profile with one `LadderPoint`'s overrides, searched at `ratios`, over `seeds`."""
+
     name: str
     base: Profile
     ratios: tuple[float, ...]
@@ -66,10 +69,14 @@ class Ladder:
     def profile(self, point: LadderPoint) -> Profile:
         """The base profile at `point`: its n_train and the width of its one network replaced."""
         arch = next(iter(self.base.archs))
-        return dataclasses.replace(self.base, name=f"{self.base.name}@{point.n_train}x{point.width:g}",
-                                   description=f"{self.base.name} at {point.label}",
-                                   n_train=point.n_train, archs={arch: point.width},
-                                   eval_n_test=self.eval_n_test or self.base.eval_n_test)
+        return dataclasses.replace(
+            self.base,
+            name=f"{self.base.name}@{point.n_train}x{point.width:g}",
+            description=f"{self.base.name} at {point.label}",
+            n_train=point.n_train,
+            archs={arch: point.width},
+            eval_n_test=self.eval_n_test or self.base.eval_n_test,
+        )
 
     def score_updates(self, point: LadderPoint) -> int:
         """Optimizer steps of one RST search at `point` (batches per epoch x epochs)."""
@@ -95,10 +102,19 @@ def load_ladder(name: str, path: Path | None = None) -> Ladder:
     spec = ladders[name]
     try:
         base = load_profile(spec["base"], path)
-        points = tuple(LadderPoint(n_train=p["n_train"], width=float(p["width"]),
-                                   seeds=tuple(p["seeds"]) if p.get("seeds") is not None else None)
-                       for p in spec["points"])
-        return Ladder(name=name, base=base, ratios=tuple(float(r) for r in spec["ratios"]),
-                      seeds=tuple(spec["seeds"]), points=points, eval_n_test=spec.get("eval_n_test"))
+        points = tuple(
+            LadderPoint(
+                n_train=p["n_train"], width=float(p["width"]), seeds=tuple(p["seeds"]) if p.get("seeds") is not None else None
+            )
+            for p in spec["points"]
+        )
+        return Ladder(
+            name=name,
+            base=base,
+            ratios=tuple(float(r) for r in spec["ratios"]),
+            seeds=tuple(spec["seeds"]),
+            points=points,
+            eval_n_test=spec.get("eval_n_test"),
+        )
     except (KeyError, TypeError) as e:
         raise ConfigError(f"ladder {name!r} in {path} is malformed: {type(e).__name__} {e}") from None

@@ -1,5 +1,6 @@
 """Numbers and lists that users type (CLI flags, papermill parameters, `_config.yml`), checked
 and parsed in one place: remaining ratios, ratio lists, candidate sets."""
+
 from __future__ import annotations
 
 import math
@@ -9,8 +10,15 @@ from typing import Any, Callable, cast
 from rstlib.errors import ConfigError
 
 
-def check_number(value: Any, name: str, *, minimum: float | None = None, above: float | None = None,
-                 maximum: float | None = None, whole: bool = False) -> float | int:
+def check_number(
+    value: Any,
+    name: str,
+    *,
+    minimum: float | None = None,
+    above: float | None = None,
+    maximum: float | None = None,
+    whole: bool = False,
+) -> float | int:
     """`value` as a finite number (a whole one with `whole`) with `minimum <= value`,
     `above < value`, `value <= maximum`; ConfigError naming `name` otherwise. NaN, infinities,
     booleans and strings are refused: nothing invalid reaches a run's identity or a cache key."""
@@ -25,8 +33,7 @@ def check_number(value: Any, name: str, *, minimum: float | None = None, above: 
     if ok and whole:
         ok = float(value).is_integer()
     if ok:
-        ok = ((minimum is None or value >= minimum) and (above is None or value > above)
-              and (maximum is None or value <= maximum))
+        ok = (minimum is None or value >= minimum) and (above is None or value > above) and (maximum is None or value <= maximum)
     if not ok:
         raise ConfigError(f"{name} must be {wanted}, got {value!r}")
     return int(value) if whole else value

@@ -1,5 +1,6 @@
 """Typed configuration: profiles from `_config.yml` and the frozen run description whose hash
 names a run directory."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -57,6 +58,7 @@ class RunConfig:
     `parent` is the config of the run this one starts from (finetune: the RST search;
     rtt: the dense run), so a child's identity includes its parent's.
     """
+
     kind: str
     dataset: str
     arch: str
@@ -167,14 +169,17 @@ def load_profile(name: str, path: Path | None = None) -> Profile:
 def default_profile_name() -> str:
     """`paper` when CUDA is available, else `laptop`."""
     import torch
+
     return "paper" if torch.cuda.is_available() else "laptop"
 
 
 def _precision(name: str, spec: dict[str, Any]) -> Precision:
     given = spec.get("precision")
     if not isinstance(given, dict) or set(given) != set(KINDS):
-        raise ConfigError(f"profile {name!r} must state the precision of every training kind, e.g. "
-                          f"precision: {{search: fp32, dense: fp32, finetune: fp32, rtt: fp32}}")
+        raise ConfigError(
+            f"profile {name!r} must state the precision of every training kind, e.g. "
+            f"precision: {{search: fp32, dense: fp32, finetune: fp32, rtt: fp32}}"
+        )
     return Precision(**given)
 
 
@@ -192,8 +197,7 @@ def _profile_from_dict(name: str, spec: dict[str, Any], path: Path | str = "_con
             search=TrainSettings(**spec["search"]),
             dense=TrainSettings(**spec["dense"]),
             finetune=TrainSettings(**spec["finetune"]),
-            lr_overrides={k: check_number(v, f"lr_overrides.{k}", above=0)
-                          for k, v in (spec.get("lr_overrides") or {}).items()},
+            lr_overrides={k: check_number(v, f"lr_overrides.{k}", above=0) for k, v in (spec.get("lr_overrides") or {}).items()},
             evaluation=EvalSettings(**spec["evaluation"]),
             precision=_precision(name, spec),
             fast=FastPath(**spec.get("fast", {})),
@@ -208,4 +212,3 @@ def _profile_from_dict(name: str, spec: dict[str, Any], path: Path | str = "_con
 
 def _optional_count(value: Any, name: str) -> int | None:
     return None if value is None else int(check_number(value, name, minimum=1, whole=True))
-

@@ -1,5 +1,6 @@
 """Each section's knobs at a profile (ratios, eps budgets, candidate sets, ...): one frozen
 dataclass per section, parsed and validated when the profile loads, read by attribute."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,6 +16,7 @@ from rstlib.nets import inits
 @dataclass(frozen=True)
 class Sec3Knobs:
     """Table 1: RST ratios, the two eps budgets (1/255), attacked images (None: all), Bandits queries."""
+
     ratios: tuple[float, ...]
     eps: tuple[float, ...]
     n_test: int | None
@@ -30,6 +32,7 @@ class Sec4Knobs:
     on per image (None: the whole test set; clean evaluations are cheap), or "recorded": each run's
     natural accuracy as its training recorded it (the profile's test subset, no per-image results,
     so the claims get binomial bands)."""
+
     ratios: tuple[float, ...]
     inits: tuple[str, ...]
     natural_images: int | str | None
@@ -44,6 +47,7 @@ class Sec5Knobs:
 @dataclass(frozen=True)
 class CandidateSets:
     """Tables 3 / 4: the R2S candidate sets (remaining ratios in %)."""
+
     candidate_sets: tuple[tuple[float, ...], ...]
 
 
@@ -56,6 +60,7 @@ class Ratios:
 class Sec9Knobs:
     """Fig. 6: RST ratios, and the images each task's models are attacked on (None: the profile's
     `eval_n_test`; capped at each task's test set)."""
+
     ratios: tuple[float, ...]
     n_test: int | None = None
 
@@ -63,6 +68,7 @@ class Sec9Knobs:
 @dataclass(frozen=True)
 class SectionKnobs:
     """Every section's knobs at a profile, typed and validated when the profile loads."""
+
     sec3: Sec3Knobs
     sec4: Sec4Knobs
     sec5: Sec5Knobs
@@ -76,11 +82,11 @@ class SectionKnobs:
         return [(f.name, dataclasses.asdict(getattr(self, f.name))) for f in dataclasses.fields(self)]
 
 
-
 def _listed(values: list | None, name: str) -> list:
     if values is None:
         raise ConfigError(f"{name}: a list is required (none given)")
     return values
+
 
 def section_knobs(profile: str, spec: Any, path) -> SectionKnobs:
     spec = spec or {}
@@ -99,6 +105,7 @@ def section_knobs(profile: str, spec: Any, path) -> SectionKnobs:
     eps = tuple(_listed(parse_list(get("sec3", "eps"), "sections.sec3.eps", float), "sections.sec3.eps"))
     if any(not math.isfinite(e) or e < 0 for e in eps):
         raise ConfigError(f"profile {profile!r}: sections.sec3.eps must be finite and >= 0, got {list(eps)}")
+
     def count(section: str, name: str, required: bool = True) -> int | None:
         """A knob that is null or a whole number >= 1 (an optional one defaults to null)."""
         value = get(section, name) if required else (spec.get(section) or {}).get(name)
@@ -116,8 +123,12 @@ def section_knobs(profile: str, spec: Any, path) -> SectionKnobs:
     inits_ = tuple(_listed(parse_list(get("sec4", "inits"), "sections.sec4.inits"), "sections.sec4.inits"))
     for i in inits_:
         inits.check_init(i)
-    return SectionKnobs(sec3=Sec3Knobs(ratios("sec3"), eps, n_test, queries), sec4=Sec4Knobs(ratios("sec4"), inits_,
-                                                                                       natural_images),
-                        sec5=Sec5Knobs(ratios("sec5"), ratios("sec5", "table2_ratios")), sec6=CandidateSets(sets("sec6")),
-                        sec7=Ratios(ratios("sec7")), sec8=CandidateSets(sets("sec8")),
-                        sec9=Sec9Knobs(ratios("sec9"), count("sec9", "n_test", required=False)))
+    return SectionKnobs(
+        sec3=Sec3Knobs(ratios("sec3"), eps, n_test, queries),
+        sec4=Sec4Knobs(ratios("sec4"), inits_, natural_images),
+        sec5=Sec5Knobs(ratios("sec5"), ratios("sec5", "table2_ratios")),
+        sec6=CandidateSets(sets("sec6")),
+        sec7=Ratios(ratios("sec7")),
+        sec8=CandidateSets(sets("sec8")),
+        sec9=Sec9Knobs(ratios("sec9"), count("sec9", "n_test", required=False)),
+    )

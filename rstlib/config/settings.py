@@ -1,5 +1,6 @@
 """The settings of one training variant (its optimisation recipe), of the evaluation, of the fast
 path, and the precision of each training kind: typed, frozen, checked on construction."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ SCHEDULES = ("piecewise", "cosine")
 @dataclass(frozen=True)
 class TrainSettings:
     """Optimisation recipe of one training variant (Sec. 2 of the supplement)."""
+
     epochs: int
     batch_size: int
     lr: float
@@ -54,6 +56,7 @@ class EvalSettings:
     """PGD-20 evaluation budget (1/255 units), and the subsets of the strong figure: APGD-T on the
     first `apgd_t_images` attacked images of a model, AutoAttack rand on the first
     `aa_rand_images` of an R2S set (0: left out)."""
+
     eps: float
     step: float
     steps: int
@@ -74,6 +77,7 @@ class EvalSettings:
 class FastPath:
     """Speed switches that do not change the method's arithmetic (and so not a run's identity):
     memory layout and graph compilation. Precision is part of the experiment: see `Precision`."""
+
     channels_last: bool = False
     compile: bool = False
 
@@ -89,6 +93,7 @@ class Precision:
     """Arithmetic of each training kind, stated by the profile and never detected from the
     machine: it enters each run's identity. Evaluation attacks always run in fp32. Methods that a
     table compares (RST vs dense vs fine-tuned vs RTT) should share one precision."""
+
     search: str = "fp32"
     dense: str = "fp32"
     finetune: str = "fp32"

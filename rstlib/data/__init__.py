@@ -7,6 +7,7 @@ Fashion-MNIST comes offline from Debian's `dataset-fashion-mnist` files (gunzipp
 torchvision's layout, since Debian's recompressed .gz files fail torchvision's md5 check);
 scikit-learn's digits (8x8, upsampled to 28x28) serve as a second offline task.
 """
+
 from __future__ import annotations
 
 import functools
@@ -49,8 +50,13 @@ def load(name: str, train: bool, n: int | None = None) -> TensorData:
 def _load_full(name: str, train: bool) -> TensorData:
     check_dataset(name)
     root = data_root()
-    loader = {"cifar10": _torchvision_cifar, "cifar100": _torchvision_cifar, "svhn": _torchvision_svhn,
-              "fashion_mnist": _fashion_mnist, "digits": _digits}[name]
+    loader = {
+        "cifar10": _torchvision_cifar,
+        "cifar100": _torchvision_cifar,
+        "svhn": _torchvision_svhn,
+        "fashion_mnist": _fashion_mnist,
+        "digits": _digits,
+    }[name]
     return loader(name, train, root)
 
 
@@ -60,9 +66,16 @@ class BatchLoader:
     Shuffling and augmentation draw from an explicit generator, so a run that saves and restores
     its state repeats the same batches after a resume."""
 
-    def __init__(self, data: TensorData, batch_size: int, device: torch.device, shuffle: bool,
-                 augment: DatasetSpec | None = None, generator: torch.Generator | None = None,
-                 channels_last: bool = False):
+    def __init__(
+        self,
+        data: TensorData,
+        batch_size: int,
+        device: torch.device,
+        shuffle: bool,
+        augment: DatasetSpec | None = None,
+        generator: torch.Generator | None = None,
+        channels_last: bool = False,
+    ):
         self.images = data.images.to(device)
         self.labels = data.labels.to(device)
         self.batch_size = batch_size
@@ -79,7 +92,7 @@ class BatchLoader:
         n = len(self.labels)
         order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
         for start in range(0, n, self.batch_size):
-            idx = order[start:start + self.batch_size].to(self.device)
+            idx = order[start : start + self.batch_size].to(self.device)
             x = self.images[idx].float().div_(255)
             if self.augment is not None:
                 x = self._augment(x)
@@ -97,8 +110,12 @@ class BatchLoader:
             padded = F.pad(x, (p, p, p, p))
             rows = (offsets[0][:, None] + torch.arange(h, device=x.device))[:, None, :, None]
             cols = (offsets[1][:, None] + torch.arange(w, device=x.device))[:, None, None, :]
-            x = padded[torch.arange(b, device=x.device)[:, None, None, None],
-                       torch.arange(c, device=x.device)[None, :, None, None], rows, cols]
+            x = padded[
+                torch.arange(b, device=x.device)[:, None, None, None],
+                torch.arange(c, device=x.device)[None, :, None, None],
+                rows,
+                cols,
+            ]
         if spec.flip:
             flip = (torch.rand(b, generator=self.generator) < 0.5).to(x.device)
             x = torch.where(flip[:, None, None, None], x.flip(3), x)

@@ -1,5 +1,6 @@
 """The datasets the package knows (name, shape, test size, augmentation), where their files live,
 and a dataset as in-memory uint8 tensors with deterministic subsets."""
+
 from __future__ import annotations
 
 import os
@@ -27,15 +28,15 @@ class DatasetSpec:
 
 
 SPECS = {
-    "cifar10": DatasetSpec("cifar10", "CIFAR-10", 3, 32, 10, (0.4914, 0.4822, 0.4465),
-                           (0.2471, 0.2435, 0.2616), 4, True, 50_000, 10_000),
-    "cifar100": DatasetSpec("cifar100", "CIFAR-100", 3, 32, 100, (0.4914, 0.4822, 0.4465),
-                            (0.2471, 0.2435, 0.2616), 4, True, 50_000, 10_000),
+    "cifar10": DatasetSpec(
+        "cifar10", "CIFAR-10", 3, 32, 10, (0.4914, 0.4822, 0.4465), (0.2471, 0.2435, 0.2616), 4, True, 50_000, 10_000
+    ),
+    "cifar100": DatasetSpec(
+        "cifar100", "CIFAR-100", 3, 32, 100, (0.4914, 0.4822, 0.4465), (0.2471, 0.2435, 0.2616), 4, True, 50_000, 10_000
+    ),
     "svhn": DatasetSpec("svhn", "SVHN", 3, 32, 10, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), 4, False, 73_257, 26_032),
-    "fashion_mnist": DatasetSpec("fashion_mnist", "Fashion-MNIST", 1, 28, 10, (0.2860,), (0.3530,), 2, True,
-                                 60_000, 10_000),
-    "digits": DatasetSpec("digits", "digits (sklearn, 28x28)", 1, 28, 10, (0.3053,), (0.3247,), 2, False,
-                          1_297, 500),
+    "fashion_mnist": DatasetSpec("fashion_mnist", "Fashion-MNIST", 1, 28, 10, (0.2860,), (0.3530,), 2, True, 60_000, 10_000),
+    "digits": DatasetSpec("digits", "digits (sklearn, 28x28)", 1, 28, 10, (0.3053,), (0.3247,), 2, False, 1_297, 500),
 }
 
 
@@ -64,6 +65,7 @@ def data_root() -> Path:
 @dataclass(frozen=True)
 class TensorData:
     """Images as uint8 (N, C, H, W) and int64 labels."""
+
     images: torch.Tensor
     labels: torch.Tensor
 

@@ -1,6 +1,7 @@
 """Robustness evaluation of stored runs: PGD-20, CW-L2 / CW-Inf (AdverTorch), AutoAttack
 (standard), Bandits; transfer matrices. Results are cached in the run store, keyed by the model,
 the attack and its budget, the test subset and the seed."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,12 +26,14 @@ from rstlib.runtime.device import resolve_device
 from rstlib.runtime.progress import bar
 from rstlib.store.rundir import RunDir
 from rstlib.store.runstore import RunStore
-from rstlib.train.loop import RunOptions, announce, load_run_model
+from rstlib.train.loop import RunOptions, announce
+from rstlib.train.run_model import load_run_model
 from rstlib.train.runner import model_run
 
 
-def craft(source: nn.Module, loader, attack: AttackFn | None, seed: int = 0,
-          progress: bool = False) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+def craft(
+    source: nn.Module, loader, attack: AttackFn | None, seed: int = 0, progress: bool = False
+) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     """(x, x_adv, y) batches crafted against `source` in eval mode."""
     torch.manual_seed(seed)  # AdverTorch and AutoAttack draw from the global generator
     generator = torch.Generator().manual_seed(seed)
@@ -63,8 +66,10 @@ def score(target: nn.Module, batches) -> dict:
     lo, hi = float("inf"), float("-inf")
     for x, x_adv, y in batches:
         if not torch.isfinite(x_adv).all():
-            raise AttackError("the attack produced non-finite adversarial images (NaN or inf): its budget or "
-                              "step is out of range for this model; nothing was cached")
+            raise AttackError(
+                "the attack produced non-finite adversarial images (NaN or inf): its budget or "
+                "step is out of range for this model; nothing was cached"
+            )
         right = target(x_adv).argmax(1) == y
         flags.append(right.cpu())
         correct += int(right.sum())
@@ -73,13 +78,21 @@ def score(target: nn.Module, batches) -> dict:
         linf = max(linf, float(d.abs().max()))
         l2 = max(l2, float(d.norm(dim=1).max()))
         lo, hi = min(lo, float(x_adv.min())), max(hi, float(x_adv.max()))
-    return {"acc": 100.0 * correct / max(total, 1), "n": total, "max_linf": linf, "max_l2": l2,
-            "min_pixel": lo, "max_pixel": hi, "correct": pack_bits(torch.cat(flags).numpy() if flags else [])}
+    return {
+        "acc": 100.0 * correct / max(total, 1),
+        "n": total,
+        "max_linf": linf,
+        "max_l2": l2,
+        "min_pixel": lo,
+        "max_pixel": hi,
+        "correct": pack_bits(torch.cat(flags).numpy() if flags else []),
+    }
 
 
 @dataclass(frozen=True)
 class Evaluator:
     """Evaluates runs of one store on one test subset, caching every number."""
+
     store: RunStore
     n_test: int | None = None
     batch_size: int = 256
@@ -102,7 +115,8 @@ class Evaluator:
     def key(self, target: RunDir, spec: AttackSpec, source: RunDir | None = None) -> dict:
         """The cache key of one evaluation (needs no weights: the model sha256 is recorded)."""
         return Attacked(target.config, spec, source.config if source is not None else None).key(
-            self.digest, self.n_test, self.seed)
+            self.digest, self.n_test, self.seed
+        )
 
     def digest(self, config: RunConfig) -> str:
         """A run's model sha256, as its evaluations are keyed (`rstlib.evaluation.requests`)."""
@@ -120,6 +134,7 @@ class Evaluator:
 
         def compute():
             return self._matrix_row(source or run, [run], spec)[0]
+
         return self.store.cached_eval(run, key, compute)
 
     def announce(self, message: str):
@@ -145,10 +160,15 @@ class Evaluator:
                 k = min(apgd_images, n)
                 apgd = self._first(run, AttackSpec("apgd-t", eps=pgd.eps), k)
                 robust[:k] &= unpack_bits(apgd["correct"], k)
-                out.update(apgd_images=k, apgd_t=apgd["acc"], apgd_t_correct=apgd["correct"],
-                           pgd20_first=100.0 * float(unpack_bits(ce_r["correct"], k).mean()))
+                out.update(
+                    apgd_images=k,
+                    apgd_t=apgd["acc"],
+                    apgd_t_correct=apgd["correct"],
+                    pgd20_first=100.0 * float(unpack_bits(ce_r["correct"], k).mean()),
+                )
             out.update(acc=100.0 * float(robust.mean()), correct=pack_bits(robust))
             return out
+
         return self.store.cached_eval(run, key, compute)
 
     def strong_key(self, run: RunDir, pgd: AttackSpec, apgd_images: int = 0) -> dict:
@@ -171,8 +191,9 @@ class Evaluator:
         t0 = time.time()
         model = self.model(source)
         self.announce(f"evaluate {spec.label()} crafted on {source.path.name} ({len(targets)} target(s))")
-        batches = craft(model, self.loader(source.config.dataset),
-                        spec.build(num_classes, device, self.seed), self.seed, self.progress)
+        batches = craft(
+            model, self.loader(source.config.dataset), spec.build(num_classes, device, self.seed), self.seed, self.progress
+        )
         seconds = time.time() - t0
         self.announce(f"  done in {seconds:.1f} s")
         results = []
@@ -187,8 +208,7 @@ class Evaluator:
         The diagonal is white-box robust accuracy."""
         cells = self.transfer_cells(runs, spec)
         labels = list(runs)
-        matrix = pd.DataFrame(index=pd.Index(labels, name="source"), columns=pd.Index(labels, name="target"),
-                              dtype=float)
+        matrix = pd.DataFrame(index=pd.Index(labels, name="source"), columns=pd.Index(labels, name="target"), dtype=float)
         for (s, t), r in cells.items():
             matrix.loc[s, t] = r["acc"]
         return matrix

@@ -11,6 +11,7 @@ Adaptive attack: PGD-20 on the expectation over the set (EOT), either of the los
 members' cross-entropies) or of the logits; its robust accuracy is the expectation over the
 defender's draw, i.e. the mean accuracy of the members on the EOT examples.
 """
+
 from __future__ import annotations
 
 import functools
@@ -37,8 +38,13 @@ class R2S(nn.Module):
     """An nn.Module that answers with a randomly drawn member: one draw per batch
     (mode='batch') or one per sample (mode='sample')."""
 
-    def __init__(self, members: Sequence[nn.Module], mode: str = "batch",
-                 generator: torch.Generator | None = None, check_shared_weights: bool = True):
+    def __init__(
+        self,
+        members: Sequence[nn.Module],
+        mode: str = "batch",
+        generator: torch.Generator | None = None,
+        check_shared_weights: bool = True,
+    ):
         super().__init__()
         if mode not in ("batch", "sample"):
             raise ValueError(f"R2S mode must be 'batch' or 'sample', got {mode!r}")
@@ -96,15 +102,12 @@ class MeanLogits(StackedLogits):
         return super().forward(x).mean(0)
 
 
-
-
 def eot_attack(members: Sequence[nn.Module], spec: AttackSpec, over: str = "loss", loss: str = "ce"):
     """(model, attack) for PGD on the expectation over `members` (over='loss' or 'logits'), on
     the cross-entropy (loss='ce') or the CW margin loss (loss='cw')."""
     if loss not in ("ce", "cw"):
         raise ValueError(f"EOT loss 'ce' or 'cw', got {loss!r}")
-    pgd: dict[str, Any] = dict(eps=spec.eps / 255, step=spec.step / 255, steps=spec.steps, random_start=True,
-                               early_stop=False)
+    pgd: dict[str, Any] = dict(eps=spec.eps / 255, step=spec.step / 255, steps=spec.steps, random_start=True, early_stop=False)
     if over == "loss":
         return StackedLogits(members), PGD(loss=f"expected_{loss}", **pgd)
     if over == "logits":
@@ -131,11 +134,17 @@ class R2SResult:
     strong_per_image: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def row(self) -> dict:
-        return {"candidates": ", ".join(self.candidates), "natural": self.natural,
-                "pgd20_protocol": self.protocol, "pgd20_eot_loss": self.eot_loss,
-                "pgd20_eot_logits": self.eot_logits, "pgd20_eot_loss_margin": self.eot_loss_margin,
-                "pgd20_eot_logits_margin": self.eot_logits_margin, "autoattack_rand": self.autoattack_rand,
-                "strong": self.strong}
+        return {
+            "candidates": ", ".join(self.candidates),
+            "natural": self.natural,
+            "pgd20_protocol": self.protocol,
+            "pgd20_eot_loss": self.eot_loss,
+            "pgd20_eot_logits": self.eot_logits,
+            "pgd20_eot_loss_margin": self.eot_loss_margin,
+            "pgd20_eot_logits_margin": self.eot_logits_margin,
+            "autoattack_rand": self.autoattack_rand,
+            "strong": self.strong,
+        }
 
 
 def protocol_value(matrix: pd.DataFrame) -> float:
@@ -147,8 +156,10 @@ def same_network(runs: Mapping[str, RunDir]):
     (RSTs or RTTs), dataset, architecture, width, seed, initialisation and (RTTs) trained parent.
     Checked from the configs, so committed results are judged without their weights; the weights
     themselves are compared whenever the members are loaded."""
+
     def network(c):
         return (c.kind, c.dataset, c.arch, c.width, c.seed, c.init, c.parent.run_id() if c.parent else None)
+
     configs = [r.config for r in runs.values()]
     if not configs:
         raise ValueError("R2S needs at least one candidate")
@@ -170,8 +181,13 @@ def aa_rand_key(evaluator: Evaluator, runs: Mapping[str, RunDir], eps: float, im
     return AutoAttackRand(members, eps, images).key(evaluator.digest, evaluator.n_test, evaluator.seed)
 
 
-def evaluate_r2s(evaluator: Evaluator, runs: Mapping[str, RunDir], spec: AttackSpec | None = None,
-                 adaptive: bool = True, strong_images: int | None = None) -> R2SResult:
+def evaluate_r2s(
+    evaluator: Evaluator,
+    runs: Mapping[str, RunDir],
+    spec: AttackSpec | None = None,
+    adaptive: bool = True,
+    strong_images: int | None = None,
+) -> R2SResult:
     """The paper's R2S protocol on `runs` (label -> RST run), and the adaptive EOT attacks
     (cross-entropy, and with `strong_images` not None also the CW margin, AutoAttack rand on the
     first `strong_images` examples, and the per-example strong figure). Every number is cached;
@@ -187,25 +203,37 @@ def evaluate_r2s(evaluator: Evaluator, runs: Mapping[str, RunDir], spec: AttackS
         for over, loss in EOT_ATTACKS if strong_on else EOT_ATTACKS[:2]:
             key = eot_key(evaluator, runs, spec, over, loss)
             eot[(over, loss)] = evaluator.store.cached_eval(
-                None, key, functools.partial(_eot_accuracy, evaluator, runs, spec, over, loss))
+                None, key, functools.partial(_eot_accuracy, evaluator, runs, spec, over, loss)
+            )
     extra = {}
     if strong_on:
         n = next(iter(cells.values()))["n"]
         aa = None
         if strong_images:
             k = min(strong_images, n)
-            aa = evaluator.store.cached_eval(None, aa_rand_key(evaluator, runs, spec.eps, k),
-                                             lambda: _aa_rand_accuracy(evaluator, runs, spec.eps, k))
-        extra = {"eot_loss_margin": eot[("loss", "cw")]["acc"], "eot_logits_margin": eot[("logits", "cw")]["acc"],
-                 "autoattack_rand": aa["acc"] if aa else None,
-                 "strong_images": min(strong_images, n)}
+            aa = evaluator.store.cached_eval(
+                None, aa_rand_key(evaluator, runs, spec.eps, k), lambda: _aa_rand_accuracy(evaluator, runs, spec.eps, k)
+            )
+        extra = {
+            "eot_loss_margin": eot[("loss", "cw")]["acc"],
+            "eot_logits_margin": eot[("logits", "cw")]["acc"],
+            "autoattack_rand": aa["acc"] if aa else None,
+            "strong_images": min(strong_images, n),
+        }
         worst = strong_rates(cells.values(), eot.values(), aa, n)
         extra.update(strong=100.0 * float(worst.mean()), strong_per_image=worst)
     n = next(iter(cells.values()))["n"]
     extra["protocol_per_image"] = protocol_rates(cells.values(), n)
-    return R2SResult(tuple(runs), sum(natural.values()) / len(natural), protocol_value(matrix),
-                     eot[("loss", "ce")]["acc"] if adaptive else None,
-                     eot[("logits", "ce")]["acc"] if adaptive else None, matrix, natural, **extra)
+    return R2SResult(
+        tuple(runs),
+        sum(natural.values()) / len(natural),
+        protocol_value(matrix),
+        eot[("loss", "ce")]["acc"] if adaptive else None,
+        eot[("logits", "ce")]["acc"] if adaptive else None,
+        matrix,
+        natural,
+        **extra,
+    )
 
 
 def protocol_rates(cells, n: int) -> np.ndarray:
@@ -228,8 +256,7 @@ def strong_rates(cells, eot, aa: dict | None, n: int) -> np.ndarray:
     worst = np.min(rates, axis=0)
     if aa:
         k = aa["images"]
-        worst[:k] = np.minimum(worst[:k], np.mean([unpack_bits(b, k) for b in aa["per_member_correct"].values()],
-                                                  axis=0))
+        worst[:k] = np.minimum(worst[:k], np.mean([unpack_bits(b, k) for b in aa["per_member_correct"].values()], axis=0))
     return worst
 
 
@@ -241,9 +268,11 @@ def _eot_accuracy(evaluator, runs, spec, over, loss="ce") -> dict:
     dataset = next(iter(runs.values())).config.dataset
     batches = craft(model, evaluator.loader(dataset), attack, evaluator.seed, evaluator.progress)
     scores = {label: score(m, batches) for label, m in members.items()}
-    return {"acc": sum(r["acc"] for r in scores.values()) / len(scores),
-            "per_member": {label: r["acc"] for label, r in scores.items()},
-            "per_member_correct": {label: r["correct"] for label, r in scores.items()}}
+    return {
+        "acc": sum(r["acc"] for r in scores.values()) / len(scores),
+        "per_member": {label: r["acc"] for label, r in scores.items()},
+        "per_member_correct": {label: r["correct"] for label, r in scores.items()},
+    }
 
 
 def _aa_rand_accuracy(evaluator, runs, eps, k) -> dict:
@@ -254,13 +283,17 @@ def _aa_rand_accuracy(evaluator, runs, eps, k) -> dict:
     device = resolve_device(evaluator.device)
     dataset = next(iter(runs.values())).config.dataset
     test = datasets.load(dataset, train=False, n=evaluator.n_test)
-    loader = datasets.BatchLoader(datasets.TensorData(test.images[:k], test.labels[:k]), evaluator.batch_size,
-                                  device, shuffle=False)
+    loader = datasets.BatchLoader(
+        datasets.TensorData(test.images[:k], test.labels[:k]), evaluator.batch_size, device, shuffle=False
+    )
     defence = R2S(list(members.values()), mode="sample", generator=torch.Generator().manual_seed(evaluator.seed)).eval()
     attack = autoattack_fn(eps / 255, device, evaluator.seed, version="rand")
     evaluator.announce(f"evaluate R2S {{{', '.join(runs)}}}: AutoAttack rand on {k} images")
     batches = craft(defence, loader, attack, evaluator.seed, evaluator.progress)
     scores = {label: score(m, batches) for label, m in members.items()}
-    return {"acc": sum(r["acc"] for r in scores.values()) / len(scores), "images": k,
-            "per_member": {label: r["acc"] for label, r in scores.items()},
-            "per_member_correct": {label: r["correct"] for label, r in scores.items()}}
+    return {
+        "acc": sum(r["acc"] for r in scores.values()) / len(scores),
+        "images": k,
+        "per_member": {label: r["acc"] for label, r in scores.items()},
+        "per_member_correct": {label: r["correct"] for label, r in scores.items()},
+    }

@@ -7,6 +7,7 @@ A request names run configs, not run directories: a plan is made before anything
 cache key needs each model's sha256, which `digest(config)` gives (the run store's recorded one,
 so no weights are needed to find a cached evaluation).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,6 +34,7 @@ def _members_key(members: tuple[tuple[str, RunConfig], ...], digest: Digest) -> 
 @dataclass(frozen=True)
 class Attacked:
     """`target` under `attack`, white-box, or (with `source`) on examples crafted against `source`."""
+
     target: RunConfig
     attack: AttackSpec
     source: RunConfig | None = None
@@ -54,11 +56,17 @@ class Attacked:
 
     def key(self, digest: Digest, n_test: int | None, seed: int = 0) -> dict:
         source = self.crafted_on
-        return {"name": self.attack.name, "attack": self.attack.key(), "dataset": self.target.dataset,
-                "n_test": n_test, "seed": seed, "target": self.target.run_id(),
-                "target_model": digest(self.target),
-                "source": source.run_id() if source is not None else None,
-                "source_model": digest(source) if source is not None else None}
+        return {
+            "name": self.attack.name,
+            "attack": self.attack.key(),
+            "dataset": self.target.dataset,
+            "n_test": n_test,
+            "seed": seed,
+            "target": self.target.run_id(),
+            "target_model": digest(self.target),
+            "source": source.run_id() if source is not None else None,
+            "source_model": digest(source) if source is not None else None,
+        }
 
     def attacked_images(self, n: int) -> int:
         """Images attacked when the subset has `n`."""
@@ -79,6 +87,7 @@ class Attacked:
 class Strong:
     """The strong figure of `target`: PGD-20 on the cross-entropy and on the CW margin loss, and
     APGD-T on the first `apgd_images` images; an image is robust only if it survives all of them."""
+
     target: RunConfig
     pgd: AttackSpec
     apgd_images: int = 0
@@ -95,8 +104,12 @@ class Strong:
         return False
 
     def key(self, digest: Digest, n_test: int | None, seed: int = 0) -> dict:
-        return {**Attacked(self.target, self.pgd).key(digest, n_test, seed), "name": "strong",
-                "attacks": [self.pgd.key(), self.margin.key()], "apgd_images": self.apgd_images}
+        return {
+            **Attacked(self.target, self.pgd).key(digest, n_test, seed),
+            "name": "strong",
+            "attacks": [self.pgd.key(), self.margin.key()],
+            "apgd_images": self.apgd_images,
+        }
 
     def attacked_images(self, n: int) -> int:
         return n
@@ -112,6 +125,7 @@ class Strong:
 class EOT:
     """An adaptive attack on an R2S set: PGD through the expectation over the members of the loss
     or of the logits (`over`), on the cross-entropy or the CW margin (`loss` ce | cw)."""
+
     members: tuple[tuple[str, RunConfig], ...]
     attack: AttackSpec
     over: str = "loss"
@@ -129,8 +143,13 @@ class EOT:
         return True
 
     def key(self, digest: Digest, n_test: int | None, seed: int = 0) -> dict:
-        return {"name": eot_name(self.over, self.loss), "attack": self.attack.key(),
-                "members": _members_key(self.members, digest), "n_test": n_test, "seed": seed}
+        return {
+            "name": eot_name(self.over, self.loss),
+            "attack": self.attack.key(),
+            "members": _members_key(self.members, digest),
+            "n_test": n_test,
+            "seed": seed,
+        }
 
     def attacked_images(self, n: int) -> int:
         return n
@@ -142,6 +161,7 @@ class EOT:
 @dataclass(frozen=True)
 class AutoAttackRand:
     """AutoAttack's rand version (EOT over 20 draws) on an R2S set, on the first `images` images."""
+
     members: tuple[tuple[str, RunConfig], ...]
     eps: float
     images: int
@@ -158,8 +178,14 @@ class AutoAttackRand:
         return True
 
     def key(self, digest: Digest, n_test: int | None, seed: int = 0) -> dict:
-        return {"name": "r2s-autoattack-rand", "eps": self.eps, "images": self.images,
-                "members": _members_key(self.members, digest), "n_test": n_test, "seed": seed}
+        return {
+            "name": "r2s-autoattack-rand",
+            "eps": self.eps,
+            "images": self.images,
+            "members": _members_key(self.members, digest),
+            "n_test": n_test,
+            "seed": seed,
+        }
 
     def attacked_images(self, n: int) -> int:
         return min(n, self.images or n)

@@ -13,6 +13,7 @@ sha256, where the CPU's arithmetic matches the one that trained it: `rstlib.runt
 module that answers each input with a member drawn at random (AutoAttack's `version="rand"`
 attacks it with EOT, as the book's strong R2S figure does).
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -44,9 +45,18 @@ def find_run(store: RunStore, run_id: str) -> RunConfig:
     return RunConfig.from_dict(read_record(matches[0], "config"))  # DamagedFile (one line) if it is not one
 
 
-def run_config(run: str | RunConfig | None = None, *, profile=None, dataset: str | None = None,
-               arch: str | None = None, ratio: float | None = None, seed: int = 0, kind: str = "search",
-               init: str = "signed_kaiming_constant", store: RunStore | None = None) -> RunConfig:
+def run_config(
+    run: str | RunConfig | None = None,
+    *,
+    profile=None,
+    dataset: str | None = None,
+    arch: str | None = None,
+    ratio: float | None = None,
+    seed: int = 0,
+    kind: str = "search",
+    init: str = "signed_kaiming_constant",
+    store: RunStore | None = None,
+) -> RunConfig:
     """The run meant by a run id (or a RunConfig), or by profile + dataset + arch + ratio + seed
     (kind search: the RST; dense: the adversarially trained network; finetune: inherited weights;
     rtt: drawn from the adversarially trained network)."""
@@ -54,8 +64,7 @@ def run_config(run: str | RunConfig | None = None, *, profile=None, dataset: str
         return run
     if run is not None:
         return find_run(store or RunStore(), run)
-    p = profile if profile is not None and not isinstance(profile, str) else load_profile(
-        profile or default_profile_name())
+    p = profile if profile is not None and not isinstance(profile, str) else load_profile(profile or default_profile_name())
     dataset = datasets.canonical_name(dataset or p.datasets[0])
     arch = arch or next(iter(p.archs))
     if kind == "dense":
@@ -71,20 +80,22 @@ def run_config(run: str | RunConfig | None = None, *, profile=None, dataset: str
     raise ConfigError(f"unknown kind {kind!r}; choose search, dense, finetune or rtt")
 
 
-def load_model(run: str | RunConfig | None = None, *, device="cpu", store: RunStore | str | None = None,
-               progress: bool = True, **which) -> nn.Module:
+def load_model(
+    run: str | RunConfig | None = None, *, device="cpu", store: RunStore | str | None = None, progress: bool = True, **which
+) -> nn.Module:
     """A run's model: an nn.Module taking images in [0, 1] (N, C, H, W), returning logits, in eval
     mode, gradients of its parameters off. `run`: a run id (see `rst runs`) or a RunConfig; or
     `profile=, dataset=, arch=, ratio=, seed=, kind=` as in `run_config`. Weights that are not in
     the store are trained (said on stderr first; committed results retrain bit-identically where the CPU arithmetic matches)."""
-    from rstlib.train.loop import RunOptions, announce, load_run_model
+    from rstlib.train.loop import RunOptions, announce
+    from rstlib.train.run_model import load_run_model
     from rstlib.train.runner import model_run
+
     store = store if isinstance(store, RunStore) else RunStore(store)
     config = run_config(run, store=store, **which)
     options = RunOptions(device=str(device), progress=progress)
     if not store.dir(config).is_done():
-        why = ("its results are in the store but not its weights" if store.dir(config).has_results()
-               else "it is not in the store")
+        why = "its results are in the store but not its weights" if store.dir(config).has_results() else "it is not in the store"
         announce(options, f"{config.run_id()}: {why}; training it now (progress lines follow)")
     model = load_run_model(model_run(store, config, options), resolve_device(device))
     for p in model.parameters():
@@ -92,8 +103,9 @@ def load_model(run: str | RunConfig | None = None, *, device="cpu", store: RunSt
     return model
 
 
-def load_r2s(ratios: Sequence[float], *, device="cpu", store: RunStore | str | None = None, kind: str = "search",
-             seed: int = 0, **which) -> R2S:
+def load_r2s(
+    ratios: Sequence[float], *, device="cpu", store: RunStore | str | None = None, kind: str = "search", seed: int = 0, **which
+) -> R2S:
     """Random RST Switch over the RSTs (kind='rtt': adversarial RTTs) of `ratios`: one module that
     answers each input with a member drawn at random (per example), as attacked by AutoAttack rand."""
     store = store if isinstance(store, RunStore) else RunStore(store)
@@ -107,20 +119,37 @@ def test_images(dataset: str = "fashion_mnist", n: int | None = None) -> dataset
     return datasets.load(datasets.canonical_name(dataset), train=False, n=n)
 
 
-def _attack_spec(attack: str | AttackSpec, eps: float, step: float | None, steps: int | None,
-                 queries: int) -> AttackSpec:
+def _attack_spec(attack: str | AttackSpec, eps: float, step: float | None, steps: int | None, queries: int) -> AttackSpec:
     if isinstance(attack, AttackSpec):
         return attack
     if attack == "cw-inf":  # the supplement's CW-Inf, as Sec. 3 runs it: 100 iterations of eps/4
-        return AttackSpec(attack, eps=eps, step=eps / 4 if step is None else step,
-                          steps=CW_ITERATIONS if steps is None else steps, queries=queries)
-    return AttackSpec(attack, eps=eps, step=eps / 4 if step is None else step,
-                      steps=20 if steps is None else steps, queries=queries)
+        return AttackSpec(
+            attack,
+            eps=eps,
+            step=eps / 4 if step is None else step,
+            steps=CW_ITERATIONS if steps is None else steps,
+            queries=queries,
+        )
+    return AttackSpec(
+        attack, eps=eps, step=eps / 4 if step is None else step, steps=20 if steps is None else steps, queries=queries
+    )
 
 
-def evaluate(model: nn.Module, attack: str | AttackSpec, images, *, eps: float = 8.0, step: float | None = None,
-             steps: int | None = None, queries: int = 10_000, version: str = "standard", num_classes: int = 10,
-             batch_size: int = 256, device="cpu", seed: int = 0) -> dict:
+def evaluate(
+    model: nn.Module,
+    attack: str | AttackSpec,
+    images,
+    *,
+    eps: float = 8.0,
+    step: float | None = None,
+    steps: int | None = None,
+    queries: int = 10_000,
+    version: str = "standard",
+    num_classes: int = 10,
+    batch_size: int = 256,
+    device="cpu",
+    seed: int = 0,
+) -> dict:
     """Run one of our attacks on any classifier of [0, 1] images: `attack` is clean, pgd20,
     pgd20-margin, cw-l2, cw-inf, autoattack (`version="rand"` for randomised defences), apgd-t or
     bandits (or an AttackSpec), `eps` and `step` in 1/255 units (PGD step default eps/4);
@@ -156,4 +185,4 @@ def _batches(images, batch_size: int, device: torch.device):
     x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
     if x.ndim != 4 or len(x) != len(y) or not torch.isfinite(x).all() or x.min() < 0 or x.max() > 1:
         raise ConfigError("images must be (N, C, H, W) in [0, 1] with N labels")
-    return [(x[i:i + batch_size].to(device), y[i:i + batch_size].to(device)) for i in range(0, len(y), batch_size)]
+    return [(x[i : i + batch_size].to(device), y[i : i + batch_size].to(device)) for i in range(0, len(y), batch_size)]

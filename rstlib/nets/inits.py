@@ -1,4 +1,5 @@
 """Weight initialisations compared in Fig. 1 (all with fan_in and the ReLU gain)."""
+
 from __future__ import annotations
 
 import math

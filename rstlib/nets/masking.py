@@ -11,6 +11,7 @@ The mask depends only on the scores, so it is cached and keyed on the scores' (a
 version counters: the attack steps of one PGD batch reuse it, and the next optimiser step (an
 in-place update, which bumps the version) invalidates it.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -66,8 +67,14 @@ class MaskedLayer:
     def mask(self) -> torch.Tensor:
         """The current binary mask (cached until scores, weights or ratio change)."""
         s, w = self.scores, self.weight
-        key = (s._version, s.data_ptr(), w._version, w.data_ptr(), self.ratio,
-               None if self.fixed_mask is None else self.fixed_mask.data_ptr())
+        key = (
+            s._version,
+            s.data_ptr(),
+            w._version,
+            w.data_ptr(),
+            self.ratio,
+            None if self.fixed_mask is None else self.fixed_mask.data_ptr(),
+        )
         if key != self._cache_key:
             if self.fixed_mask is not None:
                 self._mask = self.fixed_mask.to(dtype=w.dtype, device=w.device)
@@ -151,8 +158,7 @@ def import_mask(model: nn.Module, masks: dict[str, torch.Tensor]):
     layers = masked_layers(model)
     missing, unknown = set(layers) - set(masks), set(masks) - set(layers)
     if missing or unknown:
-        raise ValueError(f"mask names do not match the model: missing {sorted(missing)}, "
-                         f"unknown {sorted(unknown)}")
+        raise ValueError(f"mask names do not match the model: missing {sorted(missing)}, unknown {sorted(unknown)}")
     for name, layer in layers.items():
         layer.set_fixed_mask(masks[name].float())
 

@@ -1,6 +1,7 @@
 """Models: CIFAR ResNet-18, WRN-34-10 ("WideResNet32" in the paper) and a small CNN for 28x28
 grayscale inputs. Every conv and the classifier can be masked; batch norm is non-affine; the
 input normalisation lives inside the model, so attacks work in [0, 1] pixel space."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from rstlib.nets.masking import MaskedConv2d, MaskedLinear
 @dataclass(frozen=True)
 class Layers:
     """Builds the layers of one model: masked (RST search, fine-tuning) or dense."""
+
     masked: bool
 
     def conv(self, cin, cout, kernel, stride=1, padding=0) -> nn.Module:
@@ -113,8 +115,7 @@ class WideResNet(nn.Module):
         blocks, cin = [], widths[0]
         for i, c in enumerate(widths[1:]):
             stride = 1 if i == 0 else 2
-            blocks.append(nn.Sequential(*[WideBlock(L, cin if j == 0 else c, c, stride if j == 0 else 1)
-                                          for j in range(n)]))
+            blocks.append(nn.Sequential(*[WideBlock(L, cin if j == 0 else c, c, stride if j == 0 else 1) for j in range(n)]))
             cin = c
         self.blocks = nn.Sequential(*blocks)
         self.bn = L.bn(cin)
@@ -135,10 +136,18 @@ class SmallCNN(nn.Module):
         super().__init__()
         c = [max(1, round(k * width)) for k in (32, 64, 64, 128)]
         self.features = nn.Sequential(
-            L.conv(in_channels, c[0], 3, 1, 1), L.bn(c[0]), nn.ReLU(),
-            L.conv(c[0], c[1], 3, 2, 1), L.bn(c[1]), nn.ReLU(),   # 14x14
-            L.conv(c[1], c[2], 3, 1, 1), L.bn(c[2]), nn.ReLU(),
-            L.conv(c[2], c[3], 3, 2, 1), L.bn(c[3]), nn.ReLU(),   # 7x7
+            L.conv(in_channels, c[0], 3, 1, 1),
+            L.bn(c[0]),
+            nn.ReLU(),
+            L.conv(c[0], c[1], 3, 2, 1),
+            L.bn(c[1]),
+            nn.ReLU(),  # 14x14
+            L.conv(c[1], c[2], 3, 1, 1),
+            L.bn(c[2]),
+            nn.ReLU(),
+            L.conv(c[2], c[3], 3, 2, 1),
+            L.bn(c[3]),
+            nn.ReLU(),  # 7x7
         )
         self.fc = L.linear(c[3] * 4, num_classes)
 

@@ -1,5 +1,6 @@
 """Budget choices of a profile that a claim's comparison meets (a confound), stated beside the
 claims check of the page that judges it, computed from the profile and the runs it loads."""
+
 from __future__ import annotations
 
 from rstlib.paper.context import Context, datasets_of, networks_of
@@ -12,24 +13,31 @@ def finetune_budget(ctx: Context) -> str:
     f, d = p.finetune, p.dense
     if f.epochs >= d.epochs:
         return ""
-    return (f"**A budget these claims meet.** At the `{p.name}` profile fine-tuning runs {f.epochs} epochs at learning "
-            f"rate {f.lr:g} where the dense baseline trains for {d.epochs} at {d.lr:g}: S4.3-S4.6 compare RSTs with "
-            "fine-tunes trained for less than the dense network, which favours the untrained RST and the inherited "
-            "weights over re-initialised ones.")
+    return (
+        f"**A budget these claims meet.** At the `{p.name}` profile fine-tuning runs {f.epochs} epochs at learning "
+        f"rate {f.lr:g} where the dense baseline trains for {d.epochs} at {d.lr:g}: S4.3-S4.6 compare RSTs with "
+        "fine-tunes trained for less than the dense network, which favours the untrained RST and the inherited "
+        "weights over re-initialised ones."
+    )
 
 
 def lowest_ratio(ctx: Context, r2s_table) -> str:
     """Sec. 6: the natural accuracy of the lowest-ratio RST that enters the candidate sets (Table 3's
     `candidate_set` labels, e.g. "3%, 5%, 7%, 10%")."""
     p = ctx.profile
-    sets = [[float(x.strip().rstrip("%")) for x in label.split(",")]
-            for label in dict.fromkeys(r2s_table.candidate_set) if label != "dense"]
+    sets = [
+        [float(x.strip().rstrip("%")) for x in label.split(",")]
+        for label in dict.fromkeys(r2s_table.candidate_set)
+        if label != "dense"
+    ]
     if not sets:
         return ""
     low = min(min(s) for s in sets)
     d, arch = datasets_of(p, None)[0], networks_of(p, None)[0]
     natural = ctx.natural(ex.search_config(p, d, arch, low, ctx.seed))
     entered = sum(low in s for s in sets)
-    return (f"**A budget these claims meet.** The RST at {low:g}% reaches {natural:.1f}% natural accuracy at the "
-            f"`{p.name}` profile and enters {entered} of the {len(sets)} candidate sets; R2S averages its natural and "
-            "robust accuracy over every member, so S6.3-S6.5, which compare sets with and without it, meet it.")
+    return (
+        f"**A budget these claims meet.** The RST at {low:g}% reaches {natural:.1f}% natural accuracy at the "
+        f"`{p.name}` profile and enters {entered} of the {len(sets)} candidate sets; R2S averages its natural and "
+        "robust accuracy over every member, so S6.3-S6.5, which compare sets with and without it, meet it."
+    )

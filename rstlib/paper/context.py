@@ -2,6 +2,7 @@
 only what is missing) or, with `dry_run=True`, only records what it would ask for (the plan
 that `rst plan`, `rst sweep` and a page's bill of work read); and the parsing of list parameters,
 shared by the notebooks, the CLI and `_config.yml`."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +23,16 @@ from rstlib.train.loop import RunOptions
 from rstlib.train.runner import results as run_results
 
 NAN = float("nan")
-R2S_COLUMNS = ("natural", "pgd20_protocol", "pgd20_eot_loss", "pgd20_eot_logits", "pgd20_eot_loss_margin",
-               "pgd20_eot_logits_margin", "autoattack_rand", "strong")
+R2S_COLUMNS = (
+    "natural",
+    "pgd20_protocol",
+    "pgd20_eot_loss",
+    "pgd20_eot_logits",
+    "pgd20_eot_loss_margin",
+    "pgd20_eot_logits_margin",
+    "autoattack_rand",
+    "strong",
+)
 
 
 class Context:
@@ -34,8 +43,16 @@ class Context:
     never retrained; weights are trained only when an evaluation that is not cached needs them.
     """
 
-    def __init__(self, profile: Profile, store: RunStore | None = None, device="auto", seed: int = 0,
-                 progress: bool = True, dry_run: bool = False, announce: bool = True):
+    def __init__(
+        self,
+        profile: Profile,
+        store: RunStore | None = None,
+        device="auto",
+        seed: int = 0,
+        progress: bool = True,
+        dry_run: bool = False,
+        announce: bool = True,
+    ):
         self.profile = profile
         check_number(seed, "seed", minimum=0, whole=True)
         self.store = store or RunStore()
@@ -67,13 +84,19 @@ class Context:
         return NAN if run is None else run.metrics()["natural_acc"]
 
     def evaluator(self, n_test: int | None = None) -> Evaluator:
-        return Evaluator(self.store, n_test=n_test if n_test is not None else self.profile.eval_n_test,
-                         batch_size=self.profile.evaluation.batch_size, device=self.device,
-                         progress=self.progress, run_options=self.options)
+        return Evaluator(
+            self.store,
+            n_test=n_test if n_test is not None else self.profile.eval_n_test,
+            batch_size=self.profile.evaluation.batch_size,
+            device=self.device,
+            progress=self.progress,
+            run_options=self.options,
+        )
 
     # -- evaluations ------------------------------------------------------------------------
-    def accuracy(self, config: RunConfig, attack: AttackSpec | None = None, source: RunConfig | None = None,
-                 n_test: int | None = None) -> float:
+    def accuracy(
+        self, config: RunConfig, attack: AttackSpec | None = None, source: RunConfig | None = None, n_test: int | None = None
+    ) -> float:
         """Accuracy (%) of `config`'s run under `attack` (default: the profile's PGD-20), crafted on
         `source` (default: white-box), on `n_test` images (default: the profile's); cached."""
         attack = attack or self.pgd
@@ -102,8 +125,7 @@ class Context:
                 self.planned_evals.append(Attacked(t, attack, s if s is not t else None))
         runs = {k: self.run(c) for k, c in configs.items()}
         if self.dry_run:
-            return pd.DataFrame(NAN, index=pd.Index(list(configs), name="source"),
-                                columns=pd.Index(list(configs), name="target"))
+            return pd.DataFrame(NAN, index=pd.Index(list(configs), name="source"), columns=pd.Index(list(configs), name="target"))
         return self.evaluator().transfer_matrix(runs, attack)
 
     def r2s(self, configs: dict[str, RunConfig], adaptive: bool = True, strong: bool = True) -> dict:
@@ -123,13 +145,13 @@ class Context:
         if self.dry_run:
             return {**{c: NAN for c in R2S_COLUMNS}, "matrix": matrix}
         runs = {label: self.run(c) for label, c in configs.items()}
-        result = evaluate_r2s(self.evaluator(), runs, self.pgd, adaptive=adaptive,
-                              strong_images=k if strong else None)
+        result = evaluate_r2s(self.evaluator(), runs, self.pgd, adaptive=adaptive, strong_images=k if strong else None)
         return {**result.row(), "matrix": result.matrix}
 
     # -- per image: which test images each model got right (for the paired noise model) ------
-    def correct(self, config: RunConfig, attack: AttackSpec | None = None, source: RunConfig | None = None,
-                n_test: int | None = None) -> np.ndarray | None:
+    def correct(
+        self, config: RunConfig, attack: AttackSpec | None = None, source: RunConfig | None = None, n_test: int | None = None
+    ) -> np.ndarray | None:
         """Per test image (the evaluated subset, in order), whether `config`'s run classifies the
         PGD-20 example (or `attack`'s, crafted on `source`) correctly; None in a dry run."""
         self.accuracy(config, attack, source, n_test)
@@ -170,13 +192,13 @@ class Context:
 
 # -- section knobs ------------------------------------------------------------------------
 
+
 def networks_of(profile: Profile, networks) -> list[str]:
     archs = parse_list(networks, "networks") or list(profile.archs)
     for a in archs:
         check_arch(a)
         if a not in profile.archs:
-            raise ConfigError(f"network {a!r} has no width in profile {profile.name!r} "
-                              f"(it lists {sorted(profile.archs)})")
+            raise ConfigError(f"network {a!r} has no width in profile {profile.name!r} (it lists {sorted(profile.archs)})")
     return archs
 
 

@@ -13,6 +13,7 @@ With `measure=True` the seconds per search step are timed on this machine for ea
 batch size (the honest number for this device); otherwise FLOPs are divided by an assumed
 achieved throughput, printed with the result.
 """
+
 from __future__ import annotations
 
 import time
@@ -25,7 +26,8 @@ from rstlib.attacks.pgd import training_attack
 from rstlib.config.profile import Profile, RunConfig
 from rstlib.nets.models import build_model
 from rstlib.runtime.device import bf16_supported, resolve_device
-from rstlib.train.loop import build_run_model, precision_autocast, train_step, trainable_parameters
+from rstlib.train.loop import precision_autocast, train_step
+from rstlib.train.run_model import build_run_model, trainable_parameters
 
 # Assumed achieved throughput on an H100 when nothing was measured (dense conv nets on 32x32
 # inputs reach a small share of the 989 TFLOP/s bf16 peak): bf16 and fp32 training, evaluation in fp32.
@@ -59,19 +61,21 @@ class Projection:
         return self.train_hours + self.eval_hours
 
     def report(self) -> str:
-        lines = [f"profile {self.profile}: {self.runs} training runs, {self.evaluations} evaluations",
-                 "runs per section (shared runs counted in each): " +
-                 ", ".join(f"{k} {v}" for k, v in self.per_section.items()),
-                 "training by kind: " + ", ".join(f"{k} {format_hours(v)}" for k, v in self.per_kind_hours.items()),
-                 f"training {format_hours(self.train_hours)} + evaluation {format_hours(self.eval_hours)} = "
-                 f"{format_hours(self.total_hours)}",
-                 f"basis: {self.basis}"]
+        lines = [
+            f"profile {self.profile}: {self.runs} training runs, {self.evaluations} evaluations",
+            "runs per section (shared runs counted in each): " + ", ".join(f"{k} {v}" for k, v in self.per_section.items()),
+            "training by kind: " + ", ".join(f"{k} {format_hours(v)}" for k, v in self.per_kind_hours.items()),
+            f"training {format_hours(self.train_hours)} + evaluation {format_hours(self.eval_hours)} = "
+            f"{format_hours(self.total_hours)}",
+            f"basis: {self.basis}",
+        ]
         return "\n".join(lines)
 
 
 def forward_flops(arch: str, dataset: str, width: float) -> float:
     """FLOPs of one image's forward pass."""
     from torch.utils.flop_counter import FlopCounterMode
+
     spec = datasets.dataset_spec(dataset)
     model = build_model(arch, dataset, masked=False, width=width).eval()
     with FlopCounterMode(display=False) as counter, torch.no_grad():
@@ -87,8 +91,9 @@ def step_forwards(config: RunConfig) -> int:
     return 2 * k + 3
 
 
-def measure_step_seconds(config: RunConfig, device="auto", repeats: int = 3, batch: int | None = None,
-                         channels_last: bool = False) -> float:
+def measure_step_seconds(
+    config: RunConfig, device="auto", repeats: int = 3, batch: int | None = None, channels_last: bool = False
+) -> float:
     """Seconds of one optimiser step of `config`'s kind, timed here on random data, at the
     config's batch size or at `batch` images scaled linearly to it (a quick measurement), with
     the memory layout the profile's runs use."""
@@ -130,5 +135,3 @@ def n_test_of(profile: Profile, dataset: str, n_test: int | None) -> int:
 def quick_batch(full: int, step_flops_per_image: float) -> int:
     """Images per timed step of a quick measurement: at most QUICK_STEP_FLOPS per step, 2 to 32."""
     return max(2, min(32, full, int(QUICK_STEP_FLOPS // max(step_flops_per_image, 1.0))))
-
-

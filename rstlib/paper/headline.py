@@ -1,6 +1,7 @@
 """The intro's headline claims C1-C3 at one seed, on the first network and dataset of a profile:
 the per-seed numbers (`headline`) and what they are made of per test image (`headline_per_image`,
 for the one noise model). The scale page runs the same code at every point of its ladder."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,9 +37,16 @@ def headline(ctx: Context, ratios=None, dataset=None, network=None) -> dict:
     low_strong = [ctx.strong(c) for r, c in zip(ratios, members.values()) if 5 <= r <= 30]
     c1_strong = float(max(low_strong)) - dense_strong if low_strong else NAN
     c3_strong = ctx.r2s(members)["strong"] - dense_strong
-    return {"seed": ctx.seed, "dense_pgd20": dense_acc, "dense_strong": dense_strong,
-            "C1_best_rst_minus_dense": c1, "C2_offdiag_minus_diag": c2, "C3_r2s_minus_dense": c3,
-            "C1_strong": c1_strong, "C3_strong": c3_strong}
+    return {
+        "seed": ctx.seed,
+        "dense_pgd20": dense_acc,
+        "dense_strong": dense_strong,
+        "C1_best_rst_minus_dense": c1,
+        "C2_offdiag_minus_diag": c2,
+        "C3_r2s_minus_dense": c3,
+        "C1_strong": c1_strong,
+        "C3_strong": c3_strong,
+    }
 
 
 def headline_per_image(ctx: Context, ratios=None, dataset=None, network=None) -> dict:
@@ -54,9 +62,12 @@ def headline_per_image(ctx: Context, ratios=None, dataset=None, network=None) ->
     dense = ex.dense_config(p, d, arch, True, ctx.seed)
     members = {pct(r): ex.search_config(p, d, arch, r, ctx.seed) for r in ratios}
     low = {pct(r): members[pct(r)] for r in ratios if 5 <= r <= 30}
-    out = {"dense": ctx.correct(dense), "dense_strong": ctx.strong_correct(dense),
-           "rst": {k: ctx.correct(c) for k, c in low.items()},
-           "rst_strong": {k: ctx.strong_correct(c) for k, c in low.items()}}
+    out = {
+        "dense": ctx.correct(dense),
+        "dense_strong": ctx.strong_correct(dense),
+        "rst": {k: ctx.correct(c) for k, c in low.items()},
+        "rst_strong": {k: ctx.strong_correct(c) for k, c in low.items()},
+    }
     cells = ctx.matrix_correct(members)
     rates = ctx.r2s_per_image(members)
     if cells is None or rates is None:

@@ -11,6 +11,7 @@ needs them. The cost is measured here, quickly and within a stated time (a few t
 steps per network, `rstlib.paper.cost.MEASURE_SECONDS` at most), or, with `measure=False`, from
 FLOPs (`rstlib.paper.cost`: the price of a step and of an image's forward pass).
 """
+
 from __future__ import annotations
 
 import math
@@ -45,8 +46,9 @@ from rstlib.store.runstore import RunStore
 PLANNABLE = (*SECTIONS, "intro", "scale")
 
 
-def plan(profile: Profile, sections: Sequence[str] | None = None,
-         seed: int = 0) -> tuple[dict[str, RunConfig], list[EvalRequest], dict[str, int]]:
+def plan(
+    profile: Profile, sections: Sequence[str] | None = None, seed: int = 0
+) -> tuple[dict[str, RunConfig], list[EvalRequest], dict[str, int]]:
     """Every run and evaluation the given sections need at `profile` (default knobs). `intro` is
     the intro page's headline claims over `HEADLINE_SEEDS`, `scale` the scale page's ladder (the
     one named after the profile, where there is one); no sections given = every page."""
@@ -65,6 +67,7 @@ def plan(profile: Profile, sections: Sequence[str] | None = None,
                 headline(ctx)
         elif s == "scale":
             from rstlib.paper import scale  # the scale page: the profile's ladder, where it has one
+
             ladder = scale.ladder_for(profile)
             if ladder is not None:
                 ladder_runs, ladder_evals = scale.plan(ladder)
@@ -82,9 +85,16 @@ def _to_stderr(message: str):
     print(message, file=sys.stderr, flush=True)
 
 
-def project(profile: Profile, sections=None, measure: bool = False, device="auto",
-            planned: tuple | None = None, quick: bool = False, budget_s: float = MEASURE_SECONDS,
-            say=_to_stderr) -> Projection:
+def project(
+    profile: Profile,
+    sections=None,
+    measure: bool = False,
+    device="auto",
+    planned: tuple | None = None,
+    quick: bool = False,
+    budget_s: float = MEASURE_SECONDS,
+    say=_to_stderr,
+) -> Projection:
     """Device-hours of `sections` at `profile`; `planned` = their `sections.plan(...)` (or any
     (runs, evals, per_section) subset of it). quick: measure on a few images per step (CPU).
 
@@ -119,8 +129,9 @@ def project(profile: Profile, sections=None, measure: bool = False, device="auto
         images = f"{batch} of {c.train.batch_size}" if batch else f"{c.train.batch_size}"
         say(f"timing one {c.kind} step of {c.arch} on {c.dataset} ({images} images, {device}) ...")
         t = time.perf_counter()
-        seconds = measure_step_seconds(c, device, repeats=1 if quick else 3, batch=batch,
-                                       channels_last=profile.fast.channels_last)
+        seconds = measure_step_seconds(
+            c, device, repeats=1 if quick else 3, batch=batch, channels_last=profile.fast.channels_last
+        )
         timing["spent"] += time.perf_counter() - t
         timing["seconds"] += seconds
         timing["flops"] += step_flops(c)
@@ -156,17 +167,24 @@ def project(profile: Profile, sections=None, measure: bool = False, device="auto
         n = n_test_of(profile, e.target.dataset, e.n_test)
         eval_seconds += e.attacked_images(n) * e.forwards(n, crafted) * eval_seconds_per_forward(e.target)
     if measure:
-        basis = (f"training steps timed on this machine ({device}{', a few images per step' if quick_cpu else ''}); "
-                 "evaluations priced per forward pass from the same measurement")
+        basis = (
+            f"training steps timed on this machine ({device}{', a few images per step' if quick_cpu else ''}); "
+            "evaluations priced per forward pass from the same measurement"
+        )
         if timing["priced"]:
-            basis += (f"; {timing['priced']} network(s) past the {budget_s:g} s timing budget priced by FLOPs at "
-                      "the throughput measured here")
+            basis += (
+                f"; {timing['priced']} network(s) past the {budget_s:g} s timing budget priced by FLOPs at "
+                "the throughput measured here"
+            )
     else:
-        basis = (f"FLOPs at an assumed achieved {ASSUMED_TFLOPS['bf16']:g} TFLOP/s (bf16) and "
-                 f"{ASSUMED_TFLOPS['fp32']:g} TFLOP/s (fp32) on one H100-class GPU, not measured; rerun with "
-                 "--measure on the target device for a measured figure")
-    return Projection(profile.name, len(runs), len(evals), train_seconds / 3600, eval_seconds / 3600,
-                      per_section, dict(per_kind), basis)
+        basis = (
+            f"FLOPs at an assumed achieved {ASSUMED_TFLOPS['bf16']:g} TFLOP/s (bf16) and "
+            f"{ASSUMED_TFLOPS['fp32']:g} TFLOP/s (fp32) on one H100-class GPU, not measured; rerun with "
+            "--measure on the target device for a measured figure"
+        )
+    return Projection(
+        profile.name, len(runs), len(evals), train_seconds / 3600, eval_seconds / 3600, per_section, dict(per_kind), basis
+    )
 
 
 CONFIRM_HOURS = 1.0  # above this much new work, `make book` and `rst sweep` ask for confirmation
@@ -194,8 +212,10 @@ class WorkAhead:
         return self.hours > CONFIRM_HOURS
 
     def report(self, limit: int = 8) -> str:
-        lines = [f"profile {self.profile} on {self.device}: {self.runs_loaded} of {self.runs} training runs and "
-                 f"{self.evals_loaded} of {self.evals} evaluations are in the run store (loaded, not recomputed)"]
+        lines = [
+            f"profile {self.profile} on {self.device}: {self.runs_loaded} of {self.runs} training runs and "
+            f"{self.evals_loaded} of {self.evals} evaluations are in the run store (loaded, not recomputed)"
+        ]
         if self.nothing_to_compute:
             lines.append("nothing to compute: every number is loaded from the store")
             return "\n".join(lines)
@@ -215,8 +235,14 @@ def _chain(config: RunConfig):
         config = config.parent
 
 
-def work_ahead(profile: Profile, store: RunStore, sections: Sequence[str] | None = None, device="auto",
-               planned: tuple | None = None, measure: bool = True) -> WorkAhead:
+def work_ahead(
+    profile: Profile,
+    store: RunStore,
+    sections: Sequence[str] | None = None,
+    device="auto",
+    planned: tuple | None = None,
+    measure: bool = True,
+) -> WorkAhead:
     """What `sections` (default: every page) will load and compute at `profile`, priced here
     (timed steps, bounded; `measure=False`: FLOP-based, nothing timed). `planned`: a
     (runs, evals, ...) plan already made (e.g. a page's dry run)."""
@@ -246,8 +272,7 @@ def work_ahead(profile: Profile, store: RunStore, sections: Sequence[str] | None
     retrain = {rid: c for rid, c in weights_needed.items() if rid not in untrained}
     ahead.to_retrain = sorted(retrain)
     if not ahead.nothing_to_compute:
-        price = project(profile, planned=({**untrained, **retrain}, uncached, {}), measure=measure, device=device,
-                        quick=True)
+        price = project(profile, planned=({**untrained, **retrain}, uncached, {}), measure=measure, device=device, quick=True)
         ahead.hours, ahead.basis, ahead.measured = price.total_hours, price.basis, measure
     return ahead
 

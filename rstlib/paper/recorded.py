@@ -1,6 +1,7 @@
 """The compute that the run store's records hold for a plan of runs and evaluations (training
 time per run, evaluation time per cached evaluation), and the cache key of a planned evaluation:
 read from the store, nothing computed or timed."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ def cache_folder(store: RunStore, e: EvalRequest) -> RunDir | None:
 @dataclass
 class RecordedCost:
     """The compute behind a set of pages as the run store recorded it when it was computed."""
+
     runs: int = 0
     runs_recorded: int = 0
     training_s: float = 0.0
@@ -41,8 +43,7 @@ def training_seconds(metrics: dict) -> float:
     return float(sum(h.get("epoch_seconds") or 0.0 for h in metrics.get("history", [])))
 
 
-def recorded_cost_of(profile: Profile, store: RunStore, runs: dict[str, RunConfig],
-                     evals: Sequence[EvalRequest]) -> RecordedCost:
+def recorded_cost_of(profile: Profile, store: RunStore, runs: dict[str, RunConfig], evals: Sequence[EvalRequest]) -> RecordedCost:
     """`recorded_cost` of a given plan (runs by id and evaluation requests, e.g. a context's
     `planned_runs` and `planned_evals`)."""
     cost = RecordedCost(runs=len(runs))

@@ -1,4 +1,5 @@
 """The supplement's numbers (Tables 1-4), from the package's own copy of the reference CSVs."""
+
 from __future__ import annotations
 
 import io

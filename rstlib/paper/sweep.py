@@ -6,6 +6,7 @@ dependencies) and `local` (a process pool of N workers; on CUDA each worker gets
 The run store is the shared state: a task that dies, times out or is cancelled leaves its last
 checkpoint, and the next sweep (or submitit's requeue on timeout/preemption) resumes it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -58,6 +59,7 @@ def waves(runs: dict[str, RunConfig]) -> list[list[RunConfig]]:
 
 # -- what a task does (module-level so that workers and SLURM can import it) ----------------
 
+
 class TrainTask:
     """Train (or resume, or load) one run. submitit calls `checkpoint` on timeout/preemption:
     requeueing the same call resumes from the run's last checkpoint."""
@@ -69,6 +71,7 @@ class TrainTask:
 
     def checkpoint(self, *args, **kwargs):
         import submitit
+
         return submitit.helpers.DelayedSubmission(TrainTask(), *args, **kwargs)
 
 
@@ -85,6 +88,7 @@ class SectionTask:
             return {"section": section, "claims": 3}
         if section == "scale":
             from rstlib.paper import scale
+
             ladder = scale.ladder_for(p)
             points = scale.measure(ladder, RunStore(store_root), device, progress=False) if ladder else []
             return {"section": section, "points": len(points)}
@@ -93,6 +97,7 @@ class SectionTask:
 
     def checkpoint(self, *args, **kwargs):
         import submitit
+
         return submitit.helpers.DelayedSubmission(SectionTask(), *args, **kwargs)
 
 
@@ -114,12 +119,26 @@ class SweepReport:
     ahead: object | None = None  # rstlib.paper.plan.WorkAhead: what is loaded, what is computed, priced here
 
 
-def sweep(profile: Profile, sections=None, executor: str = "local", max_parallel: int = 2,
-          partition: str | None = None, gpus_per_job: int = 1, time_limit: str = "12h",
-          dry_run: bool = False, store: RunStore | None = None, log_dir: str | Path | None = None,
-          wait: bool = False, device: str = "auto", seed: int = 0, estimate_hours: bool = True,
-          runs: dict[str, RunConfig] | None = None, confirmed: bool = False,
-          say=print, measure: bool = False) -> SweepReport:
+def sweep(
+    profile: Profile,
+    sections=None,
+    executor: str = "local",
+    max_parallel: int = 2,
+    partition: str | None = None,
+    gpus_per_job: int = 1,
+    time_limit: str = "12h",
+    dry_run: bool = False,
+    store: RunStore | None = None,
+    log_dir: str | Path | None = None,
+    wait: bool = False,
+    device: str = "auto",
+    seed: int = 0,
+    estimate_hours: bool = True,
+    runs: dict[str, RunConfig] | None = None,
+    confirmed: bool = False,
+    say=print,
+    measure: bool = False,
+) -> SweepReport:
     """List the sections' runs (or the given `runs`), skip finished ones, run or submit the
     rest, then the sections' evaluations; see the module doc. More than `CONFIRM_HOURS` of new
     work is refused (ConfigError) unless `confirmed`. A dry run times nothing unless `measure`
@@ -137,8 +156,9 @@ def sweep(profile: Profile, sections=None, executor: str = "local", max_parallel
     if unknown:
         raise ConfigError(f"unknown section(s) {unknown}; choose from {sorted(PLANNABLE)}")
     if executor == "slurm" and not dry_run and shutil.which("sbatch") is None:
-        raise ConfigError("--executor slurm needs SLURM's sbatch on PATH (not found); use --executor local "
-                          "or run on a SLURM login node")
+        raise ConfigError(
+            "--executor slurm needs SLURM's sbatch on PATH (not found); use --executor local or run on a SLURM login node"
+        )
     store = store or RunStore()
     planned = None
     if runs is None:
@@ -151,14 +171,14 @@ def sweep(profile: Profile, sections=None, executor: str = "local", max_parallel
     if estimate_hours and sections:
         report.hours = project(profile, sections, planned=planned).total_hours
         if executor == "local":  # priced on this device; SLURM nodes are elsewhere (FLOP-based figure above)
-            report.ahead = work_ahead(profile, store, sections, device=device, planned=planned,
-                                      measure=measure or not dry_run)
+            report.ahead = work_ahead(profile, store, sections, device=device, planned=planned, measure=measure or not dry_run)
     if dry_run:
         return report
     new_hours = report.ahead.hours if report.ahead is not None else (report.hours or 0.0) * len(todo) / max(len(runs), 1)
     if new_hours > CONFIRM_HOURS and not confirmed:
-        raise ConfigError(f"about {new_hours:.1f} device-hours of new work; run again with --yes to start it "
-                          "(--dry-run lists it)")
+        raise ConfigError(
+            f"about {new_hours:.1f} device-hours of new work; run again with --yes to start it (--dry-run lists it)"
+        )
     log_dir = Path(log_dir or store.root / "_sweep_logs")
     log_dir.mkdir(parents=True, exist_ok=True)
     report.log_dir = log_dir
@@ -166,8 +186,9 @@ def sweep(profile: Profile, sections=None, executor: str = "local", max_parallel
     if executor == "local":
         _run_local(train_waves, sections, profile, store, max_parallel, device, seed, report, say)
     else:
-        _submit_slurm(train_waves, sections, profile, store, max_parallel, partition, gpus_per_job, minutes,
-                      log_dir, wait, seed, report)
+        _submit_slurm(
+            train_waves, sections, profile, store, max_parallel, partition, gpus_per_job, minutes, log_dir, wait, seed, report
+        )
     return report
 
 
@@ -176,6 +197,7 @@ def _run_local(train_waves, sections, profile, store, max_parallel, device, seed
     import multiprocessing as mp
 
     import torch
+
     ctx = mp.get_context("spawn")
     gpu_queue = None
     if torch.cuda.is_available() and str(device) != "cpu":
@@ -186,10 +208,12 @@ def _run_local(train_waves, sections, profile, store, max_parallel, device, seed
     options = dataclasses.asdict(RunOptions.of(profile, device=str(device), progress=False, announce=False))
     total = sum(len(w) for w in train_waves)
     done, t0 = 0, time.time()
-    say(f"local sweep: {total} runs to train in {len(train_waves)} waves on {max_parallel} workers, "
-        f"then {len(sections)} evaluation tasks", flush=True)
-    with ProcessPoolExecutor(max_workers=max_parallel, mp_context=ctx, initializer=_worker_init,
-                             initargs=(gpu_queue,)) as pool:
+    say(
+        f"local sweep: {total} runs to train in {len(train_waves)} waves on {max_parallel} workers, "
+        f"then {len(sections)} evaluation tasks",
+        flush=True,
+    )
+    with ProcessPoolExecutor(max_workers=max_parallel, mp_context=ctx, initializer=_worker_init, initargs=(gpu_queue,)) as pool:
         for wave in train_waves:
             futures = {}
             for c in wave:
@@ -200,10 +224,11 @@ def _run_local(train_waves, sections, profile, store, max_parallel, device, seed
             for f in as_completed(futures):
                 result = f.result()
                 done += 1
-                say(f"[{_elapsed(t0)}] done  {result['run_id']} (natural {result['natural_acc']:.2f}%): "
-                    f"{done}/{total} runs", flush=True)
-        evals = {pool.submit(SectionTask(), s, profile, str(store.root), seed, device): s
-                 for s in sections}
+                say(
+                    f"[{_elapsed(t0)}] done  {result['run_id']} (natural {result['natural_acc']:.2f}%): {done}/{total} runs",
+                    flush=True,
+                )
+        evals = {pool.submit(SectionTask(), s, profile, str(store.root), seed, device): s for s in sections}
         for i, f in enumerate(as_completed(evals), 1):
             f.result()
             say(f"[{_elapsed(t0)}] evaluations of {evals[f]} done: {i}/{len(evals)} tasks", flush=True)
@@ -214,15 +239,21 @@ def _elapsed(t0: float) -> str:
     return f"{s // 3600:d}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
-def _submit_slurm(train_waves, sections, profile, store, max_parallel, partition, gpus_per_job, minutes,
-                  log_dir, wait, seed, report):
+def _submit_slurm(
+    train_waves, sections, profile, store, max_parallel, partition, gpus_per_job, minutes, log_dir, wait, seed, report
+):
     import submitit
+
     previous = None
     jobs = []
     for i, wave in enumerate(train_waves + [None]):
         ex = submitit.AutoExecutor(folder=str(log_dir / "%j"), cluster="slurm")
-        params = {"timeout_min": minutes, "slurm_array_parallelism": max_parallel, "cpus_per_task": 2,
-                  "name": f"rst-{profile.name}-{'eval' if wave is None else f'wave{i}'}"}
+        params = {
+            "timeout_min": minutes,
+            "slurm_array_parallelism": max_parallel,
+            "cpus_per_task": 2,
+            "name": f"rst-{profile.name}-{'eval' if wave is None else f'wave{i}'}",
+        }
         if gpus_per_job:
             params["gpus_per_node"] = gpus_per_job
         if partition:
@@ -233,12 +264,12 @@ def _submit_slurm(train_waves, sections, profile, store, max_parallel, partition
         if wave is None:
             if not sections:
                 break
-            batch = ex.map_array(SectionTask(), sections, [profile] * len(sections),
-                                 [str(store.root)] * len(sections), [seed] * len(sections))
+            batch = ex.map_array(
+                SectionTask(), sections, [profile] * len(sections), [str(store.root)] * len(sections), [seed] * len(sections)
+            )
         else:
             options = dataclasses.asdict(RunOptions.of(profile, progress=False, announce=False))
-            batch = ex.map_array(TrainTask(), [c.to_dict() for c in wave], [str(store.root)] * len(wave),
-                                 [options] * len(wave))
+            batch = ex.map_array(TrainTask(), [c.to_dict() for c in wave], [str(store.root)] * len(wave), [options] * len(wave))
             for c, job in zip(wave, batch):
                 store.dir(c).set_status("queued", executor="slurm", job_id=job.job_id)
                 report.submitted.append(c.run_id())

@@ -1,4 +1,5 @@
 """Where code runs: device choice and hardware capabilities, in one place."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -40,6 +41,8 @@ def bf16_supported(device: str | torch.device = "auto") -> bool:
 def require_precision(precision: str, device: str | torch.device = "auto", where: str = "the profile") -> None:
     """Refuse, in one line, a precision this machine cannot run (never silently run another)."""
     if precision == "bf16" and not bf16_supported(device):
-        raise ConfigError(f"{where} asks for bf16 training, but this {resolve_device(device).type} has no bf16 "
-                          "matmuls (AVX512-BF16/AMX or a bf16 GPU); use --precision fp32 (a different run) "
-                          "or run on hardware with bf16")
+        raise ConfigError(
+            f"{where} asks for bf16 training, but this {resolve_device(device).type} has no bf16 "
+            "matmuls (AVX512-BF16/AMX or a bf16 GPU); use --precision fp32 (a different run) "
+            "or run on hardware with bf16"
+        )

@@ -17,14 +17,15 @@ the same measurement). It sets only what the environment leaves unset, so a user
 each. A CPU without AVX2 (or not x86) runs other code paths: its runs record that and a retrained
 committed run says that it came back different (`rstlib.train.loop`).
 """
+
 from __future__ import annotations
 
 import os
 
 PINNED = {
-    "ATEN_CPU_CAPABILITY": "avx2",   # ATen's vectorised CPU kernels
-    "ONEDNN_MAX_CPU_ISA": "AVX2",    # oneDNN (mkldnn) convolutions and matmuls
-    "MKL_CBWR": "AVX2",              # MKL's conditional numerical reproducibility: one path, any thread count
+    "ATEN_CPU_CAPABILITY": "avx2",  # ATen's vectorised CPU kernels
+    "ONEDNN_MAX_CPU_ISA": "AVX2",  # oneDNN (mkldnn) convolutions and matmuls
+    "MKL_CBWR": "AVX2",  # MKL's conditional numerical reproducibility: one path, any thread count
 }
 
 
@@ -37,6 +38,7 @@ def pin() -> None:
 def fingerprint() -> dict[str, str]:
     """What a CPU run's arithmetic was: the code paths in force and the library versions."""
     import torch
+
     out = {name: os.environ.get(name, "") for name in PINNED}
     out["aten_capability"] = torch.backends.cpu.get_cpu_capability()
     out["torch"] = torch.__version__

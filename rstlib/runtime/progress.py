@@ -1,6 +1,7 @@
 """Progress bars only where a person watches: on a terminal. Into a pipe or a log file (papermill,
 a sweep, `rst search 2> log.txt`) no bar is drawn; the one-line announcements (`train.announce`)
 say what happens instead, one line per run, epoch and evaluation."""
+
 from __future__ import annotations
 
 import sys
@@ -21,4 +22,5 @@ def bar(iterable: Iterable[T], enabled: bool = True, **tqdm_options) -> Iterable
     if not (enabled and on_terminal()):
         return iterable
     from tqdm import tqdm
+
     return tqdm(iterable, leave=False, **tqdm_options)

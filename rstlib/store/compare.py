@@ -4,6 +4,7 @@ Every JSON file of the reference store (metrics, evaluations, sparsity, book rec
 its path in the candidate store and compared field by field. Fields that record when, where or how
 fast something ran (wall times, host, pid, git commit) are ignored; numbers may differ by `tolerance`.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,8 +16,9 @@ from rstlib.config.params import check_number
 from rstlib.store.files import QUARANTINE, STATUS, TIMING
 from rstlib.store.records import read_json
 
-VOLATILE_KEYS = frozenset({"epoch_seconds", "seconds", "seconds_crafting", "seconds_per_epoch",
-                           "time", "host", "pid", "git_commit"})
+VOLATILE_KEYS = frozenset(
+    {"epoch_seconds", "seconds", "seconds_crafting", "seconds_per_epoch", "time", "host", "pid", "git_commit"}
+)
 
 
 @dataclass(frozen=True)
@@ -47,18 +49,19 @@ class StoreComparison:
 
     def max_abs_difference(self) -> float:
         """Largest numeric difference among the differing fields (0 when none is numeric)."""
-        gaps = [abs(d.candidate - d.reference) for d in self.differences
-                if _is_number(d.reference) and _is_number(d.candidate)]
+        gaps = [abs(d.candidate - d.reference) for d in self.differences if _is_number(d.reference) and _is_number(d.candidate)]
         return max(gaps, default=0.0)
 
     def summary(self) -> str:
-        lines = [f"reference {self.reference}: {self.matched + len(self.missing)} result files; "
-                 f"candidate {self.candidate}: {self.matched} of them present, {len(self.extra)} others",
-                 f"{self.identical} of {self.matched} identical (timings, hosts and commits ignored"
-                 + (f", numbers within {self.tolerance:g})" if self.tolerance else ")"),
-                 f"{len(self.differences)} differing fields in {len({d.file for d in self.differences})} files"
-                 f" (largest numeric difference {self.max_abs_difference():.4g})",
-                 f"{len(self.missing)} reference files missing from the candidate"]
+        lines = [
+            f"reference {self.reference}: {self.matched + len(self.missing)} result files; "
+            f"candidate {self.candidate}: {self.matched} of them present, {len(self.extra)} others",
+            f"{self.identical} of {self.matched} identical (timings, hosts and commits ignored"
+            + (f", numbers within {self.tolerance:g})" if self.tolerance else ")"),
+            f"{len(self.differences)} differing fields in {len({d.file for d in self.differences})} files"
+            f" (largest numeric difference {self.max_abs_difference():.4g})",
+            f"{len(self.missing)} reference files missing from the candidate",
+        ]
         lines.append("reproduced" if self.reproduced else "NOT reproduced")
         return "\n".join(lines)
 
@@ -87,9 +90,11 @@ VOLATILE_FILES = (STATUS, TIMING)  # run state and page wall times, never result
 
 
 def _result_files(root: Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob("*.json")
-            if p.is_file() and not p.name.endswith(VOLATILE_FILES)
-            and "_sweep_logs" not in p.parts and QUARANTINE not in p.parts}
+    return {
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*.json")
+        if p.is_file() and not p.name.endswith(VOLATILE_FILES) and "_sweep_logs" not in p.parts and QUARANTINE not in p.parts
+    }
 
 
 def compare_stores(reference: Path | str, candidate: Path | str, tolerance: float = 0.0) -> StoreComparison:
@@ -100,8 +105,9 @@ def compare_stores(reference: Path | str, candidate: Path | str, tolerance: floa
             raise FileNotFoundError(f"run store {root} does not exist")
     check_number(tolerance, "tolerance", minimum=0)
     ref_files, cand_files = _result_files(reference), _result_files(candidate)
-    report = StoreComparison(reference, candidate, tolerance,
-                             missing=sorted(ref_files - cand_files), extra=sorted(cand_files - ref_files))
+    report = StoreComparison(
+        reference, candidate, tolerance, missing=sorted(ref_files - cand_files), extra=sorted(cand_files - ref_files)
+    )
     for name in sorted(ref_files & cand_files):
         found: list[tuple[str, Any, Any]] = []
         ref_obj, cand_obj = (read_json(root / name) for root in (reference, candidate))  # DamagedFile names it

@@ -5,6 +5,7 @@ A run directory `<readable>-<hash12>/` holds CONFIG, LOG, STATUS, rolling checkp
 SPARSITY, and its cached evaluations under EVALS; evaluations of several runs (an R2S set) live in
 SHARED_EVALS at the store's root. Damaged entries are moved to QUARANTINE by `rst runs --repair`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

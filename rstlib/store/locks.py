@@ -7,6 +7,7 @@ any host sharing the store: while this process holds the lock that guards it (th
 can), or once it is older than STALE_SECONDS. A pid check would be valid only on this host (a
 SLURM task on another node may be writing), so it only ever keeps a file, never removes one.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,6 +1,7 @@
 """The store's JSON files: atomic writes (never half a file), and records read with their
 schema checked (fields, types, ranges), so that a file that parses but is wrong is named as damaged
 instead of breaking a listing or becoming a number."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,6 @@ from rstlib.config.profile import RunConfig
 from rstlib.store.files import TEMPORARY
 
 METRICS_FIELDS = ("natural_acc", "history")  # what every finished run's metrics.json holds
-
 
 
 def atomic_write_bytes(path: Path, data: bytes):
@@ -69,8 +69,7 @@ def record_problem(path: Path, kind: str) -> str | None:
 
 
 def _is_percent(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and \
-        0 <= value <= 100
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and 0 <= value <= 100
 
 
 def _config_shape(obj: dict) -> str | None:

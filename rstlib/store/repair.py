@@ -1,6 +1,7 @@
 """Checks and repair of a run store: every damaged file of a run folder with its reason, and
 `rst runs --repair`, which sets damaged entries aside (nothing is deleted but temporaries of
 writers that are gone)."""
+
 from __future__ import annotations
 
 import os
@@ -36,6 +37,7 @@ def problems(run_path: Path, verify_weights: bool = False) -> list[tuple[Path, s
     def note(path: Path, why: str | None):
         if why:
             found.append((path, why))
+
     config = run_path / CONFIG
     note(config, record_problem(config, "config"))
     if not found:
@@ -50,6 +52,7 @@ def problems(run_path: Path, verify_weights: bool = False) -> list[tuple[Path, s
         for path in sorted([*run_path.glob(CHECKPOINTS), *run_path.glob(MODEL)]):
             note(path, checksum_problem(path))
     return found
+
 
 def repair(root: Path, verify_weights: bool = True) -> list[str]:
     """Set damaged entries aside and clean up after killed processes; returns what was done,
@@ -77,9 +80,14 @@ def repair(root: Path, verify_weights: bool = True) -> list[str]:
             continue
         lock = lock_probe(d / LOCK)
         if lock != "free":
-            done.append(f"skipped {d.name}: " + ("a process holds its lock (running here or on another host); "
-                                                 "repair it once it has stopped" if lock == "held" else
-                                                 "its lock cannot be taken (a read-only store?)"))
+            done.append(
+                f"skipped {d.name}: "
+                + (
+                    "a process holds its lock (running here or on another host); repair it once it has stopped"
+                    if lock == "held"
+                    else "its lock cannot be taken (a read-only store?)"
+                )
+            )
             continue
         damaged = problems(d, verify_weights)
         if any(p.name == CONFIG for p, _ in damaged):

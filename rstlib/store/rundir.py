@@ -1,5 +1,6 @@
 """One run directory: its paths (`rstlib.store.files`), its weights and records, its lock, and its
 state (done, results-only, running, interrupted, ...), told from its files and its lock alone."""
+
 from __future__ import annotations
 
 import os
@@ -82,8 +83,9 @@ class RunDir:
         return FileLock(str(self.path / LOCK))
 
     def set_status(self, state: str, **extra):
-        atomic_write_json(self.path / STATUS, {"state": state, "host": socket.gethostname(),
-                                                      "pid": os.getpid(), "time": time.time(), **extra})
+        atomic_write_json(
+            self.path / STATUS, {"state": state, "host": socket.gethostname(), "pid": os.getpid(), "time": time.time(), **extra}
+        )
 
     def status(self) -> str:
         return run_state(self.path)

@@ -4,6 +4,7 @@ set) in `_evals/`, each a JSON file named by its key's hash and written under it
 two processes asking for one evaluation compute it once. Every write is atomic (temporary file +
 rename); file names are `rstlib.store.files`'s, checks and repair `rstlib.store.repair`'s.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,6 @@
 """Weight files of the run store: `torch.save` written atomically with a sha256 sidecar, loaded
 weights-only (no pickled code runs) and verified against the sidecar."""
+
 from __future__ import annotations
 
 import hashlib
@@ -45,8 +46,10 @@ def load_tensor_file(path: Path, map_location="cpu") -> dict:
     try:
         return torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
     except pickle.UnpicklingError:  # PyTorch's advice (load it with weights_only=False) is wrong for such a file
-        raise CorruptCheckpoint(f"{path.name}: refused: it holds Python objects besides tensors, which are never "
-                                "loaded (none of its code ran); `rst runs --repair` sets it aside") from None
+        raise CorruptCheckpoint(
+            f"{path.name}: refused: it holds Python objects besides tensors, which are never "
+            "loaded (none of its code ran); `rst runs --repair` sets it aside"
+        ) from None
     except Exception as e:  # PyTorch's message runs to many lines: keep its first
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise CorruptCheckpoint(f"{path.name}: does not load ({first[:200]})") from None

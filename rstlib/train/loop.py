@@ -5,6 +5,7 @@
 - finetune: the RST's mask fixed, weights trained (inherited or re-initialised)
 - rtt:      mask search over the weights of a trained dense run (natural or adversarial RTT)
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,22 +18,18 @@ from dataclasses import dataclass
 from typing import Callable
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from rstlib import data as datasets
 from rstlib.attacks.pgd import accuracy, training_attack
 from rstlib.config.profile import Profile, RunConfig
 from rstlib.config.settings import TrainSettings
-from rstlib.nets.inits import initialise, kaiming_normal
-from rstlib.nets.masking import import_mask, masked_layers, set_remaining_ratio, sparsity_report
-from rstlib.nets.models import Classifier, build_model
+from rstlib.nets.masking import masked_layers, sparsity_report
 from rstlib.runtime import numerics
 from rstlib.runtime.device import require_precision, resolve_device
 from rstlib.runtime.progress import bar
 from rstlib.store.rundir import RunDir
-
-MASKED_KINDS = ("search", "finetune", "rtt")
+from rstlib.train.run_model import MASKED_KINDS, initial_model, trainable_parameters
 
 
 @dataclass(frozen=True)
@@ -43,6 +40,7 @@ class RunOptions:
     device: auto | cpu | cuda; progress: tqdm bars; announce: one line per run start/epoch/end
     on stderr (what a papermill log or a sweep shows); channels_last / compile: the profile's
     fast path."""
+
     device: str = "auto"
     progress: bool = True
     announce: bool = True
@@ -72,66 +70,6 @@ def learning_rate(settings: TrainSettings, epoch_progress: float) -> float:
     return settings.lr * factor
 
 
-def build_run_model(config: RunConfig) -> Classifier:
-    """The run's architecture, masked for search/finetune/rtt, dense for dense; ratio set."""
-    model = build_model(config.arch, config.dataset, masked=config.kind in MASKED_KINDS, width=config.width)
-    if config.kind in MASKED_KINDS:
-        set_remaining_ratio(model, config.ratio)
-    return model
-
-
-def load_run_model(run: RunDir, device="cpu") -> Classifier:
-    """A finished run's model, ready for evaluation."""
-    model = build_run_model(run.config)
-    state = run.load_model_state()
-    _load_state(model, state)
-    return model.to(resolve_device(device)).eval()
-
-
-def _load_state(model: nn.Module, state: dict):
-    masks = state.get("masks")
-    model.load_state_dict(state["model"])
-    if masks:
-        import_mask(model, masks)
-
-
-def _initial_model(config: RunConfig, store) -> Classifier:
-    model = build_run_model(config)
-    initialise(model, config.init, config.seed)
-    if config.kind == "rtt":
-        # weights (and BN statistics) of the trained dense network; the scores stay fresh
-        dense_state = store.dir(config.parent).load_model_state()["model"]
-        missing, unexpected = model.load_state_dict(dense_state, strict=False)
-        if unexpected or any(not k.endswith("scores") for k in missing):
-            raise RuntimeError(f"dense state does not fit the masked model: {missing} {unexpected}")
-    elif config.kind == "finetune":
-        assert config.parent is not None  # checked by RunConfig
-        parent = build_run_model(config.parent)
-        _load_state(parent, store.dir(config.parent).load_model_state())
-        model.load_state_dict(parent.state_dict())
-        import_mask(model, {n: layer.mask() for n, layer in masked_layers(parent).items()})
-        if config.finetune_weights == "reinit":
-            gen = torch.Generator().manual_seed(config.seed + 10_000)
-            with torch.no_grad():
-                for layer in masked_layers(model).values():
-                    w = torch.empty(layer.weight.shape)
-                    kaiming_normal(w, gen)
-                    layer.weight.copy_(w)
-    return model
-
-
-def trainable_parameters(model: nn.Module, kind: str) -> list[nn.Parameter]:
-    """search/rtt: scores only; dense: weights; finetune: weights with the mask fixed."""
-    trainable = []
-    for name, p in model.named_parameters():
-        is_score = name.endswith("scores")
-        train_it = is_score if kind in ("search", "rtt") else not is_score
-        p.requires_grad_(train_it)
-        if train_it:
-            trainable.append(p)
-    return trainable
-
-
 def _run_logger(run: RunDir) -> logging.Logger:
     log = logging.getLogger(f"rstlib.run.{run.path.name}")
     log.setLevel(logging.INFO)
@@ -145,8 +83,15 @@ def _run_logger(run: RunDir) -> logging.Logger:
     return log
 
 
-def train_step(model: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor, optimizer: torch.optim.Optimizer,
-               attack=None, generator: torch.Generator | None = None, autocast=None):
+def train_step(
+    model: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    attack=None,
+    generator: torch.Generator | None = None,
+    autocast=None,
+):
     """One optimiser step on the (adversarial) batch; returns (loss, logits).
 
     The attack is crafted with the model in train mode, as in the original search. During its
@@ -202,15 +147,16 @@ def _train(config, run, store, device, options: RunOptions, log) -> dict:
     spec = datasets.dataset_spec(config.dataset)
     train_data = datasets.load(config.dataset, train=True, n=config.n_train)
     test_data = datasets.load(config.dataset, train=False, n=config.n_test)
-    model = _initial_model(config, store).to(device)
+    model = initial_model(config, store).to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # Module.to takes memory_format; torch's stub omits it
     params = trainable_parameters(model, config.kind)
     optimizer = torch.optim.SGD(params, lr=s.lr, momentum=s.momentum, weight_decay=s.weight_decay)
     data_gen = torch.Generator().manual_seed(config.seed)
     attack_gen = torch.Generator().manual_seed(config.seed + 1)
-    loader = datasets.BatchLoader(train_data, s.batch_size, device, shuffle=True, augment=spec,
-                                  generator=data_gen, channels_last=channels_last)
+    loader = datasets.BatchLoader(
+        train_data, s.batch_size, device, shuffle=True, augment=spec, generator=data_gen, channels_last=channels_last
+    )
     test_loader = datasets.BatchLoader(test_data, 512, device, shuffle=False, channels_last=channels_last)
     attack = training_attack(s.attack, s.eps, s.step, s.steps)
     forward = torch.compile(model) if options.compile else model
@@ -248,16 +194,36 @@ def _train(config, run, store, device, options: RunOptions, log) -> dict:
                 batches.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{100 * correct / seen:.1f}")
         epoch_time = time.time() - t0
         test_acc = accuracy(model, test_loader)
-        history.append({"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": 100 * correct / seen,
-                        "test_natural_acc": test_acc, "lr": lr, "epoch_seconds": epoch_time})
-        log.info(f"epoch {epoch + 1}/{s.epochs} loss {loss_sum / seen:.4f} train_acc {100 * correct / seen:.2f} "
-                 f"test_acc {test_acc:.2f} lr {lr:.4g} time {epoch_time:.1f}s")
-        announce(options, f"  {run.path.name} epoch {epoch + 1}/{s.epochs}: loss {loss_sum / seen:.3f}, "
-                          f"test acc {test_acc:.2f}%, {epoch_time:.1f} s")
-        run.save_checkpoint(epoch, {"epoch": epoch, "model": model.state_dict(),
-                                    "optimizer": optimizer.state_dict(),
-                                    "data_generator": data_gen.get_state(),
-                                    "attack_generator": attack_gen.get_state(), "history": history})
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "train_loss": loss_sum / seen,
+                "train_acc": 100 * correct / seen,
+                "test_natural_acc": test_acc,
+                "lr": lr,
+                "epoch_seconds": epoch_time,
+            }
+        )
+        log.info(
+            f"epoch {epoch + 1}/{s.epochs} loss {loss_sum / seen:.4f} train_acc {100 * correct / seen:.2f} "
+            f"test_acc {test_acc:.2f} lr {lr:.4g} time {epoch_time:.1f}s"
+        )
+        announce(
+            options,
+            f"  {run.path.name} epoch {epoch + 1}/{s.epochs}: loss {loss_sum / seen:.3f}, "
+            f"test acc {test_acc:.2f}%, {epoch_time:.1f} s",
+        )
+        run.save_checkpoint(
+            epoch,
+            {
+                "epoch": epoch,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "data_generator": data_gen.get_state(),
+                "attack_generator": attack_gen.get_state(),
+                "history": history,
+            },
+        )
 
     model = model.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]  # (torch's stub omits it)
     final = {"model": model.state_dict()}
@@ -286,11 +252,14 @@ def _train(config, run, store, device, options: RunOptions, log) -> dict:
     else:
         if recorded is not None:
             was = run.metrics().get("cpu_numerics") or "not recorded"
-            announce(options, f"note: {run.path.name} retrained to a different model than its recorded results "
-                              f"(sha256 {metrics['model_sha256'][:12]}, recorded {recorded[:12]}): other hardware or "
-                              f"library version (CPU arithmetic recorded: {was}; here: {metrics.get('cpu_numerics')}); "
-                              "its results are replaced and its cached evaluations, which name the old weights, "
-                              "are recomputed where asked")
+            announce(
+                options,
+                f"note: {run.path.name} retrained to a different model than its recorded results "
+                f"(sha256 {metrics['model_sha256'][:12]}, recorded {recorded[:12]}): other hardware or "
+                f"library version (CPU arithmetic recorded: {was}; here: {metrics.get('cpu_numerics')}); "
+                "its results are replaced and its cached evaluations, which name the old weights, "
+                "are recomputed where asked",
+            )
         run.write_metrics(metrics)
         announce(options, f"done {run.path.name}: natural accuracy {metrics['natural_acc']:.2f}%")
     run.set_status("done")

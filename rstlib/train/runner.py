@@ -10,6 +10,7 @@
   come back with the recorded sha256 and the committed evaluations stay valid; elsewhere the run
   says so and its evaluations are recomputed where asked).
 """
+
 from __future__ import annotations
 
 from rstlib import data as datasets
@@ -39,7 +40,8 @@ def model_run(store: RunStore, config: RunConfig, options: RunOptions = RunOptio
         if run.is_done():  # another process finished it while we waited
             return run
         if run.has_results():
-            announce(options, f"{run.path.name}: results are in the store but not its weights; retraining "
-                              "them for a new evaluation")
+            announce(
+                options, f"{run.path.name}: results are in the store but not its weights; retraining them for a new evaluation"
+            )
         execute(config, run, store, options)
     return run

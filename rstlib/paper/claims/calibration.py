@@ -7,6 +7,7 @@ A reader sees, beside our verdict, whether the paper's data would pass the same 
 paper's own numbers do not decide (e.g. a "comparable" gap of -3.16 against -3) is a property of
 the claim, not of our reproduction. Claims whose evidence the supplement draws only as a figure,
 or whose rule needs a number the supplement does not print, are listed with that reason."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,19 +24,24 @@ NETWORKS = {"resnet18": "ResNet18", "wrn32": "WideResNet32"}
 DATASETS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
 
 # what the supplement prints no number for (the reason a claim cannot be calibrated)
-FIGURE_ONLY = {"sec4": "Figs. 1-3 (natural accuracies) are drawn without numbers",
-               "sec5": "Fig. 4 is a heat map whose cells the text does not list",
-               "sec7": "Fig. 5 is a heat map whose cells the text does not list",
-               "sec9": "Fig. 6 is drawn without numbers"}
-MISSING = {"S3.4": "Table 1 prints no PGD-20 column for its models",
-           "S5.2": "Table 2 prints no white-box PGD-20 of its RSTs",
-           "S5.3": "Table 2 prints no white-box PGD-20 of its RSTs",
-           "S5.4": "Table 2 prints no white-box PGD-20 of its RSTs"}
+FIGURE_ONLY = {
+    "sec4": "Figs. 1-3 (natural accuracies) are drawn without numbers",
+    "sec5": "Fig. 4 is a heat map whose cells the text does not list",
+    "sec7": "Fig. 5 is a heat map whose cells the text does not list",
+    "sec9": "Fig. 6 is drawn without numbers",
+}
+MISSING = {
+    "S3.4": "Table 1 prints no PGD-20 column for its models",
+    "S5.2": "Table 2 prints no white-box PGD-20 of its RSTs",
+    "S5.3": "Table 2 prints no white-box PGD-20 of its RSTs",
+    "S5.4": "Table 2 prints no white-box PGD-20 of its RSTs",
+}
 
 
 @dataclass(frozen=True)
 class Calibrated:
     """One claim judged on the paper's numbers, or the reason it cannot be."""
+
     id: str
     verdict: str | None  # None: not calibratable
     measured: str
@@ -56,8 +62,15 @@ def _r2s(name: str) -> pd.DataFrame:
         for _, r in t.iterrows():
             key = r["candidate_set_pct"]
             label = "dense" if key == "dense" else ", ".join(f"{x}%" for x in key.split(";"))
-            rows.append({"dataset": DATASETS[ds], "network": NETWORKS[net], "candidate_set": label,
-                         "natural": float(r[col]), "pgd20_protocol": float(r[f"{ds}_{net}_pgd20"])})
+            rows.append(
+                {
+                    "dataset": DATASETS[ds],
+                    "network": NETWORKS[net],
+                    "candidate_set": label,
+                    "natural": float(r[col]),
+                    "pgd20_protocol": float(r[f"{ds}_{net}_pgd20"]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -70,8 +83,7 @@ def paper_facts(section: str) -> Facts | None:
         return Facts({"r2s": _r2s("table3")}, {}, n, n, networks=2, datasets=2)
     if section == "sec8":
         rst = _r2s("table3")
-        return Facts({"r2s": _r2s("table4"), "r2s_rst": rst[rst.network == "ResNet18"]}, {}, n, n, networks=1,
-                     datasets=2)
+        return Facts({"r2s": _r2s("table4"), "r2s_rst": rst[rst.network == "ResNet18"]}, {}, n, n, networks=1, datasets=2)
     return None
 
 
@@ -93,21 +105,31 @@ def calibrate() -> dict[str, Calibrated]:
 
 def calibration_table() -> pd.DataFrame:
     """The registry's rules on the paper's numbers: one row per claim."""
-    return pd.DataFrame([{"id": c.id, "on the paper's numbers": MARK[c.verdict] if c.verdict else "– no numbers",
-                          "measured on the paper's numbers (10,000 test images, binomial errors)": c.measured}
-                         for c in calibrate().values()]).set_index("id")
+    return pd.DataFrame(
+        [
+            {
+                "id": c.id,
+                "on the paper's numbers": MARK[c.verdict] if c.verdict else "– no numbers",
+                "measured on the paper's numbers (10,000 test images, binomial errors)": c.measured,
+            }
+            for c in calibrate().values()
+        ]
+    ).set_index("id")
 
 
 def summary_sentence() -> str:
     """How many rules the paper's own numbers pass, fail, leave open or cannot reach."""
     from rstlib.paper.claims.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE
+
     c = list(calibrate().values())
     scored = [x for x in c if x.verdict is not None]
     n = {v: sum(x.verdict == v for x in scored) for v in (HOLDS, FAILS, INCONCLUSIVE, NOT_TESTABLE)}
     open_ = ", ".join(x.id for x in scored if x.verdict == INCONCLUSIVE) or "none"
     untestable = ", ".join(x.id for x in scored if x.verdict == NOT_TESTABLE) or "none"
-    return (f"Of {len(c)} claims, the supplement prints the numbers behind {len(scored)}. On them, the paper's own "
-            f"numbers pass {n[HOLDS]} rules, fail {n[FAILS]}, leave {n[INCONCLUSIVE]} open ({open_}: the paper's gap "
-            f"sits inside its own noise band at the rule's threshold) and cannot test {n[NOT_TESTABLE]} ({untestable}: "
-            f"no row of its table reaches what the rule compares). The other {len(c) - len(scored)} rest on figures "
-            "or on numbers the supplement does not print.")
+    return (
+        f"Of {len(c)} claims, the supplement prints the numbers behind {len(scored)}. On them, the paper's own "
+        f"numbers pass {n[HOLDS]} rules, fail {n[FAILS]}, leave {n[INCONCLUSIVE]} open ({open_}: the paper's gap "
+        f"sits inside its own noise band at the rule's threshold) and cannot test {n[NOT_TESTABLE]} ({untestable}: "
+        f"no row of its table reaches what the rule compares). The other {len(c) - len(scored)} rest on figures "
+        "or on numbers the supplement does not print."
+    )

@@ -2,6 +2,7 @@
 counts) and returns (Judged: the measured sentence, the verdict and every comparison it rests on),
 and the gaps every rule builds: paired per image where the per-image results are there, else two
 binomial errors (the paper's own numbers, a dry run)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ class Judged:
 @dataclass(frozen=True)
 class Facts:
     """What a section measured: its tables and the image counts behind them."""
+
     tables: dict
     figures: dict
     n_natural: int

@@ -20,6 +20,7 @@ and a large seed-to-seed spread, +- 2 SE would cover the true gap well under 95%
 candidate with a Bonferroni quantile, so that picking the best of many noisy numbers does not bias
 a verdict toward "holds".
 """
+
 from __future__ import annotations
 
 import math
@@ -33,6 +34,7 @@ class Gap:
     """A gap (or an accuracy) in points: its value, standard error and effective degrees of
     freedom (Satterthwaite: few seeds with a large seed-to-seed spread give few), and, for the
     maximum of several candidates, each candidate's own Gap."""
+
     value: float
     se: float
     seeds: int
@@ -45,6 +47,7 @@ class Gap:
     def quantile(self, level: float = 0.95) -> float:
         """The t quantile of a two-sided `level` band (Bonferroni over the candidates of a maximum)."""
         from scipy.stats import t
+
         k = max(len(self.candidates), 1)
         p = 1 - (1 - level) / (2 * k)
         return float(t.ppf(p, self.dof)) if math.isfinite(self.dof) else float(t.ppf(p, 1e9))
@@ -55,8 +58,7 @@ class Gap:
         misses it when every candidate clearly does)."""
         if self.candidates:
             q = self.quantile(level)
-            return (max(c.value - q * c.se for c in self.candidates),
-                    max(c.value + q * c.se for c in self.candidates))
+            return (max(c.value - q * c.se for c in self.candidates), max(c.value + q * c.se for c in self.candidates))
         q = self.quantile(level)
         return self.value - q * self.se, self.value + q * self.se
 
@@ -85,11 +87,11 @@ def crossed_variance(d: np.ndarray) -> tuple[float, float]:
     ms_seeds = n * float(((rows - grand) ** 2).sum()) / (s - 1)
     ms_images = s * float(((cols - grand) ** 2).sum()) / (n - 1)
     resid = d - rows[:, None] - cols[None, :] + grand
-    ms_resid = float((resid ** 2).sum()) / ((s - 1) * (n - 1))
+    ms_resid = float((resid**2).sum()) / ((s - 1) * (n - 1))
     combined = ms_seeds + ms_images - ms_resid
     if combined <= ms_resid:  # the residual term alone is a lower bound
         return ms_resid / (s * n), float((s - 1) * (n - 1))
-    dof = combined ** 2 / (ms_seeds ** 2 / (s - 1) + ms_images ** 2 / (n - 1) + ms_resid ** 2 / ((s - 1) * (n - 1)))
+    dof = combined**2 / (ms_seeds**2 / (s - 1) + ms_images**2 / (n - 1) + ms_resid**2 / ((s - 1) * (n - 1)))
     return combined / (s * n), float(dof)
 
 

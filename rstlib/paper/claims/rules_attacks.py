@@ -3,21 +3,25 @@ wide RST against dense networks, and no overfitting to PGD. Every rule of the re
 (`rstlib.paper.claims.registry`) is one function of a section's Facts and the claim's threshold,
 returning what was measured and the verdict; the rules are grouped by idea: attacks (here), natural
 accuracy (`rules_natural`), transfer across models and tasks (`rules_transfer`), R2S (`rules_r2s`)."""
+
 from __future__ import annotations
 
 import pandas as pd
 
 from rstlib.paper.claims import noise
 from rstlib.paper.claims.facts import Facts, Judged, band_text, binomial
-from rstlib.paper.claims.verdicts import NOT_TESTABLE, every, judge_gap, se_diff
+from rstlib.paper.claims.spec import ClaimSpec
+from rstlib.paper.claims.verdicts import COMPARABLE, NOT_TESTABLE, every, judge_gap, se_diff
 from rstlib.paper.words import label
 
 # Sec. 3 ----------------------------------------------------------------------------------------
 
+
 def _table1(f: Facts):
     t = f.tables["table1"]
-    attack_cols = [c for c in t.columns if c not in ("network", "model", "remaining_ratio_pct", "natural", "pgd20",
-                                                     "strong (ours)")]
+    attack_cols = [
+        c for c in t.columns if c not in ("network", "model", "remaining_ratio_pct", "natural", "pgd20", "strong (ours)")
+    ]
     return t, attack_cols
 
 
@@ -46,8 +50,11 @@ def s3_robust_to_all(f: Facts, threshold: float) -> Judged:
             gap = _best_rst_gap(f, net, dense, rst, c)
             signs.append(judge_gap(tested, gap, threshold))
             parts.append(f"{net}, {label(c)}: {band_text(gap)}")
-    return Judged("best RST minus dense (95% band over every RST, paired per image): " + "; ".join(parts),
-                  every(signs), tested=tuple(tested))
+    return Judged(
+        "best RST minus dense (95% band over every RST, paired per image): " + "; ".join(parts),
+        every(signs),
+        tested=tuple(tested),
+    )
 
 
 def _second_rst5_vs_dense(f: Facts, dense_of: int, threshold: float, paper: str, one_network: str) -> Judged:
@@ -68,21 +75,25 @@ def _second_rst5_vs_dense(f: Facts, dense_of: int, threshold: float, paper: str,
     gaps = []
     for c in cols:  # paired per image where the per-image results are there (the same test images)
         x, y = _table1_bits(f, nets[-1], 5.0, c), _table1_bits(f, nets[dense_of], 100.0, c)
-        gaps.append(noise.gap(x, y) if x is not None and y is not None else
-                    binomial(float(rst5.iloc[0][c]), float(dense[c]), f.n_robust))
+        gaps.append(
+            noise.gap(x, y) if x is not None and y is not None else binomial(float(rst5.iloc[0][c]), float(dense[c]), f.n_robust)
+        )
     signs = [judge_gap(tested, g, threshold) for g in gaps]
-    return Judged(", ".join(f"{c}: {band_text(g)}" for c, g in zip(cols, gaps)) + f" (paper: {paper})",
-                  every(signs), tested=tuple(tested))
+    return Judged(
+        ", ".join(f"{c}: {band_text(g)}" for c, g in zip(cols, gaps)) + f" (paper: {paper})", every(signs), tested=tuple(tested)
+    )
 
 
 def s3_wrn_vs_dense_wrn(f: Facts, threshold: float) -> Judged:
-    return _second_rst5_vs_dense(f, -1, threshold, "-0.76 / -0.21",
-                                 "the profile runs one network (the paper's claim is about WideResNet)")
+    return _second_rst5_vs_dense(
+        f, -1, threshold, "-0.76 / -0.21", "the profile runs one network (the paper's claim is about WideResNet)"
+    )
 
 
 def s3_wrn_vs_dense_resnet(f: Facts, threshold: float) -> Judged:
-    return _second_rst5_vs_dense(f, 0, threshold, "+2.51 / +3.63",
-                                 "the profile runs one network: the claim compares WideResNet's RST with dense ResNet18")
+    return _second_rst5_vs_dense(
+        f, 0, threshold, "+2.51 / +3.63", "the profile runs one network: the claim compares WideResNet's RST with dense ResNet18"
+    )
 
 
 def s3_not_overfit(f: Facts, threshold: float) -> Judged:
@@ -98,8 +109,7 @@ def s3_not_overfit(f: Facts, threshold: float) -> Judged:
         pgd_gap = float(rst["pgd20"].max()) - float(dense["pgd20"])
         for c in cols:
             best_c = float(rst.set_index("remaining_ratio_pct")[c].astype(float).idxmax())
-            bits = [_table1_bits(f, net, r, col) for r, col in ((best_c, c), (100.0, c), (best_pgd, "pgd20"),
-                                                                 (100.0, "pgd20"))]
+            bits = [_table1_bits(f, net, r, col) for r, col in ((best_c, c), (100.0, c), (best_pgd, "pgd20"), (100.0, "pgd20"))]
             if all(b is not None for b in bits):
                 d = (bits[0].astype(float) - bits[1]) - (bits[2].astype(float) - bits[3])
                 gap = noise.level(d)
@@ -108,10 +118,55 @@ def s3_not_overfit(f: Facts, threshold: float) -> Judged:
                 gap = noise.Gap(value, se_diff(float(rst[c].max()), float(dense[c]), f.n_robust), 1, f.n_robust)
             signs.append(judge_gap(tested, gap, threshold))
             parts.append(f"{label(c)} {band_text(gap)}")
-    return Judged("(best RST - dense) under each attack minus the same under PGD-20 (95% band, paired per image): "
-                  + ", ".join(parts), every(signs), tested=tuple(tested))
+    return Judged(
+        "(best RST - dense) under each attack minus the same under PGD-20 (95% band, paired per image): " + ", ".join(parts),
+        every(signs),
+        tested=tuple(tested),
+    )
 
 
 # Sec. 4 ----------------------------------------------------------------------------------------
 
 
+C = COMPARABLE  # the book's one meaning of "comparable" (rstlib.paper.claims.verdicts)
+
+CLAIMS: tuple[ClaimSpec, ...] = (
+    ClaimSpec(
+        "S3.1",
+        "sec3",
+        "the RSTs searched by PGD-7 training are also robust against other attacks",
+        "under every attack of Table 1, the best RST is comparable with the adversarially trained dense "
+        "network (gap >= {t} over every RST, 95% band paired per image)",
+        s3_robust_to_all,
+        C,
+    ),
+    ClaimSpec(
+        "S3.2",
+        "sec3",
+        "under the Auto-Attack with n=8/12, the RST with a remaining ratio of 5% in WideResNet32 "
+        "achieves (1) only a 0.76%/0.21% drop in robust accuracy [...] as compared to the adversarially trained "
+        "dense WideResNet32",
+        "AutoAttack: the second network's RST at 5% minus its dense network >= {t} (95% band, paired per image) at both budgets",
+        s3_wrn_vs_dense_wrn,
+        C,
+    ),
+    ClaimSpec(
+        "S3.3",
+        "sec3",
+        "(2) a 2.51%/3.63% higher robust accuracy and a 80% reduction in the model size, compared "
+        "with the adversarially trained dense ResNet18",
+        "AutoAttack: the second network's RST at 5% minus the "
+        "first network's dense model > {t} (95% band, paired per image) at both budgets",
+        s3_wrn_vs_dense_resnet,
+        0.0,
+    ),
+    ClaimSpec(
+        "S3.4",
+        "sec3",
+        "the identified RSTs are generally robust without overfitting to one specific type of attacks",
+        "the best RST's gap to the dense network under each other attack minus its gap under "
+        "PGD-20, the attack it was searched with, >= {t} (95% band, paired per image)",
+        s3_not_overfit,
+        C,
+    ),
+)

@@ -1,6 +1,7 @@
 """The rules of the natural-accuracy claims (Sec. 4): the best initialisation, its ranking against
 robustness, fine-tuned RSTs and RTTs, and `comparable` (the book's one meaning of the word,
 `rstlib.paper.claims.verdicts.COMPARABLE`)."""
+
 from __future__ import annotations
 
 import math
@@ -11,7 +12,8 @@ import pandas as pd
 
 from rstlib.paper.claims import noise
 from rstlib.paper.claims.facts import Facts, Judged, band_text, binomial, paired_or_binomial
-from rstlib.paper.claims.verdicts import FAILS, HOLDS, NOT_TESTABLE, every, judge_gap, majority
+from rstlib.paper.claims.spec import ClaimSpec
+from rstlib.paper.claims.verdicts import COMPARABLE, FAILS, HOLDS, NOT_TESTABLE, every, judge_gap, majority
 
 
 def _s4_bits(f: Facts, fig: str, panel: str, name: str, ratio: float, metric: str | None = None):
@@ -26,14 +28,18 @@ def _point_gap(f: Facts, fig: str, panel: str, ratio: float, a: str, b: str, va:
     return paired_or_binomial(_s4_bits(f, fig, panel, a, ratio), _s4_bits(f, fig, panel, b, ratio), va, vb, f.n_natural)
 
 
-def _beats_every(f: Facts, fig: str, panel: str, ratio: float, winner: str, values: dict, threshold: float,
-                 tested: list) -> str:
+def _beats_every(f: Facts, fig: str, panel: str, ratio: float, winner: str, values: dict, threshold: float, tested: list) -> str:
     """Whether `winner` is the best at one Sec. 4 point, judged against every rival in `values`
     (name -> accuracy), not only the best-looking one: picking the rival by its measured value would
     bias the band (the selection correction). Holds when it clearly beats each, fails when it is
     clearly behind one."""
-    return every([judge_gap(tested, _point_gap(f, fig, panel, ratio, winner, r, values[winner], v), threshold)
-                  for r, v in values.items() if r != winner])
+    return every(
+        [
+            judge_gap(tested, _point_gap(f, fig, panel, ratio, winner, r, values[winner], v), threshold)
+            for r, v in values.items()
+            if r != winner
+        ]
+    )
 
 
 def s4_skc_best(f: Facts, threshold: float) -> Judged:
@@ -45,9 +51,13 @@ def s4_skc_best(f: Facts, threshold: float) -> Judged:
         signs.append(_beats_every(f, "fig1", panel, ratio, skc, g.to_dict(), threshold, tested))
         wins += g[skc] >= g.drop(skc).max()
         points += 1
-    return Judged(f"Signed Kaiming Constant best at {wins} of {points} (panel, ratio) points; clearly ahead of every "
-                  f"other initialisation (95% band, paired per image) at {signs.count(HOLDS)}, clearly behind one at "
-                  f"{signs.count(FAILS)}", every(signs), tested=tuple(tested))
+    return Judged(
+        f"Signed Kaiming Constant best at {wins} of {points} (panel, ratio) points; clearly ahead of every "
+        f"other initialisation (95% band, paired per image) at {signs.count(HOLDS)}, clearly behind one at "
+        f"{signs.count(FAILS)}",
+        every(signs),
+        tested=tuple(tested),
+    )
 
 
 def _kendall(a: list[float], b: list[float]) -> float:
@@ -64,8 +74,7 @@ def _tau_gap(nat: np.ndarray, rob: np.ndarray, draw_nat, draw_rob, images: int) 
     both (`draw_*(rng)` -> one accuracy per init) as its standard error."""
     rng = np.random.default_rng(0)
     taus = [_kendall(list(draw_nat(rng)), list(draw_rob(rng))) for _ in range(TAU_DRAWS)]
-    return noise.Gap(_kendall(list(nat), list(rob)), float(np.std(taus, ddof=1)), 1, images, unit="in tau",
-                     resolution=0.05)
+    return noise.Gap(_kendall(list(nat), list(rob)), float(np.std(taus, ddof=1)), 1, images, unit="in tau", resolution=0.05)
 
 
 def _tau_band(f: Facts, m: pd.DataFrame, panel: str, ratios: list[float]) -> tuple[noise.Gap, str]:
@@ -82,13 +91,20 @@ def _tau_band(f: Facts, m: pd.DataFrame, panel: str, ratios: list[float]) -> tup
 
         def resample(x):
             return lambda rng: x[:, rng.integers(0, x.shape[1], x.shape[1])].mean(axis=1)
-        return (_tau_gap(nat_m.mean(axis=1), rob_m.mean(axis=1), resample(nat_m), resample(rob_m), rob_m.shape[1]),
-                "bootstrap over test images, paired")
+
+        return (
+            _tau_gap(nat_m.mean(axis=1), rob_m.mean(axis=1), resample(nat_m), resample(rob_m), rob_m.shape[1]),
+            "bootstrap over test images, paired",
+        )
     a, b = m["natural"].to_numpy(float), m["pgd20"].to_numpy(float)
     sa = np.sqrt(a * (100 - a) / (f.n_natural * len(ratios)))  # a mean over len(ratios) points
     sb = np.sqrt(b * (100 - b) / (f.n_robust * len(ratios)))
-    return (_tau_gap(a, b, lambda rng: a + sa * rng.standard_normal(len(a)), lambda rng: b + sb * rng.standard_normal(len(b)),
-                     f.n_robust), "parametric bootstrap, binomial errors")
+    return (
+        _tau_gap(
+            a, b, lambda rng: a + sa * rng.standard_normal(len(a)), lambda rng: b + sb * rng.standard_normal(len(b)), f.n_robust
+        ),
+        "parametric bootstrap, binomial errors",
+    )
 
 
 def s4_rank_matches_robust(f: Facts, threshold: float) -> Judged:
@@ -101,8 +117,11 @@ def s4_rank_matches_robust(f: Facts, threshold: float) -> Judged:
     gap, how = _tau_band(f, m, t.panel.iloc[0], sorted(float(r) for r in t.ratio.unique()))
     tested = []
     verdict = judge_gap(tested, gap, threshold)
-    return Judged(f"natural: {order_nat}; PGD-20: {order_rob}; Kendall tau {band_text(gap)} (95% band, {how})",
-                  verdict, tested=tuple(tested))
+    return Judged(
+        f"natural: {order_nat}; PGD-20: {order_rob}; Kendall tau {band_text(gap)} (95% band, {how})",
+        verdict,
+        tested=tuple(tested),
+    )
 
 
 def _pivot(t: pd.DataFrame) -> pd.DataFrame:
@@ -136,12 +155,15 @@ def comparable(f: Facts, threshold: float, table: str, a: str, others: list[str]
     return Judged("; ".join(parts), every(signs), tested=tuple(tested))
 
 
-def _best_at_each_point(f: Facts, fig: str, piv, winner: str, rivals: list[str], threshold: float,
-                        tested: list) -> tuple[int, list[str]]:
+def _best_at_each_point(
+    f: Facts, fig: str, piv, winner: str, rivals: list[str], threshold: float, tested: list
+) -> tuple[int, list[str]]:
     """At how many points (rows) `winner` is at least the best of `rivals`, and per point whether
     it is clearly above every one of them (the 95% band, paired per image; `_beats_every`)."""
-    signs = [_beats_every(f, fig, panel, ratio, winner, {n: row[n] for n in [winner, *rivals]}, threshold, tested)
-             for (panel, ratio), row in piv.iterrows()]
+    signs = [
+        _beats_every(f, fig, panel, ratio, winner, {n: row[n] for n in [winner, *rivals]}, threshold, tested)
+        for (panel, ratio), row in piv.iterrows()
+    ]
     return int((piv[winner] >= piv[rivals].max(axis=1)).sum()), signs
 
 
@@ -150,8 +172,12 @@ def s4_inherit_mostly_best(f: Facts, threshold: float) -> Judged:
     low = piv[piv.index.get_level_values("ratio") <= 20]
     tested = []
     wins, signs = _best_at_each_point(f, "fig2", low, "FT_RST_Inherit", ["RST", "FT_RST_Reinit"], threshold, tested)
-    return Judged(f"inherited weights best at {wins} of {len(low)} points at 1-20%; clearly best at "
-                  f"{signs.count(HOLDS)}, clearly not at {signs.count(FAILS)}", majority(signs), tested=tuple(tested))
+    return Judged(
+        f"inherited weights best at {wins} of {len(low)} points at 1-20%; clearly best at "
+        f"{signs.count(HOLDS)}, clearly not at {signs.count(FAILS)}",
+        majority(signs),
+        tested=tuple(tested),
+    )
 
 
 def s4_wrn_reinit_better(f: Facts, threshold: float) -> Judged:
@@ -162,13 +188,95 @@ def s4_wrn_reinit_better(f: Facts, threshold: float) -> Judged:
     piv = _pivot(t[t.panel.str.startswith(last)])
     tested = []
     g = _mean_gap(f, "fig2", piv, "FT_RST_Reinit", "RST")
-    return Judged(f"{last}: re-initialised fine-tune minus RST, mean {band_text(g)}", judge_gap(tested, g, threshold),
-                  tested=tuple(tested))
+    return Judged(
+        f"{last}: re-initialised fine-tune minus RST, mean {band_text(g)}", judge_gap(tested, g, threshold), tested=tuple(tested)
+    )
 
 
 def s4_adv_rtt_best(f: Facts, threshold: float) -> Judged:
     piv = _pivot(f.tables["fig3"])
     tested = []
     wins, signs = _best_at_each_point(f, "fig3", piv, "Adv_RTT", ["RST", "Natural_RTT"], threshold, tested)
-    return Judged(f"adversarial RTT best at {wins} of {len(piv)} points; clearly best at {signs.count(HOLDS)}, "
-                  f"clearly not at {signs.count(FAILS)}", majority(signs), tested=tuple(tested))
+    return Judged(
+        f"adversarial RTT best at {wins} of {len(piv)} points; clearly best at {signs.count(HOLDS)}, "
+        f"clearly not at {signs.count(FAILS)}",
+        majority(signs),
+        tested=tuple(tested),
+    )
+
+
+C = COMPARABLE  # the book's one meaning of "comparable" (rstlib.paper.claims.verdicts)
+
+CLAIMS: tuple[ClaimSpec, ...] = (
+    ClaimSpec(
+        "S4.1",
+        "sec4",
+        "RSTs under Signed Kaiming Constant initialization consistently achieve the best natural accuracy",
+        "at every (panel, ratio) point Signed Kaiming Constant minus each other initialisation "
+        ">= {t} (95% band, paired per image)",
+        s4_skc_best,
+        0.0,
+    ),
+    ClaimSpec(
+        "S4.2",
+        "sec4",
+        "the overall ranking between different initialization methods is generally consistent with the robust accuracy ranking",
+        "Kendall tau between the four initialisations' mean natural and mean "
+        "PGD-20 accuracy >= {t} (at most two of the six pairs ranked discordantly; 95% band, bootstrap over "
+        "test images, paired)",
+        s4_rank_matches_robust,
+        1 / 3,
+    ),
+    ClaimSpec(
+        "S4.3",
+        "sec4",
+        "the vanilla RSTs can generally achieve a comparable natural accuracy with that of the fine-tuned RSTs",
+        "RST minus each fine-tuned variant, mean over points, >= {t} (95% band, paired per image)",
+        lambda f, t: comparable(f, t, "fig2", "RST", ["FT_RST_Inherit", "FT_RST_Reinit"]),
+        C,
+    ),
+    ClaimSpec(
+        "S4.4",
+        "sec4",
+        "under low weight remaining ratios (1%~20%), fine-tuned RSTs with inherited weights mostly "
+        "achieve the best natural accuracy among the three RST variants",
+        "inherited-weight fine-tune minus each "
+        "other variant >= {t}, clearly (95% band, paired per image) at more than half of the points at <= 20%",
+        s4_inherit_mostly_best,
+        0.0,
+    ),
+    ClaimSpec(
+        "S4.5",
+        "sec4",
+        "the vanilla RSTs on ResNet18 without any training can achieve a comparable natural "
+        "accuracy compared with fine-tuned RSTs with re-initialization",
+        "first network: RST minus re-initialised fine-tune, mean over points, >= {t} (95% band, paired per image)",
+        lambda f, t: comparable(f, t, "fig2", "RST", ["FT_RST_Reinit"], network=0),
+        C,
+    ),
+    ClaimSpec(
+        "S4.6",
+        "sec4",
+        "while the latter ones on WideResNet32 can achieve a slightly better natural accuracy",
+        "second network: re-initialised fine-tune minus RST (mean) > {t} (95% band, paired per image)",
+        s4_wrn_reinit_better,
+        0.0,
+    ),
+    ClaimSpec(
+        "S4.7",
+        "sec4",
+        "RSTs drawn from randomly initialized networks achieve a comparable natural accuracy with "
+        "the RTTs drawn from naturally/adversarially trained networks",
+        "RST minus each RTT variant, mean over points, >= {t} (95% band, paired per image)",
+        lambda f, t: comparable(f, t, "fig3", "RST", ["Natural_RTT", "Adv_RTT"]),
+        C,
+    ),
+    ClaimSpec(
+        "S4.8",
+        "sec4",
+        "adversarial RTTs generally achieve the best natural accuracy",
+        "adversarial RTT minus each other variant >= {t}, clearly (95% band, paired per image) at more than half of the points",
+        s4_adv_rtt_best,
+        0.0,
+    ),
+)

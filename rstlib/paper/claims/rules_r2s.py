@@ -1,5 +1,6 @@
 """The rules of the R2S claims (Secs. 6 and 8): the gain of Random RST Switch over the dense network,
 one candidate set against the others, R2S over adversarial RTTs against R2S over RSTs."""
+
 from __future__ import annotations
 
 from typing import Callable
@@ -9,7 +10,8 @@ import pandas as pd
 
 from rstlib.paper.claims import noise
 from rstlib.paper.claims.facts import Facts, Judged, band_text, paired_or_binomial
-from rstlib.paper.claims.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE, every, judge_gap, se_diff
+from rstlib.paper.claims.spec import ClaimSpec
+from rstlib.paper.claims.verdicts import COMPARABLE, FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE, every, judge_gap, se_diff
 
 
 def _r2s_groups(f: Facts):
@@ -25,24 +27,24 @@ def _r2s_bits(f: Facts, label: str, candidate_set: str, column: str):
     return None if rec is None else rec.get(column)
 
 
-def _set_gap(f: Facts, label: str, a_set: str, b_set: str, column: str, a_value: float, b_value: float,
-             n: int) -> noise.Gap:
+def _set_gap(f: Facts, label: str, a_set: str, b_set: str, column: str, a_value: float, b_value: float, n: int) -> noise.Gap:
     """Set a minus set b (or "dense") under `column`, on the images both were measured on."""
     return paired_or_binomial(_r2s_bits(f, label, a_set, column), _r2s_bits(f, label, b_set, column), a_value, b_value, n)
 
 
 def r2s_gain(column: str = "pgd20_protocol") -> Callable[[Facts, float], Judged]:
     """Every candidate set's R2S accuracy minus dense >= the threshold, paired per image."""
+
     def judge(f: Facts, threshold: float) -> Judged:
         tested = []
         parts, signs = [], []
         for label, dense, sets in _r2s_groups(f):
             for _, r in sets.iterrows():
-                g = _set_gap(f, label, r.candidate_set, "dense", column, float(r[column]),
-                                        float(dense[column]), f.n_robust)
+                g = _set_gap(f, label, r.candidate_set, "dense", column, float(r[column]), float(dense[column]), f.n_robust)
                 signs.append(judge_gap(tested, g, threshold))
                 parts.append(f"{label} {{{r.candidate_set}}}: {band_text(g)}")
         return Judged("R2S minus dense (95% band, paired per image): " + "; ".join(parts), every(signs), tested=tuple(tested))
+
     return judge
 
 
@@ -57,12 +59,17 @@ def s6_up_to(f: Facts, threshold: float) -> Judged:
             g = noise.max_gap(cands, base)
         else:  # no per-image results (the paper's own numbers): two binomial errors per set
             dense_pgd = float(dense["pgd20_protocol"])
-            g = noise.largest(noise.Gap(float(v) - dense_pgd, se_diff(float(v), dense_pgd, f.n_robust), 1, f.n_robust)
-                              for v in sets["pgd20_protocol"])
+            g = noise.largest(
+                noise.Gap(float(v) - dense_pgd, se_diff(float(v), dense_pgd, f.n_robust), 1, f.n_robust)
+                for v in sets["pgd20_protocol"]
+            )
         signs.append(judge_gap(tested, g, threshold))
         parts.append(f"{label}: largest gain {band_text(g)}")
-    return Judged("; ".join(parts) + " (95% band over every set; paper: up to +13.83 / +15.59 / +13.62 / +13.70)",
-                  every(signs), tested=tuple(tested))
+    return Judged(
+        "; ".join(parts) + " (95% band over every set; paper: up to +13.83 / +15.59 / +13.62 / +13.70)",
+        every(signs),
+        tested=tuple(tested),
+    )
 
 
 def _ratios(candidate_set: str) -> list[float]:
@@ -86,9 +93,11 @@ def _one_set_vs_the_rest(f: Facts, threshold: float, pick, column: str, n: int, 
             return Judged("one candidate set: nothing to compare", NOT_TESTABLE)
         i = pick(sets)
         mine = sets.iloc[i]
-        gaps = [_set_gap(f, label, mine.candidate_set, other.candidate_set, column, float(mine[column]),
-                                    float(other[column]), n)
-                for j, (_, other) in enumerate(sets.iterrows()) if j != i]
+        gaps = [
+            _set_gap(f, label, mine.candidate_set, other.candidate_set, column, float(mine[column]), float(other[column]), n)
+            for j, (_, other) in enumerate(sets.iterrows())
+            if j != i
+        ]
         verdicts = [judge_gap(tested, g, threshold) for g in gaps]
         signs.append(FAILS if FAILS in verdicts else HOLDS if all(v == HOLDS for v in verdicts) else INCONCLUSIVE)
         closest = min(gaps, key=lambda g: g.value)
@@ -116,16 +125,21 @@ def s6_extremes_cost_natural(f: Facts, threshold: float) -> Judged:
     for label, _, sets in _r2s_groups(f):
         mine = sets.iloc[_recommended(sets)]
         low, high = min(_ratios(mine.candidate_set)), max(_ratios(mine.candidate_set))
-        halves = {"too low": [o for _, o in sets.iterrows() if min(_ratios(o.candidate_set)) < low],
-                  "too high": [o for _, o in sets.iterrows() if max(_ratios(o.candidate_set)) > high]}
+        halves = {
+            "too low": [o for _, o in sets.iterrows() if min(_ratios(o.candidate_set)) < low],
+            "too high": [o for _, o in sets.iterrows() if max(_ratios(o.candidate_set)) > high],
+        }
         for half, others in halves.items():
             if not others:
-                return Judged(f"no candidate set reaches {'below' if half == 'too low' else 'above'} the recommended "
-                              f"range {{{mine.candidate_set}}}: the \"{half}\" half cannot be tested with these sets",
-                              NOT_TESTABLE)
+                return Judged(
+                    f"no candidate set reaches {'below' if half == 'too low' else 'above'} the recommended "
+                    f'range {{{mine.candidate_set}}}: the "{half}" half cannot be tested with these sets',
+                    NOT_TESTABLE,
+                )
             for o in others:
-                g = _set_gap(f, label, mine.candidate_set, o.candidate_set, "natural", float(mine.natural),
-                                        float(o.natural), f.n_natural)
+                g = _set_gap(
+                    f, label, mine.candidate_set, o.candidate_set, "natural", float(mine.natural), float(o.natural), f.n_natural
+                )
                 signs.append(judge_gap(tested, g, threshold))
                 parts.append(f"{label} ({half}): {{{mine.candidate_set}}} minus {{{o.candidate_set}}} {band_text(g)}")
     return Judged("natural accuracy: " + "; ".join(parts), every(signs), tested=tuple(tested))
@@ -138,13 +152,15 @@ def s8_quoted_set_comparable_natural(f: Facts, threshold: float) -> Judged:
     tested, parts, signs = [], [], []
     for label, dense, sets in _r2s_groups(f):
         mine = sets.iloc[_widest(sets)]
-        g = _set_gap(f, label, mine.candidate_set, "dense", "natural", float(mine.natural),
-                                float(dense.natural), f.n_natural)
+        g = _set_gap(f, label, mine.candidate_set, "dense", "natural", float(mine.natural), float(dense.natural), f.n_natural)
         signs.append(judge_gap(tested, g, threshold))
-        parts.append(f"{label}: {{{mine.candidate_set}}} natural {float(mine.natural):.2f} minus dense "
-                     f"{float(dense.natural):.2f} = {band_text(g)}")
-    return Judged("; ".join(parts) + f" (comparable: not more than {-threshold:g} points below)", every(signs),
-                  tested=tuple(tested))
+        parts.append(
+            f"{label}: {{{mine.candidate_set}}} natural {float(mine.natural):.2f} minus dense "
+            f"{float(dense.natural):.2f} = {band_text(g)}"
+        )
+    return Judged(
+        "; ".join(parts) + f" (comparable: not more than {-threshold:g} points below)", every(signs), tested=tuple(tested)
+    )
 
 
 def s7_rtt_r2s_better(f: Facts, threshold: float) -> Judged:
@@ -161,16 +177,108 @@ def s7_rtt_r2s_better(f: Facts, threshold: float) -> Judged:
             x = _r2s_bits(f, label, a.candidate_set, "pgd20_protocol")
             rec = f.per_image.get(f"rst/r2s/{label}/{b.candidate_set}")
             y = None if rec is None else rec.get("pgd20_protocol")
-            g = (noise.gap(x, y) if x is not None and y is not None else
-                 noise.Gap(float(a.pgd20_protocol) - float(b.pgd20_protocol),
-                           se_diff(float(a.pgd20_protocol), float(b.pgd20_protocol), f.n_robust), 1, f.n_robust))
+            g = (
+                noise.gap(x, y)
+                if x is not None and y is not None
+                else noise.Gap(
+                    float(a.pgd20_protocol) - float(b.pgd20_protocol),
+                    se_diff(float(a.pgd20_protocol), float(b.pgd20_protocol), f.n_robust),
+                    1,
+                    f.n_robust,
+                )
+            )
             signs.append(judge_gap(tested, g, threshold))
-            parts.append(f"{label}: RTTs {{{a.candidate_set}}} {float(a.pgd20_protocol):.1f} minus RSTs "
-                         f"{{{b.candidate_set}}} {float(b.pgd20_protocol):.1f} = {band_text(g)}")
-    return Judged("R2S over adversarial RTTs minus R2S over RSTs (95% band, paired per image): " + "; ".join(parts),
-                  every(signs), tested=tuple(tested))
+            parts.append(
+                f"{label}: RTTs {{{a.candidate_set}}} {float(a.pgd20_protocol):.1f} minus RSTs "
+                f"{{{b.candidate_set}}} {float(b.pgd20_protocol):.1f} = {band_text(g)}"
+            )
+    return Judged(
+        "R2S over adversarial RTTs minus R2S over RSTs (95% band, paired per image): " + "; ".join(parts),
+        every(signs),
+        tested=tuple(tested),
+    )
 
 
 def s6_recommended_set_robust(f: Facts, threshold: float) -> Judged:
-    return _one_set_vs_the_rest(f, threshold, _recommended, "pgd20_protocol", f.n_robust,
-                                "PGD-20 of the recommended set")
+    return _one_set_vs_the_rest(f, threshold, _recommended, "pgd20_protocol", f.n_robust, "PGD-20 of the recommended set")
+
+
+C = COMPARABLE  # the book's one meaning of "comparable" (rstlib.paper.claims.verdicts)
+
+CLAIMS: tuple[ClaimSpec, ...] = (
+    ClaimSpec(
+        "S6.1",
+        "sec6",
+        "R2S consistently and aggressively improves the robust accuracy compared with the adversarially trained dense baselines",
+        "every candidate set, network and dataset: R2S (paper protocol) minus dense >= {t} points (95% band, paired per image)",
+        r2s_gain(),
+        5.0,
+    ),
+    ClaimSpec(
+        "S6.2",
+        "sec6",
+        "up to a 13.83%/15.59% and 13.62%/13.70% robust accuracy improvement on top of "
+        "ResNet18/WideResNet32 on CIFAR-10 and CIFAR-100",
+        "the largest gain of each (network, dataset) >= {t} "
+        "points (95% band, paired per image); the paper's figures printed beside",
+        s6_up_to,
+        5.0,
+    ),
+    ClaimSpec(
+        "S6.3",
+        "sec6",
+        "R2S when using a candidate RST set with a wider range can generally achieve a better robust accuracy",
+        "the set spanning the widest range of ratios minus every other set (paper protocol) >= {t} (95% band, paired per image)",
+        s6_wider_more_robust,
+        0.0,
+    ),
+    ClaimSpec(
+        "S6.4",
+        "sec6",
+        "RSTs with weight remaining ratios that are too low or too high will influence the average natural accuracy",
+        "both halves: the recommended set (the paper's last row: without the lowest "
+        "ratios, nor higher ones) minus every set reaching below its range, and minus every set reaching above "
+        "it, natural accuracy >= {t} (95% band, paired per image)",
+        s6_extremes_cost_natural,
+        0.0,
+    ),
+    ClaimSpec(
+        "S6.5",
+        "sec6",
+        "it is suggested that the candidate RST sets are constructed within a specific range, e.g., the last row in Tab. 3",
+        "the recommended set (the last row) minus every other "
+        "set, PGD-20 (paper protocol), >= {t}: as robust as the others (comparable) while S6.4 asks for its "
+        "natural accuracy (95% band, paired per image)",
+        s6_recommended_set_robust,
+        C,
+    ),
+    ClaimSpec(
+        "S7.2",
+        "sec8",
+        "R2S [...] can be also applied on top of adversarial RTTs [...] which can potentially achieve better performance",
+        "judged where Tables 3 and 4 meet (the Sec. 8 page): at every row, R2S over "
+        "adversarial RTTs minus R2S over RSTs (the k-th candidate set of each, paper protocol) > {t} (95% band, "
+        "paired per image)",
+        s7_rtt_r2s_better,
+        0.0,
+    ),
+    ClaimSpec(
+        "S8.1",
+        "sec8",
+        "it can also aggressively improve the robust accuracy, e.g., a 14.95% and 15.09% robust "
+        "accuracy improvement over the adversarially trained dense networks",
+        "every candidate set: R2S over adversarial RTTs (paper protocol) minus dense >= {t} (95% band, paired per image)",
+        r2s_gain(),
+        5.0,
+    ),
+    ClaimSpec(
+        "S8.2",
+        "sec8",
+        "with a comparable natural accuracy",
+        "the set behind the quoted gains (the widest, "
+        "the paper's second row: 65.14 - 50.19 = 14.95, 42.03 - 26.94 = 15.09): its natural accuracy minus the "
+        "dense network's >= {t} (95% band, paired per image)",
+        s8_quoted_set_comparable_natural,
+        C,
+    ),
+)

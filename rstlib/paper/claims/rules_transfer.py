@@ -1,5 +1,6 @@
 """The rules of the transfer claims: adversarial transferability between RSTs and between adversarial
 RTTs (Secs. 5 and 7), and RSTs against transferred RTTs across tasks (Sec. 9)."""
+
 from __future__ import annotations
 
 import math
@@ -10,13 +11,16 @@ import pandas as pd
 
 from rstlib.paper.claims import noise
 from rstlib.paper.claims.facts import Facts, Judged, band_text, paired_text
-from rstlib.paper.claims.verdicts import FAILS, HOLDS, NOT_TESTABLE, band, every, fmt_band, judge_gap, se_diff
+from rstlib.paper.claims.spec import ClaimSpec
+from rstlib.paper.claims.verdicts import COMPARABLE, FAILS, HOLDS, NOT_TESTABLE, band, every, fmt_band, judge_gap, se_diff
 
 # Sec. 5 / 7: transfer ----------------------------------------------------------------------------
+
 
 def poor_transfer(figure: str) -> Callable[[Facts, float], Judged]:
     """Every panel: mean off-diagonal minus mean diagonal >= the threshold, judged per image
     (paired: every cell of the matrix scores the same test images) with the one noise model."""
+
     def judge(f: Facts, threshold: float) -> Judged:
         tested = []
         parts, signs = [], []
@@ -32,18 +36,21 @@ def poor_transfer(figure: str) -> Callable[[Facts, float], Judged]:
                 parts.append(f"{panel}: off-diagonal {off:.2f} minus diagonal {diag:.2f} = {fmt_band(off - diag, e)}")
                 continue
             labels = list(m.index)
-            d = (np.mean([cells[(s, t)] for s in labels for t in labels if s != t], axis=0)
-                 - np.mean([cells[(k, k)] for k in labels], axis=0))
+            d = np.mean([cells[(s, t)] for s in labels for t in labels if s != t], axis=0) - np.mean(
+                [cells[(k, k)] for k in labels], axis=0
+            )
             g = noise.level(d)
             signs.append(judge_gap(tested, g, threshold))
             parts.append(f"{panel}: off-diagonal {off:.2f} minus diagonal {diag:.2f} = {paired_text(g)}")
         return Judged("; ".join(parts), every(signs), tested=tuple(tested))
+
     return judge
 
 
 def table2_transfer(row: int) -> Callable[[Facts, float], Judged]:
     """Table 2 row `row`: RST accuracy under the transferred attack minus white-box, mean over the
     ratios, >= the threshold; paired per image where the per-image results are there."""
+
     def judge(f: Facts, threshold: float) -> Judged:
         tested = []
         t = f.tables["table2"]
@@ -55,11 +62,18 @@ def table2_transfer(row: int) -> Callable[[Facts, float], Judged]:
         if bits and all(bits.get((i, c)) is not None for i in (row, 3) for c in cols):
             d = np.mean([bits[(row, c)].astype(float) - bits[(3, c)] for c in cols], axis=0)
             g = noise.level(d)
-            return Judged(f"RST accuracy under the transferred attack minus white-box, mean over {len(cols)} ratios: "
-                          f"{paired_text(g)}", judge_gap(tested, g, threshold), tested=tuple(tested))
+            return Judged(
+                f"RST accuracy under the transferred attack minus white-box, mean over {len(cols)} ratios: {paired_text(g)}",
+                judge_gap(tested, g, threshold),
+                tested=tuple(tested),
+            )
         e = se_diff(float(t.iloc[row][cols].astype(float).mean()), float(white.mean()), f.n_robust) / math.sqrt(len(cols))
-        return Judged(f"RST accuracy under the transferred attack minus white-box, mean over {len(cols)} ratios: "
-                      f"{fmt_band(gap, e)}", band(gap, e, threshold), tested=tuple(tested))
+        return Judged(
+            f"RST accuracy under the transferred attack minus white-box, mean over {len(cols)} ratios: {fmt_band(gap, e)}",
+            band(gap, e, threshold),
+            tested=tuple(tested),
+        )
+
     return judge
 
 
@@ -68,6 +82,7 @@ def sources_alike(figure: str) -> Callable[[Facts, float], Judged]:
     Per panel and attack source (a row of the transfer matrix), the row's mean over every target
     minus the mean over every row >= the threshold: an adversary who picks the strongest source
     gains at most that much over a random one. Paired per image."""
+
     def judge(f: Facts, threshold: float) -> Judged:
         tested, parts, signs = [], [], []
         for panel, m in f.figures[figure].items():
@@ -80,10 +95,13 @@ def sources_alike(figure: str) -> Callable[[Facts, float], Judged]:
             gaps = {s: noise.level(r.astype(float) - overall) for s, r in rows.items()}
             signs += [judge_gap(tested, g, threshold) for g in gaps.values()]
             weakest = min(gaps, key=lambda s: gaps[s].value)
-            parts.append(f"{panel}: row means {min(100 * r.mean() for r in rows.values()):.1f} to "
-                         f"{max(100 * r.mean() for r in rows.values()):.1f}; the strongest source ({weakest}) minus "
-                         f"the average {paired_text(gaps[weakest])}")
+            parts.append(
+                f"{panel}: row means {min(100 * r.mean() for r in rows.values()):.1f} to "
+                f"{max(100 * r.mean() for r in rows.values()):.1f}; the strongest source ({weakest}) minus "
+                f"the average {paired_text(gaps[weakest])}"
+            )
         return Judged("; ".join(parts), every(signs), tested=tuple(tested))
+
     return judge
 
 
@@ -91,6 +109,7 @@ def sources_alike(figure: str) -> Callable[[Facts, float], Judged]:
 
 
 # Sec. 9 ----------------------------------------------------------------------------------------
+
 
 def _s9_panels(f: Facts):
     t = f.tables["fig6"]
@@ -128,10 +147,15 @@ def s9_consistent(index: int) -> Callable[[Facts, float], Judged]:
         gaps = _s9_gaps(f, panel, rst, rtt)
         signs = [judge_gap(tested, g, threshold) for g in gaps]
         wins = int((rst > rtt).sum())
-        return Judged(f"{panel}: RST ahead at {wins} of {len(rst)} ratios, clearly ahead at {signs.count(HOLDS)}, "
-                      f"clearly behind at {signs.count(FAILS)} (95% band, paired per image); gaps " +
-                      ", ".join(f"{r:g}%: {band_text(g)}" for r, g in zip(rst.index, gaps)), every(signs), tested=tuple(tested),
-                      test_images=_s9_test_images(f, panel))
+        return Judged(
+            f"{panel}: RST ahead at {wins} of {len(rst)} ratios, clearly ahead at {signs.count(HOLDS)}, "
+            f"clearly behind at {signs.count(FAILS)} (95% band, paired per image); gaps "
+            + ", ".join(f"{r:g}%: {band_text(g)}" for r, g in zip(rst.index, gaps)),
+            every(signs),
+            tested=tuple(tested),
+            test_images=_s9_test_images(f, panel),
+        )
+
     return judge
 
 
@@ -143,6 +167,98 @@ def s9_up_to(f: Facts, threshold: float) -> Judged:
     gaps = _s9_gaps(f, panel, rst, rtt)
     i = int(np.argmax([g.value for g in gaps]))
     g = noise.largest(gaps)
-    return Judged(f"{panel}: largest RST advantage {band_text(g)} at {rst.index[i]:g}% (95% band over every "
-                  "ratio; paper: up to +2.75 on SVHN)", judge_gap(tested, g, threshold), tested=tuple(tested),
-                  test_images=_s9_test_images(f, panel))
+    return Judged(
+        f"{panel}: largest RST advantage {band_text(g)} at {rst.index[i]:g}% (95% band over every "
+        "ratio; paper: up to +2.75 on SVHN)",
+        judge_gap(tested, g, threshold),
+        tested=tuple(tested),
+        test_images=_s9_test_images(f, panel),
+    )
+
+
+C = COMPARABLE  # the book's one meaning of "comparable" (rstlib.paper.claims.verdicts)
+
+CLAIMS: tuple[ClaimSpec, ...] = (
+    ClaimSpec(
+        "S5.1",
+        "sec5",
+        "the adversarial transferability between RSTs with different weight remaining ratios is "
+        "consistently poor among all the considered networks and datasets",
+        "every panel of Fig. 4: mean off-diagonal minus mean diagonal >= {t} points (95% band, paired per image)",
+        poor_transfer("fig4"),
+        10.0,
+    ),
+    ClaimSpec(
+        "S5.2",
+        "sec5",
+        "the adversarial transferability from the naturally [...] trained dense models to RSTs is still poor",
+        "Table 2: RST accuracy under attacks from the naturally trained dense net minus white-box, "
+        "mean over ratios, >= {t} (95% band, paired per image)",
+        table2_transfer(0),
+        10.0,
+    ),
+    ClaimSpec(
+        "S5.3",
+        "sec5",
+        "the adversarial transferability from the [...] adversarially trained dense models to RSTs is still poor",
+        "the same for the adversarially trained dense net (>= {t})",
+        table2_transfer(1),
+        10.0,
+    ),
+    ClaimSpec(
+        "S5.4",
+        "sec5",
+        "the robust accuracy against the attacks from RSTs of the same remaining ratio still "
+        "surpasses the robust accuracy against white-box attacks [...] indicating RSTs of the same weight "
+        "remaining ratio as an effective proxy",
+        "the same for the same-ratio RST of another seed (>= {t})",
+        table2_transfer(2),
+        10.0,
+    ),
+    ClaimSpec(
+        "S2.1",
+        "sec5",
+        "the average robust accuracy under each attack RST (i.e., the RST with a specific weight "
+        "remaining ratio for generating adversarial examples) is similar",
+        "every panel of Fig. 4: each attack "
+        "source's mean accuracy over the targets minus the mean over every source >= {t} (an adversary gains "
+        "at most 3 points by choosing the source; 95% band, paired per image)",
+        sources_alike("fig4"),
+        C,
+    ),
+    ClaimSpec(
+        "S7.1",
+        "sec7",
+        "the adversarial transferability between adversarial RTTs with different weight remaining ratios is also poor",
+        "every panel of Fig. 5: mean off-diagonal minus mean diagonal >= {t} (95% band, paired per image)",
+        poor_transfer("fig5"),
+        10.0,
+    ),
+    ClaimSpec(
+        "S9.1",
+        "sec9",
+        "RSTs consistently outperform the transferred adversarial RTTs drawn from the "
+        "adversarially trained network on another task (second-task panel)",
+        "at every ratio, RST PGD-20 accuracy minus the transferred adversarial RTT's > {t} (95% band, paired per image)",
+        s9_consistent(0),
+        0.0,
+    ),
+    ClaimSpec(
+        "S9.2",
+        "sec9",
+        "RSTs consistently outperform the transferred adversarial RTTs drawn from the "
+        "adversarially trained network on another task (first-task panel)",
+        "the same on the first task (> {t})",
+        s9_consistent(1),
+        0.0,
+    ),
+    ClaimSpec(
+        "S9.3",
+        "sec9",
+        "RSTs achieve up to a 2.75% higher robust accuracy than transferred adversarial RTTs on "
+        "SVHN under the same weight remaining ratio",
+        "second task: the largest RST advantage > {t} (95% band, paired per image); the paper's figure printed beside",
+        s9_up_to,
+        0.0,
+    ),
+)

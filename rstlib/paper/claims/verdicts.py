@@ -3,6 +3,7 @@ hold when the whole band misses it, and is inconclusive when the threshold lies 
 The headline claims C1-C3 take their band from the one noise model (`rstlib.paper.claims.noise`: paired per
 image, seeds and images crossed); the section claims still use the binomial bands below (issue 22
 moves them onto the same model)."""
+
 from __future__ import annotations
 
 import math
@@ -25,15 +26,20 @@ class Headline:
 
 
 HEADLINES = (
-    Headline("C1_best_rst_minus_dense", "C1 existence: best RST at 5-30% minus the adversarially trained dense "
-             "network", -3.0, "PGD-20"),
-    Headline("C1_strong", "C1 existence: best RST at 5-30% minus the adversarially trained dense network",
-             -3.0, "strong"),
-    Headline("C2_offdiag_minus_diag", "C2 poor transfer: mean off-diagonal minus diagonal of the RST transfer "
-             "matrix", 10.0, "PGD-20"),
+    Headline(
+        "C1_best_rst_minus_dense", "C1 existence: best RST at 5-30% minus the adversarially trained dense network", -3.0, "PGD-20"
+    ),
+    Headline("C1_strong", "C1 existence: best RST at 5-30% minus the adversarially trained dense network", -3.0, "strong"),
+    Headline(
+        "C2_offdiag_minus_diag", "C2 poor transfer: mean off-diagonal minus diagonal of the RST transfer matrix", 10.0, "PGD-20"
+    ),
     Headline("C3_r2s_minus_dense", "C3 R2S: R2S over the Fig. 4 ratios (paper protocol) minus dense", 5.0, "PGD-20"),
-    Headline("C3_strong", "C3 R2S: R2S over the Fig. 4 ratios minus dense, both under the strong figure "
-             "(adaptive attacks on R2S)", 5.0, "strong"),
+    Headline(
+        "C3_strong",
+        "C3 R2S: R2S over the Fig. 4 ratios minus dense, both under the strong figure (adaptive attacks on R2S)",
+        5.0,
+        "strong",
+    ),
 )
 
 
@@ -95,25 +101,35 @@ def decision(g: noise.Gap, threshold: float, level: float = 0.95, test_images: i
     if distance < g.resolution:
         target = 2 * g.resolution
         if half <= target:
-            return (f"the gap ({g.value:+.2f}) sits within {g.resolution:g} {g.unit} of the threshold "
-                    f"({threshold:+.3g}) with a band of +-{half:.{digits}f}: no affordable budget decides it")
+            return (
+                f"the gap ({g.value:+.2f}) sits within {g.resolution:g} {g.unit} of the threshold "
+                f"({threshold:+.3g}) with a band of +-{half:.{digits}f}: no affordable budget decides it"
+            )
         unit = "seeds" if g.seeds > 1 else "images"
         what = "point" if (g.unit, target) == ("points", 1) else g.unit
         count = math.ceil((g.seeds if g.seeds > 1 else g.images) * (half / target) ** 2)
         if unit == "images" and test_images is not None and count > test_images:
-            return (f"the gap ({g.value:+.2f}) sits on the threshold ({threshold:+.3g}) within a band of "
-                    f"+-{half:.{digits}f}: narrowing it to +-{target:g} {what} takes about {count:,} images, more than "
-                    f"the test set's {test_images:,}: images alone cannot decide it")
-        return (f"the gap ({g.value:+.2f}) sits on the threshold ({threshold:+.3g}) within a band of +-{half:.{digits}f}: "
-                f"about {count:,} {unit} narrow the band to +-{target:g} {what} and show on which side it lies")
+            return (
+                f"the gap ({g.value:+.2f}) sits on the threshold ({threshold:+.3g}) within a band of "
+                f"+-{half:.{digits}f}: narrowing it to +-{target:g} {what} takes about {count:,} images, more than "
+                f"the test set's {test_images:,}: images alone cannot decide it"
+            )
+        return (
+            f"the gap ({g.value:+.2f}) sits on the threshold ({threshold:+.3g}) within a band of +-{half:.{digits}f}: "
+            f"about {count:,} {unit} narrow the band to +-{target:g} {what} and show on which side it lies"
+        )
     shrink = (half / distance) ** 2  # the variance must fall by this factor
     if g.seeds > 1:
-        return (f"about {math.ceil(g.seeds * shrink)} seeds at {g.images:,} images each "
-                f"(gap {g.value:+.2f} against {threshold:+.3g}, at the observed spread)")
+        return (
+            f"about {math.ceil(g.seeds * shrink)} seeds at {g.images:,} images each "
+            f"(gap {g.value:+.2f} against {threshold:+.3g}, at the observed spread)"
+        )
     images = math.ceil(g.images * shrink)
     if test_images is not None and images > test_images:
-        return (f"about {images:,} images, more than the test set's {test_images:,}: images alone cannot decide it "
-                f"(gap {g.value:+.2f} against {threshold:+.3g})")
+        return (
+            f"about {images:,} images, more than the test set's {test_images:,}: images alone cannot decide it "
+            f"(gap {g.value:+.2f} against {threshold:+.3g})"
+        )
     return f"about {images:,} images (gap {g.value:+.2f} against {threshold:+.3g}, at the observed spread)"
 
 
@@ -122,10 +138,12 @@ def deciding(tested, test_images: int | None = None) -> str:
     open_ = [(g, t) for g, t in tested if gap_verdict(g, t) == INCONCLUSIVE]
     if not open_:
         return ""
+
     def cost(gt):
         g, t = gt
         d = abs(g.value - t)
         return math.inf if d < g.resolution else (g.quantile() * g.se / d) ** 2
+
     g, t = max(open_, key=cost)
     return decision(g, t, test_images=test_images)
 
@@ -134,6 +152,7 @@ def headline_gaps(per_image: list[dict]) -> dict[str, noise.Gap]:
     """C1-C3 over the seeds and the test images with the one noise model (`rstlib.paper.claims.noise`):
     paired per image, image-sample and seed-to-seed variance crossed, C1 (a best RST) judged
     over every candidate ratio. `per_image`: one `pages.headline_per_image` record per seed."""
+
     def stack(get):
         rows = [get(r) for r in per_image]
         return None if any(x is None for x in rows) else np.stack(rows)
@@ -164,13 +183,21 @@ def headline_summary(per_image: list[dict]) -> pd.DataFrame:
             continue
         g = gaps[h.column]
         low, high = g.band()
-        rows.append({"claim": h.claim, "judged under": h.attack, "seeds": g.seeds, "images": g.images,
-                     "gap": g.value, "std. error": g.se, "band from": low, "band to": high,
-                     "rule": f"95% band (seeds x images, paired{', every candidate' if g.candidates else ''}) "
-                             f"vs >= {h.threshold:g}",
-                     "verdict": gap_verdict(g, h.threshold),
-                     "what would decide it": decision(g, h.threshold) if gap_verdict(g, h.threshold) == INCONCLUSIVE
-                     else None})
+        rows.append(
+            {
+                "claim": h.claim,
+                "judged under": h.attack,
+                "seeds": g.seeds,
+                "images": g.images,
+                "gap": g.value,
+                "std. error": g.se,
+                "band from": low,
+                "band to": high,
+                "rule": f"95% band (seeds x images, paired{', every candidate' if g.candidates else ''}) vs >= {h.threshold:g}",
+                "verdict": gap_verdict(g, h.threshold),
+                "what would decide it": decision(g, h.threshold) if gap_verdict(g, h.threshold) == INCONCLUSIVE else None,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -185,15 +212,18 @@ def strong_sentences(summary: pd.DataFrame) -> str:
             continue
         p, s = paper.iloc[0], strong.iloc[0]
         change = "keeps its verdict" if p["verdict"] == s["verdict"] else f"goes from *{p['verdict']}* to *{s['verdict']}*"
-        out.append(f"{name} {change} under the strong figure: {p['gap']:+.2f} points (95% band {p['band from']:+.2f} "
-                   f"to {p['band to']:+.2f}) under PGD-20 (*{p['verdict']}*) against {s['gap']:+.2f} "
-                   f"({s['band from']:+.2f} to {s['band to']:+.2f}) under the strong figure (*{s['verdict']}*).")
+        out.append(
+            f"{name} {change} under the strong figure: {p['gap']:+.2f} points (95% band {p['band from']:+.2f} "
+            f"to {p['band to']:+.2f}) under PGD-20 (*{p['verdict']}*) against {s['gap']:+.2f} "
+            f"({s['band from']:+.2f} to {s['band to']:+.2f}) under the strong figure (*{s['verdict']}*)."
+        )
     return " ".join(out)
 
 
 # -- test-sample noise of one seed's numbers ------------------------------------------------
 
 # -- noise ------------------------------------------------------------------------------------
+
 
 def se(acc: float, n: int) -> float:
     """Binomial standard error (points) of an accuracy (%) measured on n images."""

@@ -1,4 +1,5 @@
 """What the scale ladder cost, from the run store's records: per point, in all, and the sentence the scale page says it in."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -19,16 +20,31 @@ def cost_table(results: list[PointResult]) -> pd.DataFrame:
     rows = []
     for r in sorted(results, key=lambda r: (r.point.width, r.point.n_train)):
         c = r.cost
-        rows.append({"training images": f"{r.point.n_train:,}", "width": f"x{r.point.width:g}",
-                     "score updates": f"{r.score_updates:,}", "seeds": len(r.seeds),
-                     "runs": f"{c.runs_recorded} of {c.runs}",
-                     "training (min per run)": c.training_s / 60 / c.runs_recorded if c.runs_recorded else None,
-                     "evaluation (min)": c.evaluation_s / 60,
-                     "in all (min)": (c.training_s + c.evaluation_s) / 60})
+        rows.append(
+            {
+                "training images": f"{r.point.n_train:,}",
+                "width": f"x{r.point.width:g}",
+                "score updates": f"{r.score_updates:,}",
+                "seeds": len(r.seeds),
+                "runs": f"{c.runs_recorded} of {c.runs}",
+                "training (min per run)": c.training_s / 60 / c.runs_recorded if c.runs_recorded else None,
+                "evaluation (min)": c.evaluation_s / 60,
+                "in all (min)": (c.training_s + c.evaluation_s) / 60,
+            }
+        )
     total = sum_cost(results)
-    rows.append({"training images": "the whole ladder", "width": "", "score updates": "", "seeds": "",
-                 "runs": f"{total.runs_recorded} of {total.runs}", "training (min per run)": None,
-                 "evaluation (min)": total.evaluation_s / 60, "in all (min)": (total.training_s + total.evaluation_s) / 60})
+    rows.append(
+        {
+            "training images": "the whole ladder",
+            "width": "",
+            "score updates": "",
+            "seeds": "",
+            "runs": f"{total.runs_recorded} of {total.runs}",
+            "training (min per run)": None,
+            "evaluation (min)": total.evaluation_s / 60,
+            "in all (min)": (total.training_s + total.evaluation_s) / 60,
+        }
+    )
     return pd.DataFrame(rows).set_index("training images")
 
 
@@ -43,8 +59,9 @@ def sum_cost(results: list[PointResult]) -> RecordedCost:
 def untimed_estimate(results: list[PointResult]) -> float:
     """Seconds for the evaluations that recorded no time (cached before evaluations were timed),
     each priced at the mean of its own point's timed evaluations: an estimate, said to be one."""
-    return sum((r.cost.evals - r.cost.evals_timed) * r.cost.evaluation_s / r.cost.evals_timed
-               for r in results if r.cost.evals_timed)
+    return sum(
+        (r.cost.evals - r.cost.evals_timed) * r.cost.evaluation_s / r.cost.evals_timed for r in results if r.cost.evals_timed
+    )
 
 
 def cost_sentence(results: list[PointResult]) -> str:
@@ -52,11 +69,17 @@ def cost_sentence(results: list[PointResult]) -> str:
     total = sum_cost(results)
     untimed = total.evals - total.evals_timed
     guess = untimed_estimate(results)
-    return (f"From an empty run store the whole ladder is {total.runs} training runs and {total.evals} evaluations: "
-            f"{total.training_s / 60:.0f} min of training and {total.evaluation_s / 60:.0f} min of evaluation as "
-            f"recorded, {(total.training_s + total.evaluation_s) / 3600:.1f} hours in all"
-            + (f"; {untimed} evaluations, cached before evaluations recorded their time, add about {guess / 60:.0f} min "
-               f"at their point's mean ({(total.training_s + total.evaluation_s + guess) / 3600:.1f} hours)"
-               if untimed else "") + ". The paper's "
-            f"search makes {PAPER_SCORE_UPDATES:,} score updates, "
-            f"{PAPER_SCORE_UPDATES / max(r.score_updates for r in results):.0f}x our largest budget.")
+    return (
+        f"From an empty run store the whole ladder is {total.runs} training runs and {total.evals} evaluations: "
+        f"{total.training_s / 60:.0f} min of training and {total.evaluation_s / 60:.0f} min of evaluation as "
+        f"recorded, {(total.training_s + total.evaluation_s) / 3600:.1f} hours in all"
+        + (
+            f"; {untimed} evaluations, cached before evaluations recorded their time, add about {guess / 60:.0f} min "
+            f"at their point's mean ({(total.training_s + total.evaluation_s + guess) / 3600:.1f} hours)"
+            if untimed
+            else ""
+        )
+        + ". The paper's "
+        f"search makes {PAPER_SCORE_UPDATES:,} score updates, "
+        f"{PAPER_SCORE_UPDATES / max(r.score_updates for r in results):.0f}x our largest budget."
+    )

@@ -1,5 +1,6 @@
 """The scale ladder measured: its plan (every run and evaluation of each point), each point's
 headline claims C1-C3 on the one noise model, and the trend table over the points."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ PAPER_SCORE_UPDATES = 31_250  # the paper's search: 50,000 CIFAR images / batch 
 class PointResult:
     """One ladder point: its profile, its budget, C1-C3 over the ladder's seeds and what the
     store recorded that it cost."""
+
     point: LadderPoint
     profile: Profile
     score_updates: int
@@ -60,8 +62,14 @@ def plan(ladder: Ladder) -> tuple[dict[str, RunConfig], list[EvalRequest]]:
     return runs, evals
 
 
-def measure_point(ladder: Ladder, point: LadderPoint, store: RunStore | None = None, device="auto",
-                  progress: bool = True, load_only: bool = False) -> PointResult:
+def measure_point(
+    ladder: Ladder,
+    point: LadderPoint,
+    store: RunStore | None = None,
+    device="auto",
+    progress: bool = True,
+    load_only: bool = False,
+) -> PointResult:
     """C1-C3 at one point over the ladder's seeds, computing what the store lacks (or, with
     `load_only`, nothing: a point the store does not hold in full comes back without gaps)."""
     store = store or RunStore()
@@ -71,16 +79,26 @@ def measure_point(ladder: Ladder, point: LadderPoint, store: RunStore | None = N
     complete = before.runs_recorded == before.runs and before.evals == len({repr(e) for e in evals})
     gaps: dict[str, noise.Gap] = {}
     if complete or not load_only:
-        per_image = [headline_per_image(Context(profile, store, device, seed, progress), ratios=list(ladder.ratios))
-                     for seed in ladder.seeds_of(point)]
+        per_image = [
+            headline_per_image(Context(profile, store, device, seed, progress), ratios=list(ladder.ratios))
+            for seed in ladder.seeds_of(point)
+        ]
         gaps = headline_gaps(per_image)
         complete = True
-    return PointResult(point, profile, ladder.score_updates(point), gaps,
-                       recorded_cost_of(profile, store, runs, evals), complete, ladder.seeds_of(point))
+    return PointResult(
+        point,
+        profile,
+        ladder.score_updates(point),
+        gaps,
+        recorded_cost_of(profile, store, runs, evals),
+        complete,
+        ladder.seeds_of(point),
+    )
 
 
-def measure(ladder: Ladder, store: RunStore | None = None, device="auto", progress: bool = True,
-            load_only: bool = False) -> list[PointResult]:
+def measure(
+    ladder: Ladder, store: RunStore | None = None, device="auto", progress: bool = True, load_only: bool = False
+) -> list[PointResult]:
     """Every point of the ladder, in the order `_config.yml` lists them."""
     return [measure_point(ladder, p, store, device, progress, load_only) for p in ladder.points]
 
@@ -93,15 +111,21 @@ def trend_table(results: list[PointResult]) -> pd.DataFrame:
         for h in HEADLINES:
             g = r.gaps.get(h.column)
             low, high = g.band() if g is not None else (None, None)
-            rows.append({
-                "training images": r.point.n_train, "width": r.point.width, "score updates": r.score_updates,
-                "claim": h.column.split("_")[0], "judged under": h.attack, "threshold": h.threshold,
-                "gap": g.value if g else None, "band from": low, "band to": high,
-                "verdict": gap_verdict(g, h.threshold) if g else "not measured",
-                "seeds": g.seeds if g else None,
-                "training (min per run)": r.cost.training_s / 60 / r.cost.runs_recorded if r.cost.runs_recorded else None,
-                "evaluation (min)": r.cost.evaluation_s / 60 if r.cost.evals_timed else None,
-            })
+            rows.append(
+                {
+                    "training images": r.point.n_train,
+                    "width": r.point.width,
+                    "score updates": r.score_updates,
+                    "claim": h.column.split("_")[0],
+                    "judged under": h.attack,
+                    "threshold": h.threshold,
+                    "gap": g.value if g else None,
+                    "band from": low,
+                    "band to": high,
+                    "verdict": gap_verdict(g, h.threshold) if g else "not measured",
+                    "seeds": g.seeds if g else None,
+                    "training (min per run)": r.cost.training_s / 60 / r.cost.runs_recorded if r.cost.runs_recorded else None,
+                    "evaluation (min)": r.cost.evaluation_s / 60 if r.cost.evals_timed else None,
+                }
+            )
     return pd.DataFrame(rows)
-
-

@@ -6,6 +6,7 @@ with `Context(dry_run=True)` they are only recorded (the values are NaN), which 
 list of runs a section needs: the notebooks and `rst sweep` / `rst plan` share these functions,
 so a sweep computes exactly what the book later loads.
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -19,7 +20,13 @@ from rstlib.paper.sections.result import SectionResult
 from rstlib.paper.sections.transfer import diag_gap, sec5, sec7, sec9  # noqa: F401
 
 SECTIONS: dict[str, Callable[..., SectionResult]] = {
-    "sec3": sec3, "sec4": sec4, "sec5": sec5, "sec6": sec6, "sec7": sec7, "sec8": sec8, "sec9": sec9,
+    "sec3": sec3,
+    "sec4": sec4,
+    "sec5": sec5,
+    "sec6": sec6,
+    "sec7": sec7,
+    "sec8": sec8,
+    "sec9": sec9,
 }
 
 TITLES = {

@@ -1,4 +1,5 @@
 """Secs. 3 and 4: RSTs against more attacks (Table 1), and the natural accuracy of RSTs, fine-tuned RSTs and RTTs (Figs. 1-3)."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -32,19 +33,23 @@ def sec3_attacks(profile: Profile, eps_list: Sequence[float], queries: int) -> d
     return attacks
 
 
-def sec3(ctx: Context, networks=None, dataset=None, ratios=None, eps=None, n_test=None,
-         bandits_queries=None) -> SectionResult:
+def sec3(ctx: Context, networks=None, dataset=None, ratios=None, eps=None, n_test=None, bandits_queries=None) -> SectionResult:
     p = ctx.profile
     archs = networks_of(p, networks)
     dataset = datasets_of(p, dataset)[0]
     ratios = parse_ratios(ratios) or list(p.sections.sec3.ratios)
-    eps_list = [check_number(e, "eps (1/255 units)", minimum=0)
-                for e in parse_list(eps, "eps", float) or list(p.sections.sec3.eps)]
+    eps_list = [
+        check_number(e, "eps (1/255 units)", minimum=0) for e in parse_list(eps, "eps", float) or list(p.sections.sec3.eps)
+    ]
     n_test = n_test if n_test is not None else p.sections.sec3.n_test
     if n_test is not None:
         n_test = check_number(n_test, "n_test", minimum=1, whole=True)
-    queries = check_number(bandits_queries if bandits_queries is not None else p.sections.sec3.bandits_queries,
-                           "bandits_queries", minimum=2, whole=True)
+    queries = check_number(
+        bandits_queries if bandits_queries is not None else p.sections.sec3.bandits_queries,
+        "bandits_queries",
+        minimum=2,
+        whole=True,
+    )
     attacks = sec3_attacks(p, eps_list, queries)
     rows = []
     per_image = {}
@@ -53,8 +58,12 @@ def sec3(ctx: Context, networks=None, dataset=None, ratios=None, eps=None, n_tes
         for r in ratios:
             models[f"rst_{r:g}"] = (r, ex.search_config(p, dataset, arch, r, ctx.seed))
         for kind, (ratio, config) in models.items():
-            row = {"network": ARCH_LABELS[arch], "model": "dense_adv_trained" if kind.startswith("dense") else "rst",
-                   "remaining_ratio_pct": ratio, "natural": ctx.accuracy(config, AttackSpec("clean"), n_test=n_test)}
+            row = {
+                "network": ARCH_LABELS[arch],
+                "model": "dense_adv_trained" if kind.startswith("dense") else "rst",
+                "remaining_ratio_pct": ratio,
+                "natural": ctx.accuracy(config, AttackSpec("clean"), n_test=n_test),
+            }
             for col, spec in attacks.items():
                 row[col] = ctx.accuracy(config, spec, n_test=n_test)
                 per_image[(ARCH_LABELS[arch], ratio, col)] = ctx.correct(config, spec, n_test=n_test)
@@ -96,23 +105,44 @@ def sec4(ctx: Context, networks=None, datasets=None, ratios=None, inits=None) ->
                 robust = ctx.correct(config)
                 if robust is not None:
                     bits["fig1"][(panel, name, float(r), "pgd20")] = robust
-                fig1.append({"panel": panel, "init": name, "ratio": r,
-                             "natural": natural("fig1", panel, name, r, config), "pgd20": ctx.accuracy(config)})
+                fig1.append(
+                    {
+                        "panel": panel,
+                        "init": name,
+                        "ratio": r,
+                        "natural": natural("fig1", panel, name, r, config),
+                        "pgd20": ctx.accuracy(config),
+                    }
+                )
         for arch in archs:
             panel = panel_label(arch, d)
             for r in ratios:
                 rst = natural("fig2", panel, "RST", r, ex.search_config(p, d, arch, r, ctx.seed))
                 bits["fig3"][(panel, "RST", float(r))] = bits["fig2"].get((panel, "RST", float(r)))
                 fig2 += [{"panel": panel, "variant": "RST", "ratio": r, "natural": rst}]
-                fig2 += [{"panel": panel, "variant": f"FT_RST_{how.title()}", "ratio": r,
-                          "natural": natural("fig2", panel, f"FT_RST_{how.title()}", r,
-                                             ex.finetune_config(p, d, arch, r, how, ctx.seed))}
-                         for how in ("inherit", "reinit")]
+                fig2 += [
+                    {
+                        "panel": panel,
+                        "variant": f"FT_RST_{how.title()}",
+                        "ratio": r,
+                        "natural": natural(
+                            "fig2", panel, f"FT_RST_{how.title()}", r, ex.finetune_config(p, d, arch, r, how, ctx.seed)
+                        ),
+                    }
+                    for how in ("inherit", "reinit")
+                ]
                 fig3 += [{"panel": panel, "variant": "RST", "ratio": r, "natural": rst}]
-                fig3 += [{"panel": panel, "variant": variant, "ratio": r,
-                          "natural": natural("fig3", panel, variant, r, ex.rtt_config(p, d, arch, r, kind, ctx.seed))}
-                         for kind, variant in (("natural", "Natural_RTT"), ("adversarial", "Adv_RTT"))]
+                fig3 += [
+                    {
+                        "panel": panel,
+                        "variant": variant,
+                        "ratio": r,
+                        "natural": natural("fig3", panel, variant, r, ex.rtt_config(p, d, arch, r, kind, ctx.seed)),
+                    }
+                    for kind, variant in (("natural", "Natural_RTT"), ("adversarial", "Adv_RTT"))
+                ]
     f1, f2, f3 = pd.DataFrame(fig1), pd.DataFrame(fig2), pd.DataFrame(fig3)
-    result = SectionResult(tables={"fig1": f1, "fig2": f2, "fig3": f3}, figures={"fig1": f1, "fig2": f2, "fig3": f3},
-                           per_image=bits)
+    result = SectionResult(
+        tables={"fig1": f1, "fig2": f2, "fig3": f3}, figures={"fig1": f1, "fig2": f2, "fig3": f3}, per_image=bits
+    )
     return judged(ctx, "sec4", result, names, len(archs))

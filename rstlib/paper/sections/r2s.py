@@ -1,4 +1,5 @@
 """Secs. 6 and 8: Random RST Switch over candidate sets of RSTs (Table 3) and of adversarial RTTs (Table 4)."""
+
 from __future__ import annotations
 
 from typing import Callable
@@ -30,9 +31,14 @@ def _r2s_rows(ctx: Context, candidate_sets, archs, names, member: Callable) -> S
             dense = ex.dense_config(p, d, arch, True, ctx.seed)
             base = {"dataset": dataset_spec(d).label, "network": ARCH_LABELS[arch]}
             dense_pgd = ctx.accuracy(dense)  # a deterministic model: every attack is white-box
-            dense_row = {**base, "candidate_set": "dense", **{c: NAN for c in R2S_COLUMNS},
-                         "natural": ctx.accuracy(dense, AttackSpec("clean")), "pgd20_protocol": dense_pgd,
-                         "strong": ctx.strong(dense)}
+            dense_row = {
+                **base,
+                "candidate_set": "dense",
+                **{c: NAN for c in R2S_COLUMNS},
+                "natural": ctx.accuracy(dense, AttackSpec("clean")),
+                "pgd20_protocol": dense_pgd,
+                "strong": ctx.strong(dense),
+            }
             rows.append(dense_row)
             group = f"r2s/{base['network']} @ {base['dataset']}"
             clean = AttackSpec("clean")
@@ -44,9 +50,11 @@ def _r2s_rows(ctx: Context, candidate_sets, archs, names, member: Callable) -> S
                 rows.append({**base, "candidate_set": label, **{k: r[k] for k in R2S_COLUMNS}})
                 rates = ctx.r2s_per_image(members)
                 natural = [ctx.correct(c, clean) for c in members.values()]
-                result.per_image[f"{group}/{label}"] = None if rates is None else {
-                    "pgd20_protocol": rates["protocol"], "strong": rates["strong"],
-                    "natural": np.mean(natural, axis=0)}  # the defender's draw: the mean over the members
+                result.per_image[f"{group}/{label}"] = (
+                    None
+                    if rates is None
+                    else {"pgd20_protocol": rates["protocol"], "strong": rates["strong"], "natural": np.mean(natural, axis=0)}
+                )  # the defender's draw: the mean over the members
     result.tables["r2s"] = pd.DataFrame(rows)
     return result
 
@@ -54,22 +62,39 @@ def _r2s_rows(ctx: Context, candidate_sets, archs, names, member: Callable) -> S
 def sec6(ctx: Context, networks=None, datasets=None, candidate_sets=None, ratios=None) -> SectionResult:
     """Table 3. `ratios` (one candidate set) overrides `candidate_sets`."""
     p = ctx.profile
-    sets = [parse_ratios(ratios)] if ratios is not None else (
-        parse_candidate_sets(candidate_sets) or [list(s) for s in p.sections.sec6.candidate_sets])
-    return _r2s_table(ctx, "sec6", sets, networks_of(p, networks), datasets_of(p, datasets),
-                      lambda d, arch, r: ex.search_config(p, d, arch, r, ctx.seed))
+    sets = (
+        [parse_ratios(ratios)]
+        if ratios is not None
+        else (parse_candidate_sets(candidate_sets) or [list(s) for s in p.sections.sec6.candidate_sets])
+    )
+    return _r2s_table(
+        ctx,
+        "sec6",
+        sets,
+        networks_of(p, networks),
+        datasets_of(p, datasets),
+        lambda d, arch, r: ex.search_config(p, d, arch, r, ctx.seed),
+    )
 
 
 def sec8(ctx: Context, network=None, datasets=None, candidate_sets=None, ratios=None) -> SectionResult:
     """Table 4: R2S over adversarial RTTs (all drawn from one adversarially trained network)."""
     p = ctx.profile
-    sets = [parse_ratios(ratios)] if ratios is not None else (
-        parse_candidate_sets(candidate_sets) or [list(s) for s in p.sections.sec8.candidate_sets])
+    sets = (
+        [parse_ratios(ratios)]
+        if ratios is not None
+        else (parse_candidate_sets(candidate_sets) or [list(s) for s in p.sections.sec8.candidate_sets])
+    )
     archs, names = networks_of(p, network)[:1], datasets_of(p, datasets)
     result = _r2s_rows(ctx, sets, archs, names, lambda d, arch, r: ex.rtt_config(p, d, arch, r, "adversarial", ctx.seed))
     # S7.2 sets R2S over adversarial RTTs (Table 4) beside R2S over RSTs (Table 3, Sec. 6's sets)
-    rst = _r2s_rows(ctx, [list(x) for x in p.sections.sec6.candidate_sets], archs, names,
-                    lambda d, arch, r: ex.search_config(p, d, arch, r, ctx.seed))
+    rst = _r2s_rows(
+        ctx,
+        [list(x) for x in p.sections.sec6.candidate_sets],
+        archs,
+        names,
+        lambda d, arch, r: ex.search_config(p, d, arch, r, ctx.seed),
+    )
     result.tables["r2s_rst"] = rst.tables["r2s"]
     result.per_image.update({f"rst/{k}": v for k, v in rst.per_image.items()})
     return judged(ctx, "sec8", result, names, len(archs))

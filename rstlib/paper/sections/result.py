@@ -1,4 +1,5 @@
 """A section's result: its tables and figures, its claims judged by the registry."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ CLEAN = AttackSpec("clean")
 @dataclass
 class SectionResult:
     """A section's tables and figures, and its claims judged by the registry (`rstlib.paper.claims.registry`)."""
+
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
     claims: list[Claim] = field(default_factory=list)
@@ -27,11 +29,13 @@ class SectionResult:
 
     def claims_table(self) -> pd.DataFrame:
         from rstlib.paper.claims.calibration import calibrate
+
         return claims_table(self.claims, calibrate())
 
 
-def judged(ctx: Context, section: str, result: SectionResult, datasets: Sequence[str], networks: int,
-            n_robust: int | None = None) -> SectionResult:
+def judged(
+    ctx: Context, section: str, result: SectionResult, datasets: Sequence[str], networks: int, n_robust: int | None = None
+) -> SectionResult:
     """`result` with the registry's claims of `section` judged on it (a dry run measures nothing,
     so it judges nothing: its claims list stays empty)."""
     if ctx.dry_run:
@@ -39,8 +43,15 @@ def judged(ctx: Context, section: str, result: SectionResult, datasets: Sequence
     p = ctx.profile
     n_nat = min(p.n_test or 10**9, *(dataset_spec(d).test_size for d in datasets))
     n_rob = n_robust or min(p.eval_n_test or 10**9, *(dataset_spec(d).test_size for d in datasets))
-    facts = Facts(result.tables, result.figures, n_natural=n_nat, n_robust=n_rob, networks=networks,
-                  datasets=len(datasets), per_image=result.per_image,
-                  test_images=min(dataset_spec(d).test_size for d in datasets))
+    facts = Facts(
+        result.tables,
+        result.figures,
+        n_natural=n_nat,
+        n_robust=n_rob,
+        networks=networks,
+        datasets=len(datasets),
+        per_image=result.per_image,
+        test_images=min(dataset_spec(d).test_size for d in datasets),
+    )
     result.claims = judge_claims(section, facts)
     return result

@@ -1,5 +1,6 @@
 """Secs. 5, 7 and 9: adversarial transferability between RSTs (Fig. 4, Table 2), between adversarial
 RTTs (Fig. 5), and across tasks (Fig. 6)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,8 +25,10 @@ def diag_gap(matrix: pd.DataFrame) -> tuple[float, float, float]:
 
 def _diagonal_rows(ctx: Context, panel: str, members: dict[str, RunConfig], matrix: pd.DataFrame) -> list[dict]:
     """The white-box diagonal of a transfer matrix beside each model's strong figure."""
-    return [{"panel": panel, "ratio": label, "pgd20 (paper's)": float(matrix.loc[label, label]),
-             "strong (ours)": ctx.strong(c)} for label, c in members.items()]
+    return [
+        {"panel": panel, "ratio": label, "pgd20 (paper's)": float(matrix.loc[label, label]), "strong (ours)": ctx.strong(c)}
+        for label, c in members.items()
+    ]
 
 
 def sec5(ctx: Context, networks=None, datasets=None, ratios=None, table2_ratios=None) -> SectionResult:
@@ -115,12 +118,21 @@ def sec9(ctx: Context, network=None, task_a=None, task_b=None, ratios=None, n_te
             rtt = ex.rtt_config(p, task, arch, r, "adversarial", ctx.seed, source_dataset=other)
             panel = f"{dataset_spec(task).label}-specific"
             per_image[(panel, r)] = (ctx.correct(rst, n_test=n), ctx.correct(rtt, n_test=n))
-            rows.append({"panel": panel, "variant": "RST", "ratio": r,
-                         "pgd20": ctx.accuracy(rst, n_test=n), "strong": ctx.strong(rst)})
-            rows.append({"panel": panel, "variant": f"Adv_RTT transferred from {dataset_spec(other).label}", "ratio": r,
-                         "pgd20": ctx.accuracy(rtt, n_test=n), "strong": ctx.strong(rtt)})
+            rows.append(
+                {"panel": panel, "variant": "RST", "ratio": r, "pgd20": ctx.accuracy(rst, n_test=n), "strong": ctx.strong(rst)}
+            )
+            rows.append(
+                {
+                    "panel": panel,
+                    "variant": f"Adv_RTT transferred from {dataset_spec(other).label}",
+                    "ratio": r,
+                    "pgd20": ctx.accuracy(rtt, n_test=n),
+                    "strong": ctx.strong(rtt),
+                }
+            )
     f6 = pd.DataFrame(rows)
     test_images = {f"{dataset_spec(t).label}-specific": dataset_spec(t).test_size for t in (a, b)}
-    result = SectionResult(tables={"fig6": f6}, figures={"fig6": f6},
-                           per_image={"fig6": per_image, "fig6/test_images": test_images})
+    result = SectionResult(
+        tables={"fig6": f6}, figures={"fig6": f6}, per_image={"fig6": per_image, "fig6/test_images": test_images}
+    )
     return judged(ctx, "sec9", result, [a, b], 1)

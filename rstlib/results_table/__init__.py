@@ -18,28 +18,66 @@ filter or a pivot cannot silently average different things:
 set) and measure, at the largest image count. The book's tables come back from it, e.g. Sec. 3
 Table 1 and Sec. 6 Table 3 (see `table1` and `table3`, which are exactly those queries).
 """
+
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 
-from rstlib.store.files import EVALS, METRICS, SHARED_EVALS
-from rstlib.store.records import read_record
+from rstlib.results_table.r2s_rows import r2s_rows, spec_id
+from rstlib.results_table.reading import evaluations, read_or_none
+from rstlib.store.files import METRICS
 from rstlib.store.runstore import RunStore
 
-RUN_COLUMNS = ["run_id", "profile", "kind", "variant", "dataset", "arch", "width", "ratio", "init", "seed",
-               "precision", "finetune_weights", "train_attack", "epochs", "state"]
-MEASURE_COLUMNS = ["evaluation", "attack", "eps", "step", "steps", "queries", "n_images", "attack_source_run",
-                   "candidate_set", "members", "acc"]
+RUN_COLUMNS = [
+    "run_id",
+    "profile",
+    "kind",
+    "variant",
+    "dataset",
+    "arch",
+    "width",
+    "ratio",
+    "init",
+    "seed",
+    "precision",
+    "finetune_weights",
+    "train_attack",
+    "epochs",
+    "state",
+]
+MEASURE_COLUMNS = [
+    "evaluation",
+    "attack",
+    "eps",
+    "step",
+    "steps",
+    "queries",
+    "n_images",
+    "attack_source_run",
+    "candidate_set",
+    "members",
+    "acc",
+]
 COLUMNS = RUN_COLUMNS + MEASURE_COLUMNS
 INTEGER_COLUMNS = ["seed", "epochs", "steps", "queries", "n_images"]
 EVALUATIONS = ("training", "white-box", "transfer", "r2s-protocol", "r2s-adaptive")
 # what tells two numbers of one run (or candidate set) apart; the view keeps the largest n_images of each
-IDENTITY = ["run_id", "candidate_set", "kind", "dataset", "evaluation", "attack", "eps", "step", "steps", "queries",
-            "attack_source_run"]
+IDENTITY = [
+    "run_id",
+    "candidate_set",
+    "kind",
+    "dataset",
+    "evaluation",
+    "attack",
+    "eps",
+    "step",
+    "steps",
+    "queries",
+    "attack_source_run",
+]
 
 
 def _variant(config: dict) -> str:
@@ -61,6 +99,7 @@ def profile_of(config: dict, profiles: dict | None = None) -> str | None:
     e.g. a run made in Python with changed settings, or a profile file that changed since)."""
     from rstlib.config.profile import ConfigError, RunConfig, load_profiles
     from rstlib.train import variants as ex
+
     try:
         run = RunConfig.from_dict(config)
         profiles = profiles if profiles is not None else load_profiles()
@@ -74,8 +113,7 @@ def profile_of(config: dict, profiles: dict | None = None) -> str | None:
                 again = ex.dense_config(p, run.dataset, run.arch, run.train.attack != "none", run.seed, run.init)
             elif run.kind == "finetune":
                 assert run.parent is not None and run.finetune_weights is not None  # checked by RunConfig
-                again = ex.finetune_config(p, run.dataset, run.arch, run.ratio, run.finetune_weights, run.seed,
-                                           run.parent.init)
+                again = ex.finetune_config(p, run.dataset, run.arch, run.ratio, run.finetune_weights, run.seed, run.parent.init)
             else:
                 assert run.parent is not None  # checked by RunConfig
                 source = "natural" if run.parent.train.attack == "none" else "adversarial"
@@ -89,16 +127,28 @@ def profile_of(config: dict, profiles: dict | None = None) -> str | None:
 
 def _run_row(path: Path, config: dict, state: str, profiles: dict | None) -> dict:
     train = config.get("train") or {}
-    return {"run_id": path.name, "profile": profile_of(config, profiles) if config else None,
-            "kind": config.get("kind"), "variant": _variant(config) if config else "-",
-            "dataset": config.get("dataset"), "arch": config.get("arch"), "width": config.get("width"),
-            "ratio": config.get("ratio"), "init": config.get("init"), "seed": config.get("seed"),
-            "precision": config.get("precision"), "finetune_weights": config.get("finetune_weights"),
-            "train_attack": train.get("attack"), "epochs": train.get("epochs"), "state": state}
+    return {
+        "run_id": path.name,
+        "profile": profile_of(config, profiles) if config else None,
+        "kind": config.get("kind"),
+        "variant": _variant(config) if config else "-",
+        "dataset": config.get("dataset"),
+        "arch": config.get("arch"),
+        "width": config.get("width"),
+        "ratio": config.get("ratio"),
+        "init": config.get("init"),
+        "seed": config.get("seed"),
+        "precision": config.get("precision"),
+        "finetune_weights": config.get("finetune_weights"),
+        "train_attack": train.get("attack"),
+        "epochs": train.get("epochs"),
+        "state": state,
+    }
 
 
 def _profiles() -> dict:
     from rstlib.config.profile import ConfigError, load_profiles
+
     try:
         return load_profiles()
     except ConfigError:  # no profile file here: the profile column stays empty
@@ -123,32 +173,44 @@ def runs_table(store: RunStore | None = None) -> pd.DataFrame:
     rows = []
     for path, config, state in store.all_runs():
         row = _run_row(path, config, state, profiles)
-        metrics = _read(path / METRICS)
+        metrics = read_or_none(path / METRICS)
         row["natural"] = metrics.get("natural_acc") if metrics else None
         ckpts = sorted(path.glob("ckpt-*.pt"))
-        row["epochs_done"] = len(metrics["history"]) if metrics and "history" in metrics else (
-            int(ckpts[-1].stem.split("-")[1]) + 1 if ckpts else 0)
-        pgd = [r for r in _evals(path) if r["key"].get("name") == "pgd20" and r["key"].get("source") is None]
+        row["epochs_done"] = (
+            len(metrics["history"])
+            if metrics and "history" in metrics
+            else (int(ckpts[-1].stem.split("-")[1]) + 1 if ckpts else 0)
+        )
+        pgd = [r for r in evaluations(path) if r["key"].get("name") == "pgd20" and r["key"].get("source") is None]
         row["pgd20"] = max(pgd, key=lambda r: r["result"].get("n", 0))["result"]["acc"] if pgd else None
         if state == "results-only":
             row["age_h"] = None
         else:
             newest = max((p.stat().st_mtime for p in path.iterdir()), default=time.time())
             row["age_h"] = (time.time() - newest) / 3600
-        row["problem"] = ("; ".join(f"{p.relative_to(path)}: {why}" for p, why in store.problems(path))
-                          if state == "damaged" else None)
+        row["problem"] = (
+            "; ".join(f"{p.relative_to(path)}: {why}" for p, why in store.problems(path)) if state == "damaged" else None
+        )
         rows.append(row)
     table = pd.DataFrame(rows, columns=RUN_COLUMNS + ["epochs_done", "natural", "pgd20", "age_h", "problem"])
     for col in ("seed", "epochs", "epochs_done"):
         table[col] = pd.array([None if v is None or v != v else int(v) for v in table[col]], dtype="Int64")
     table["ratio"] = pd.to_numeric(table["ratio"], errors="coerce")
-    return table.sort_values(["kind", "dataset", "arch", "variant", "ratio", "init", "seed", "run_id"],
-                             na_position="last", kind="stable").reset_index(drop=True)
+    return table.sort_values(
+        ["kind", "dataset", "arch", "variant", "ratio", "init", "seed", "run_id"], na_position="last", kind="stable"
+    ).reset_index(drop=True)
 
 
-def results(store: RunStore | str | Path | None = None, *, kind: str | None = None, attack: str | None = None,
-            white_box: bool | None = None, evaluation: str | None = None, dataset: str | None = None,
-            profile: str | None = None) -> pd.DataFrame:
+def results(
+    store: RunStore | str | Path | None = None,
+    *,
+    kind: str | None = None,
+    attack: str | None = None,
+    white_box: bool | None = None,
+    evaluation: str | None = None,
+    dataset: str | None = None,
+    profile: str | None = None,
+) -> pd.DataFrame:
     """Every run and every cached evaluation of `store` (default: ./runs or $RST_RUNS) as one tidy
     DataFrame, one row per number (see the module doc for the columns).
 
@@ -160,46 +222,71 @@ def results(store: RunStore | str | Path | None = None, *, kind: str | None = No
     profiles = _profiles()
     rows: list[dict] = []
     configs: dict[str, dict] = {}
+    profile_by_run: dict[str, str | None] = {}
     cells: dict[tuple, dict] = {}  # (target, source, attack key, n_test, seed) -> result, for R2S protocol
     clean: dict[tuple, dict] = {}
     for path, config, state in store.all_runs():
         configs[path.name] = config
         base = _run_row(path, config, state, profiles)
-        metrics = _read(path / METRICS)
+        profile_by_run[path.name] = base["profile"]
+        metrics = read_or_none(path / METRICS)
         if metrics:
-            rows.append({**base, "evaluation": "training", "attack": "clean", "acc": metrics.get("natural_acc"),
-                         "n_images": metrics.get("n_test")})
-        for r in _evals(path):
+            rows.append(
+                {
+                    **base,
+                    "evaluation": "training",
+                    "attack": "clean",
+                    "acc": metrics.get("natural_acc"),
+                    "n_images": metrics.get("n_test"),
+                }
+            )
+        for r in evaluations(path):
             key, res = r["key"], r["result"]
             spec = key.get("attack") or {}
             source = key.get("source")
-            rows.append({**base, "evaluation": "transfer" if source else "white-box", "attack": key.get("name"),
-                         "eps": spec.get("eps"), "step": spec.get("step"), "steps": spec.get("steps"),
-                         "queries": spec.get("queries"), "n_images": res.get("n", key.get("n_test")),
-                         "attack_source_run": source, "acc": res.get("acc")})
+            rows.append(
+                {
+                    **base,
+                    "evaluation": "transfer" if source else "white-box",
+                    "attack": key.get("name"),
+                    "eps": spec.get("eps"),
+                    "step": spec.get("step"),
+                    "steps": spec.get("steps"),
+                    "queries": spec.get("queries"),
+                    "n_images": res.get("n", key.get("n_test")),
+                    "attack_source_run": source,
+                    "acc": res.get("acc"),
+                }
+            )
             ident = (key.get("n_test"), key.get("seed"))
             if key.get("name") == "clean" and not source:
                 clean[(path.name, *ident)] = res
             elif key.get("name") == "pgd20":
-                cells[(path.name, source or path.name, _spec_id(spec), *ident)] = res
-    rows += _r2s_rows(store, configs, cells, clean, profiles)
+                cells[(path.name, source or path.name, spec_id(spec), *ident)] = res
+    rows += r2s_rows(store, configs, cells, clean, profile_by_run)
     df = _typed(pd.DataFrame(rows, columns=COLUMNS))
     if all(v is None for v in (kind, attack, white_box, evaluation, dataset, profile)):
         return df
-    return view(df, kind=kind, attack=attack, white_box=white_box, evaluation=evaluation, dataset=dataset,
-                profile=profile)
+    return view(df, kind=kind, attack=attack, white_box=white_box, evaluation=evaluation, dataset=dataset, profile=profile)
 
 
-def view(df: pd.DataFrame, *, kind=None, attack=None, white_box=None, evaluation=None, dataset=None,
-         profile=None) -> pd.DataFrame:
+def view(
+    df: pd.DataFrame, *, kind=None, attack=None, white_box=None, evaluation=None, dataset=None, profile=None
+) -> pd.DataFrame:
     """The rows of `results()`'s table that match, one per run (or candidate set) and measure at
     the largest image count."""
     if evaluation is not None and evaluation not in EVALUATIONS:
         from rstlib.errors import ConfigError
+
         raise ConfigError(f"unknown evaluation {evaluation!r}; choose one of {EVALUATIONS}")
     keep = pd.Series(True, index=df.index)
-    for col, value in (("kind", kind), ("attack", attack), ("evaluation", evaluation), ("dataset", dataset),
-                       ("profile", profile)):
+    for col, value in (
+        ("kind", kind),
+        ("attack", attack),
+        ("evaluation", evaluation),
+        ("dataset", dataset),
+        ("profile", profile),
+    ):
         if value is not None:
             keep &= df[col] == value
     if white_box is not None:
@@ -207,81 +294,3 @@ def view(df: pd.DataFrame, *, kind=None, attack=None, white_box=None, evaluation
     out = df[keep].sort_values("n_images", ascending=False, kind="stable", na_position="last")
     out = out.drop_duplicates(subset=IDENTITY, keep="first")
     return out.sort_index().reset_index(drop=True)
-
-
-def _spec_id(spec: dict) -> tuple:
-    return tuple(sorted((k, v) for k, v in spec.items()))
-
-
-def _r2s_rows(store: RunStore, configs: dict[str, dict], cells: dict, clean: dict, profiles: dict) -> list[dict]:
-    """Candidate sets of the store's R2S evaluations (`_evals/`): their adaptive attacks as
-    they are, and where every cell of their transfer matrix is cached, the paper's protocol and
-    R2S's strong figure (rstlib.evaluation.r2s.strong_value)."""
-    from rstlib.evaluation.r2s import strong_value
-    sets: dict[tuple, dict] = {}
-    for r in _evals(store.root / SHARED_EVALS, folder=True):
-        key, res = r["key"], r["result"]
-        members = tuple(sorted(m[0] for m in key.get("members", [])))
-        if not members:
-            continue
-        spec = key.get("attack") or {}
-        ident = (members, key.get("n_test"), key.get("seed"))
-        group = sets.setdefault(ident, {"eot": [], "aa": None, "spec": None})
-        if key.get("name") == "r2s-autoattack-rand":
-            group["aa"] = res
-        else:
-            group["eot"].append(res)
-            group["spec"] = spec
-        rows_of = group.setdefault("rows", [])
-        rows_of.append({"evaluation": "r2s-adaptive", "attack": key.get("name"),
-                        "eps": spec.get("eps", key.get("eps")), "step": spec.get("step"), "steps": spec.get("steps"),
-                        "n_images": res.get("images") or key.get("n_test"), "acc": res.get("acc")})
-    out = []
-    for (members, n_test, seed), group in sets.items():
-        first = configs.get(members[0]) or {}
-        ratios = tuple(sorted(float((configs.get(m) or {}).get("ratio", float("nan"))) for m in members))
-        common = {"kind": "r2s", "variant": first.get("kind", "-"), "dataset": first.get("dataset"),
-                  "arch": first.get("arch"), "width": first.get("width"), "init": first.get("init"),
-                  "seed": first.get("seed"), "precision": first.get("precision"), "state": "done",
-                  "profile": _common_profile(members, configs, profiles), "candidate_set": ratios, "members": members}
-        rows = [{**common, **row} for row in group["rows"]]
-        spec = group["spec"]
-        matrix = [cells.get((t, s, _spec_id(spec), n_test, seed)) for s in members for t in members] if spec else []
-        naturals = [clean.get((m, n_test, seed)) for m in members]
-        cells_found = [c for c in matrix if c is not None]
-        naturals_found = [c for c in naturals if c is not None]
-        if spec and matrix and len(cells_found) == len(matrix):
-            n = cells_found[0]["n"]
-            for row in rows:  # the EOT attacks ran on the same images as the matrix
-                if row["attack"] != "r2s-autoattack-rand":
-                    row["n_images"] = n
-            protocol = {"evaluation": "r2s-protocol", "eps": spec.get("eps"), "step": spec.get("step"),
-                        "steps": spec.get("steps"), "n_images": n}
-            rows.append({**common, **protocol, "attack": "pgd20",
-                         "acc": sum(c["acc"] for c in cells_found) / len(cells_found)})
-            if len(naturals_found) == len(naturals):
-                rows.append({**common, "evaluation": "r2s-protocol", "attack": "clean", "n_images": naturals_found[0]["n"],
-                             "acc": sum(c["acc"] for c in naturals_found) / len(naturals_found)})
-            if len(group["eot"]) == 4:  # every EOT attack of the strong figure is cached
-                rows.append({**common, **protocol, "evaluation": "r2s-adaptive", "attack": "strong",
-                             "acc": strong_value(matrix, group["eot"], group["aa"], n)})
-        out += rows
-    return out
-
-
-def _common_profile(members: Iterable[str], configs: dict[str, dict], profiles: dict) -> str | None:
-    names = {profile_of(configs[m], profiles) if m in configs else None for m in members}
-    return names.pop() if len(names) == 1 else None
-
-
-def _read(path: Path, kind: str = "metrics") -> dict | None:
-    """A record of the store, or None when it is absent or damaged (`rst runs` names it)."""
-    try:
-        return read_record(path, kind) if path.is_file() else None
-    except (OSError, ValueError):
-        return None
-
-
-def _evals(path: Path, folder: bool = False) -> list[dict]:
-    found = (_read(p, "evaluation") for p in sorted((path if folder else path / EVALS).glob("*.json")))
-    return [r for r in found if r is not None]
