@@ -45,7 +45,10 @@ def source(book_dir: Path, page: str):
     """The page's notebook as written (`<page>.md`, MyST Markdown), with no outputs."""
     import jupytext
 
-    return jupytext.read(book_dir / f"{page}.md", fmt="md:myst")
+    notebook = jupytext.read(book_dir / f"{page}.md", fmt="md:myst")
+    for i, cell in enumerate(notebook.cells):
+        cell.id = f"{page.replace('_', '-')}-{i}"  # the same ids every execution: no churn in the committed notebooks
+    return notebook
 
 
 def execute(

@@ -220,5 +220,5 @@ def intro_sentence(profile: Profile, store: RunStore | None = None) -> str:
     return (
         f"**Beyond the paper: scale.** From {updates[0]:,} to {updates[-1]:,} score updates of the search "
         f"(the paper's: {PAPER_SCORE_UPDATES:,}) at width x{width:g}, {' and '.join(moves)} "
-        "([the measured trend, with the width](scale.md))."
+        "([the measured trend, with the width](scale.ipynb))."
     )
