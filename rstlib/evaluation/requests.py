@@ -121,16 +121,11 @@ class Strong:
         return self.margin.forwards() + apgd * 0.5 * min(self.apgd_images, n) / max(n, 1)
 
 
-@dataclass(frozen=True)
-class EOT:
-    """An adaptive attack on an R2S set: PGD through the expectation over the members of the loss
-    or of the logits (`over`), on the cross-entropy or the CW margin (`loss` ce | cw)."""
+class _OnASet:
+    """A request on an R2S candidate set: its target is the first member, it needs every member,
+    and its result is cached in the store's shared `_evals/`."""
 
     members: tuple[tuple[str, RunConfig], ...]
-    attack: AttackSpec
-    over: str = "loss"
-    loss: str = "ce"
-    n_test: int | None = None
 
     @property
     def target(self) -> RunConfig:
@@ -141,6 +136,18 @@ class EOT:
 
     def shared(self) -> bool:
         return True
+
+
+@dataclass(frozen=True)
+class EOT(_OnASet):
+    """An adaptive attack on an R2S set: PGD through the expectation over the members of the loss
+    or of the logits (`over`), on the cross-entropy or the CW margin (`loss` ce | cw)."""
+
+    members: tuple[tuple[str, RunConfig], ...]
+    attack: AttackSpec
+    over: str = "loss"
+    loss: str = "ce"
+    n_test: int | None = None
 
     def key(self, digest: Digest, n_test: int | None, seed: int = 0) -> dict:
         return {
@@ -159,23 +166,13 @@ class EOT:
 
 
 @dataclass(frozen=True)
-class AutoAttackRand:
+class AutoAttackRand(_OnASet):
     """AutoAttack's rand version (EOT over 20 draws) on an R2S set, on the first `images` images."""
 
     members: tuple[tuple[str, RunConfig], ...]
     eps: float
     images: int
     n_test: int | None = None
-
-    @property
-    def target(self) -> RunConfig:
-        return self.members[0][1]
-
-    def needs(self) -> tuple[RunConfig, ...]:
-        return tuple(c for _, c in self.members)
-
-    def shared(self) -> bool:
-        return True
 
     def key(self, digest: Digest, n_test: int | None, seed: int = 0) -> dict:
         return {

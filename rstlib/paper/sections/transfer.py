@@ -31,23 +31,30 @@ def _diagonal_rows(ctx: Context, panel: str, members: dict[str, RunConfig], matr
     ]
 
 
+def _transfer_matrices(ctx: Context, result: SectionResult, fig: str, panels: dict[str, dict]) -> None:
+    """Each panel's transfer matrix among its members (`fig`, e.g. fig4), their per-image results
+    and the matrix diagonal beside the strong figure (`<fig>_diagonal`)."""
+    matrices = {}
+    diagonal = []
+    for panel, members in panels.items():
+        m = ctx.matrix(members)
+        matrices[panel] = m
+        result.per_image[f"{fig}/{panel}"] = ctx.matrix_correct(members)
+        diagonal += _diagonal_rows(ctx, panel, members, m)
+    result.figures[fig] = matrices
+    result.tables[f"{fig}_diagonal"] = pd.DataFrame(diagonal)
+
+
 def sec5(ctx: Context, networks=None, datasets=None, ratios=None, table2_ratios=None) -> SectionResult:
     p = ctx.profile
     archs, names = networks_of(p, networks), datasets_of(p, datasets)
     ratios = parse_ratios(ratios) or list(p.sections.sec5.ratios)
     t2_ratios = parse_ratios(table2_ratios, "table2_ratios") or list(p.sections.sec5.table2_ratios)
     result = SectionResult()
-    matrices = {}
-    diagonal = []
-    for d in names:
-        for arch in archs:
-            members = {pct(r): ex.search_config(p, d, arch, r, ctx.seed) for r in ratios}
-            m = ctx.matrix(members)
-            matrices[panel_label(arch, d)] = m
-            result.per_image[f"fig4/{panel_label(arch, d)}"] = ctx.matrix_correct(members)
-            diagonal += _diagonal_rows(ctx, panel_label(arch, d), members, m)
-    result.figures["fig4"] = matrices
-    result.tables["fig4_diagonal"] = pd.DataFrame(diagonal)
+    panels = {
+        panel_label(arch, d): {pct(r): ex.search_config(p, d, arch, r, ctx.seed) for r in ratios} for d in names for arch in archs
+    }
+    _transfer_matrices(ctx, result, "fig4", panels)
     # Table 2: first network, first dataset
     arch, d = archs[0], names[0]
     nat = ex.dense_config(p, d, arch, adversarial=False, seed=ctx.seed)
@@ -85,16 +92,11 @@ def sec7(ctx: Context, network=None, datasets=None, ratios=None) -> SectionResul
     arch = networks_of(p, network)[0]
     ratios = parse_ratios(ratios) or list(p.sections.sec7.ratios)
     result = SectionResult()
-    matrices = {}
-    diagonal = []
-    for d in datasets_of(p, datasets):
-        members = {pct(r): ex.rtt_config(p, d, arch, r, "adversarial", ctx.seed) for r in ratios}
-        m = ctx.matrix(members)
-        matrices[panel_label(arch, d)] = m
-        result.per_image[f"fig5/{panel_label(arch, d)}"] = ctx.matrix_correct(members)
-        diagonal += _diagonal_rows(ctx, panel_label(arch, d), members, m)
-    result.figures["fig5"] = matrices
-    result.tables["fig5_diagonal"] = pd.DataFrame(diagonal)
+    panels = {
+        panel_label(arch, d): {pct(r): ex.rtt_config(p, d, arch, r, "adversarial", ctx.seed) for r in ratios}
+        for d in datasets_of(p, datasets)
+    }
+    _transfer_matrices(ctx, result, "fig5", panels)
     return judged(ctx, "sec7", result, datasets_of(p, datasets), 1)
 
 
