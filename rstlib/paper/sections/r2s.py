@@ -59,14 +59,17 @@ def _r2s_rows(ctx: Context, candidate_sets, archs, names, member: Callable) -> S
     return result
 
 
+def _candidate_sets(ratios, candidate_sets, default) -> list[list[float]]:
+    """One set (`ratios`), else the sets given, else the profile's."""
+    if ratios is not None:
+        return [parse_ratios(ratios)]
+    return parse_candidate_sets(candidate_sets) or [list(s) for s in default]
+
+
 def sec6(ctx: Context, networks=None, datasets=None, candidate_sets=None, ratios=None) -> SectionResult:
     """Table 3. `ratios` (one candidate set) overrides `candidate_sets`."""
     p = ctx.profile
-    sets = (
-        [parse_ratios(ratios)]
-        if ratios is not None
-        else (parse_candidate_sets(candidate_sets) or [list(s) for s in p.sections.sec6.candidate_sets])
-    )
+    sets = _candidate_sets(ratios, candidate_sets, p.sections.sec6.candidate_sets)
     return _r2s_table(
         ctx,
         "sec6",
@@ -80,11 +83,7 @@ def sec6(ctx: Context, networks=None, datasets=None, candidate_sets=None, ratios
 def sec8(ctx: Context, network=None, datasets=None, candidate_sets=None, ratios=None) -> SectionResult:
     """Table 4: R2S over adversarial RTTs (all drawn from one adversarially trained network)."""
     p = ctx.profile
-    sets = (
-        [parse_ratios(ratios)]
-        if ratios is not None
-        else (parse_candidate_sets(candidate_sets) or [list(s) for s in p.sections.sec8.candidate_sets])
-    )
+    sets = _candidate_sets(ratios, candidate_sets, p.sections.sec8.candidate_sets)
     archs, names = networks_of(p, network)[:1], datasets_of(p, datasets)
     result = _r2s_rows(ctx, sets, archs, names, lambda d, arch, r: ex.rtt_config(p, d, arch, r, "adversarial", ctx.seed))
     # S7.2 sets R2S over adversarial RTTs (Table 4) beside R2S over RSTs (Table 3, Sec. 6's sets)
