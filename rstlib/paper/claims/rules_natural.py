@@ -167,17 +167,22 @@ def _best_at_each_point(
     return int((piv[winner] >= piv[rivals].max(axis=1)).sum()), signs
 
 
-def s4_inherit_mostly_best(f: Facts, threshold: float) -> Judged:
-    piv = _pivot(f.tables["fig2"])
-    low = piv[piv.index.get_level_values("ratio") <= 20]
-    tested = []
-    wins, signs = _best_at_each_point(f, "fig2", low, "FT_RST_Inherit", ["RST", "FT_RST_Reinit"], threshold, tested)
+def _mostly_best(f: Facts, fig: str, piv, winner: str, rivals: list[str], threshold: float, who: str, where: str = "") -> Judged:
+    """`winner` ahead of every rival at most of the pivot's points (the majority of the per-point verdicts)."""
+    tested: list = []
+    wins, signs = _best_at_each_point(f, fig, piv, winner, rivals, threshold, tested)
     return Judged(
-        f"inherited weights best at {wins} of {len(low)} points at 1-20%; clearly best at "
-        f"{signs.count(HOLDS)}, clearly not at {signs.count(FAILS)}",
+        f"{who} best at {wins} of {len(piv)} points{where}; clearly best at {signs.count(HOLDS)}, "
+        f"clearly not at {signs.count(FAILS)}",
         majority(signs),
         tested=tuple(tested),
     )
+
+
+def s4_inherit_mostly_best(f: Facts, threshold: float) -> Judged:
+    piv = _pivot(f.tables["fig2"])
+    low = piv[piv.index.get_level_values("ratio") <= 20]
+    return _mostly_best(f, "fig2", low, "FT_RST_Inherit", ["RST", "FT_RST_Reinit"], threshold, "inherited weights", " at 1-20%")
 
 
 def s4_wrn_reinit_better(f: Facts, threshold: float) -> Judged:
@@ -194,15 +199,7 @@ def s4_wrn_reinit_better(f: Facts, threshold: float) -> Judged:
 
 
 def s4_adv_rtt_best(f: Facts, threshold: float) -> Judged:
-    piv = _pivot(f.tables["fig3"])
-    tested = []
-    wins, signs = _best_at_each_point(f, "fig3", piv, "Adv_RTT", ["RST", "Natural_RTT"], threshold, tested)
-    return Judged(
-        f"adversarial RTT best at {wins} of {len(piv)} points; clearly best at {signs.count(HOLDS)}, "
-        f"clearly not at {signs.count(FAILS)}",
-        majority(signs),
-        tested=tuple(tested),
-    )
+    return _mostly_best(f, "fig3", _pivot(f.tables["fig3"]), "Adv_RTT", ["RST", "Natural_RTT"], threshold, "adversarial RTT")
 
 
 C = COMPARABLE  # the book's one meaning of "comparable" (rstlib.paper.claims.verdicts)
