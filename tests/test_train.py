@@ -41,6 +41,8 @@ def test_finished_run_is_loaded_not_retrained(smoke, store, monkeypatch):
     monkeypatch.setattr(rstlib.train.runner, "execute", lambda *a, **k: pytest.fail("trained again"))
     second = model_run(store, config, CPU)
     assert second.path == first.path and second.metrics() == first.metrics()
+    with pytest.raises(pytest.fail.Exception, match="trained again"):  # the guard fires where training would happen
+        model_run(store, ex.search_config(tiny_profile(smoke, epochs=1), "fashion_mnist", "cnn_small", 20), CPU)
     model = load_run_model(second)
     assert model(torch.rand(2, 1, 28, 28)).shape == (2, 10)
 
