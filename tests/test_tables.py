@@ -69,6 +69,8 @@ def test_verdicts_are_badges_and_the_same_table_gives_the_same_html():
     html = tables.html(_table1_like())
     assert 'class="rst-verdict rst-holds">✓ holds<' in html and 'rst-open">? inconclusive<' in html
     assert tables.html(_table1_like()) == html
+    no_numbers = tables.html(pd.DataFrame({"on the paper's numbers": ["✓ holds", "– no numbers"]}))
+    assert 'rst-untested">– no numbers<' in no_numbers  # a badge like the verdicts beside it, not loose text
 
 
 def test_sec2_settings_are_one_row_per_setting_and_one_column_per_profile():

@@ -19,7 +19,13 @@ import pandas as pd
 
 from rstlib.paper.words import label
 
-BADGES = {"holds": "holds", "does not hold": "fails", "inconclusive": "open", "not testable": "untested"}
+BADGES = {
+    "holds": "holds",
+    "does not hold": "fails",
+    "inconclusive": "open",
+    "not testable": "untested",
+    "no numbers": "untested",
+}
 DIFFERENCE = re.compile(r"−|minus|difference|gap|^C[123]\b|advantage|gain", re.I)
 
 

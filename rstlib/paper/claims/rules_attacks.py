@@ -80,7 +80,9 @@ def _second_rst5_vs_dense(f: Facts, dense_of: int, threshold: float, paper: str,
         )
     signs = [judge_gap(tested, g, threshold) for g in gaps]
     return Judged(
-        ", ".join(f"{c}: {band_text(g)}" for c, g in zip(cols, gaps)) + f" (paper: {paper})", every(signs), tested=tuple(tested)
+        "; ".join(f"{label(c)}: {band_text(g)}" for c, g in zip(cols, gaps)) + f" (paper: {paper})",
+        every(signs),
+        tested=tuple(tested),
     )
 
 
