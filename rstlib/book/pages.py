@@ -62,7 +62,8 @@ def hardware() -> str:
                 break
     except OSError:
         pass
-    return f"CPU {cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
+    threads = torch.get_num_threads()
+    return f"CPU {cpu}, {os.cpu_count()} cores, {threads} torch thread{'s' if threads != 1 else ''}"
 
 
 class Page:

@@ -119,9 +119,9 @@ def s3_not_overfit(f: Facts, threshold: float) -> Judged:
                 value = float(rst[c].max()) - float(dense[c]) - pgd_gap
                 gap = noise.Gap(value, se_diff(float(rst[c].max()), float(dense[c]), f.n_robust), 1, f.n_robust)
             signs.append(judge_gap(tested, gap, threshold))
-            parts.append(f"{label(c)} {band_text(gap)}")
+            parts.append(f"{label(c)}: {band_text(gap)}")
     return Judged(
-        "(best RST - dense) under each attack minus the same under PGD-20 (95% band, paired per image): " + ", ".join(parts),
+        "(best RST - dense) under each attack minus the same under PGD-20 (95% band, paired per image): " + "; ".join(parts),
         every(signs),
         tested=tuple(tested),
     )
