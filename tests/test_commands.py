@@ -159,12 +159,12 @@ def test_the_readme_paper_dry_run_answers_at_once_on_a_cpu(tmp_path):
 
 def test_a_measured_dry_run_times_each_network_within_its_budget():
     from rstlib.config.profile import load_profile
-    from rstlib.paper import cost
+    from rstlib.paper import plan
 
     lines = []
     p = load_profile("paper")
-    runs_, evals, per = cost.section_plan(p, ["sec6"])
-    projection = cost.project(
+    runs_, evals, per = plan.plan(p, ["sec6"])
+    projection = plan.project(
         p, planned=(runs_, evals, per), measure=True, device="cpu", quick=True, budget_s=0.0, say=lines.append
     )
     assert len(lines) == 1 and lines[0].startswith("timing one")  # one network timed, then the budget was spent
