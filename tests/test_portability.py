@@ -2,6 +2,7 @@
 weights and without training; running a page writes nothing that git tracks."""
 
 import dataclasses
+import json
 import subprocess
 
 import pytest
@@ -23,7 +24,9 @@ CPU = RunOptions(device="cpu", progress=False, announce=False)
 
 def _plan_ids(profile):
     runs, evals, _ = plan(profile)
-    return sorted(runs), [(e.target.run_id(), e.attack, e.source and e.source.run_id(), e.eot_over, e.eot_loss) for e in evals]
+    # each request's own cache key, with every run named by its id (the weights do not exist yet)
+    keys = [json.dumps(e.key(lambda c: c.run_id(), e.n_test), sort_keys=True) for e in evals]
+    return sorted(runs), keys
 
 
 @pytest.mark.parametrize("name", ["paper", "gpu-night", "laptop", "smoke"])
