@@ -171,6 +171,19 @@ def test_a_measured_dry_run_times_each_network_within_its_budget():
     assert "past the 0 s timing budget priced by FLOPs" in projection.basis and projection.total_hours > 0
 
 
+def test_an_evaluation_the_pages_ask_for_twice_is_priced_once():
+    from rstlib.config.profile import load_profile
+    from rstlib.paper import plan
+
+    p = load_profile("laptop")
+    runs_, evals, per = plan.plan(p, ["sec6"])
+    assert len(plan.distinct(evals)) < len(evals)  # the pages do ask twice (accuracy and per-image results)
+    once = plan.project(p, planned=(runs_, evals, per))
+    twice = plan.project(p, planned=(runs_, evals + evals, per))
+    assert once.evaluations == twice.evaluations == len(plan.distinct(evals))
+    assert once.eval_hours == pytest.approx(twice.eval_hours) and once.eval_hours > 0
+
+
 def test_local_sweep_shows_progress_and_then_everything_is_cached(runs):
     root, _ = runs
     out = rst(

@@ -81,6 +81,12 @@ def plan(
     return runs, evals, per_section
 
 
+def distinct(evals: Sequence[EvalRequest]) -> list[EvalRequest]:
+    """The planned evaluations, each once (in plan order): pages request the same evaluation for
+    its accuracy, its per-image results and the tables it appears in."""
+    return list({repr(e): e for e in evals}.values())
+
+
 def _to_stderr(message: str):
     print(message, file=sys.stderr, flush=True)
 
@@ -101,7 +107,8 @@ def project(
     A measurement is bounded: each network's step is timed once, with one line through `say`,
     until `budget_s` seconds of timing are spent (at least one network is timed); the networks
     left are priced by their FLOPs at the throughput measured so far (said in `basis`)."""
-    runs, evals, per_section = planned or plan(profile, sections)
+    runs, planned_evals, per_section = planned or plan(profile, sections)
+    evals = distinct(planned_evals)  # a page asks for one evaluation in several places: priced once
     device = resolve_device(device)
     flops_cache: dict[tuple, float] = {}
     step_cache: dict[tuple, float] = {}
