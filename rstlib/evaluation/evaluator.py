@@ -4,7 +4,6 @@ the attack and its budget, the test subset and the seed."""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import time
 from dataclasses import dataclass
@@ -145,8 +144,9 @@ class Evaluator:
         """The strong figure: an example counts as robust only if it survives PGD-20 on the
         cross-entropy (the paper's), PGD-20 on the CW margin loss, and, on the first
         `apgd_images` examples of this subset, APGD-T. Never above any single attack's figure."""
-        margin = dataclasses.replace(pgd, name="pgd20-margin")
-        key = self.strong_key(run, pgd, apgd_images)
+        request = Strong(run.config, pgd, apgd_images)
+        margin = request.margin
+        key = request.key(self.digest, self.n_test, self.seed)
         cached = self.store.lookup_eval(run, key)
         if cached is not None:
             return cached

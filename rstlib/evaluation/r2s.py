@@ -28,7 +28,7 @@ from rstlib.attacks.adapters import autoattack_fn
 from rstlib.attacks.pgd import PGD
 from rstlib.attacks.registry import AttackSpec
 from rstlib.evaluation.evaluator import Evaluator, craft, score, unpack_bits
-from rstlib.evaluation.requests import EOT, EOT_ATTACKS, AutoAttackRand
+from rstlib.evaluation.requests import EOT, AutoAttackRand, eot_attacks
 from rstlib.nets.masking import masked_layers
 from rstlib.runtime.device import resolve_device
 from rstlib.store.rundir import RunDir
@@ -200,7 +200,7 @@ def evaluate_r2s(
     strong_on = adaptive and strong_images is not None
     eot = {}
     if adaptive:
-        for over, loss in EOT_ATTACKS if strong_on else EOT_ATTACKS[:2]:
+        for over, loss in eot_attacks(strong_on):
             key = eot_key(evaluator, runs, spec, over, loss)
             eot[(over, loss)] = evaluator.store.cached_eval(
                 None, key, functools.partial(_eot_accuracy, evaluator, runs, spec, over, loss)

@@ -18,9 +18,14 @@ from rstlib.attacks.registry import AttackSpec
 from rstlib.config.profile import RunConfig
 
 Digest = Callable[[RunConfig], str]  # a run's model sha256
-EOT_OVER = ("loss", "logits")
 EOT_ATTACKS = (("loss", "ce"), ("logits", "ce"), ("loss", "cw"), ("logits", "cw"))
 AA_RAND_FORWARDS = 6000  # AutoAttack rand: APGD-CE + APGD-DLR, 100 iterations x 20 EOT draws (12,000), half on average
+
+
+def eot_attacks(margin: bool) -> tuple[tuple[str, str], ...]:
+    """The EOT attacks an R2S set meets: over the loss and over the logits, on the cross-entropy,
+    and with `margin` (the strong figure) on the CW margin too."""
+    return EOT_ATTACKS if margin else EOT_ATTACKS[:2]
 
 
 def eot_name(over: str, loss: str = "ce") -> str:

@@ -14,7 +14,7 @@ from rstlib.config.profile import ConfigError, Profile, RunConfig
 from rstlib.data.specs import canonical_name, check_dataset, dataset_spec
 from rstlib.evaluation.evaluator import Evaluator, unpack_bits
 from rstlib.evaluation.r2s import evaluate_r2s
-from rstlib.evaluation.requests import EOT, EOT_ATTACKS, Attacked, AutoAttackRand, EvalRequest, Strong
+from rstlib.evaluation.requests import EOT, Attacked, AutoAttackRand, EvalRequest, Strong, eot_attacks
 from rstlib.nets.models import LABELS as ARCH_LABELS
 from rstlib.nets.models import check_arch
 from rstlib.store.rundir import RunDir
@@ -138,7 +138,7 @@ class Context:
         k = self.profile.evaluation.aa_rand_images
         if adaptive:  # EOT attacks: one PGD-20 through the whole set each
             members = tuple(configs.items())
-            for over, loss in EOT_ATTACKS if strong else EOT_ATTACKS[:2]:
+            for over, loss in eot_attacks(strong):
                 self.planned_evals.append(EOT(members, self.pgd, over, loss))
             if strong and k:
                 self.planned_evals.append(AutoAttackRand(members, self.pgd.eps, k))

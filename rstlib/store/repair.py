@@ -61,8 +61,10 @@ def repair(root: Path, verify_weights: bool = True) -> list[str]:
     - a damaged file of a run (status, metrics, an evaluation, a model or checkpoint that
       fails its sha256) moves there alone, so the run resumes or recomputes just that part;
     - `.corrupt` files (checkpoints and evaluations set aside earlier) move there too;
-    - a temporary file `.<name>.tmp<pid>` is removed when its process no longer runs on this
-      host and no process holds the run's lock (in `_evals/`: when older than STALE_SECONDS);
+    - a temporary file `.<name>.tmp<pid>` is removed by the store's one rule
+      (`rstlib.store.locks`): never while its pid runs on this host, else once the lock that
+      guards it (the run's, or the evaluation's own) can be taken, or once it is older than
+      STALE_SECONDS;
     - a run whose lock is held (running, perhaps on another host) and a run folder that is a
       link out of the store are skipped, untouched (said in a `skipped` line)."""
     done: list[str] = []
