@@ -46,6 +46,16 @@ def load(name: str, train: bool, n: int | None = None) -> TensorData:
     return _load_full(name, train).subset(n)
 
 
+def validation(name: str, n: int, n_train: int | None) -> TensorData:
+    """n validation images carved from the training split of `name` (never from the test split):
+    the last n of the permutation whose first `n_train` images a run trains on, so the two never
+    overlap. Hyperparameters are chosen on these (benchmarks/lr_sweep.py)."""
+    full = _load_full(name, True)
+    if n_train is None or n_train + n > len(full):
+        raise ValueError(f"{n} validation images and {n_train} training images overlap in {name}'s {len(full)}")
+    return full.holdout(n)
+
+
 @functools.lru_cache(maxsize=16)
 def _load_full(name: str, train: bool) -> TensorData:
     check_dataset(name)

@@ -85,3 +85,12 @@ class TensorData:
         idx = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))[:n]
         idx = idx.sort().values
         return TensorData(self.images[idx], self.labels[idx])
+
+    def holdout(self, n: int, seed: int = 0) -> "TensorData":
+        """The last n examples of the same fixed permutation as `subset`: on a training split, the
+        validation images. They are disjoint from every training subset of at most len - n images."""
+        if not 1 <= n < len(self):
+            raise ValueError(f"a holdout needs 1 <= n < {len(self)}, got {n}")
+        idx = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))[len(self) - n :]
+        idx = idx.sort().values
+        return TensorData(self.images[idx], self.labels[idx])

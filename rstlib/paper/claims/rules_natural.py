@@ -235,7 +235,7 @@ CLAIMS: tuple[ClaimSpec, ...] = (
     ClaimSpec(
         "S4.4",
         "sec4",
-        "under low weight remaining ratios (1%~20%), fine-tuned RSTs with inherited weights mostly "
+        "under low weight remaining ratios (1%∼20%), fine-tuned RSTs with inherited weights mostly "
         "achieve the best natural accuracy among the three RST variants",
         "inherited-weight fine-tune minus each "
         "other variant >= {t}, clearly (95% band, paired per image) at more than half of the points at <= 20%",

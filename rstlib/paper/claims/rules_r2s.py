@@ -266,7 +266,7 @@ CLAIMS: tuple[ClaimSpec, ...] = (
         "S8.1",
         "sec8",
         "it can also aggressively improve the robust accuracy, e.g., a 14.95% and 15.09% robust "
-        "accuracy improvement over the adversarially trained dense networks",
+        "accuracy improvement [...] over the adversarially trained dense networks",
         "every candidate set: R2S over adversarial RTTs (paper protocol) minus dense >= {t} (95% band, paired per image)",
         r2s_gain(),
         5.0,

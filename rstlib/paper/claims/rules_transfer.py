@@ -209,8 +209,8 @@ CLAIMS: tuple[ClaimSpec, ...] = (
         "S5.4",
         "sec5",
         "the robust accuracy against the attacks from RSTs of the same remaining ratio still "
-        "surpasses the robust accuracy against white-box attacks [...] indicating RSTs of the same weight "
-        "remaining ratio as an effective proxy",
+        "transfer poorly, indicating that the adversaries cannot train or search another subnetwork of the "
+        "same remaining ratio as an effective proxy",
         "the same for the same-ratio RST of another seed (>= {t})",
         table2_transfer(2),
         10.0,
@@ -238,8 +238,9 @@ CLAIMS: tuple[ClaimSpec, ...] = (
         "S9.1",
         "sec9",
         "RSTs consistently outperform the transferred adversarial RTTs drawn from the "
-        "adversarially trained network on another task (second-task panel)",
-        "at every ratio, RST PGD-20 accuracy minus the transferred adversarial RTT's > {t} (95% band, paired per image)",
+        "adversarially trained network on another task",
+        "second-task panel (Fig. 6a): at every ratio, RST PGD-20 accuracy minus the transferred adversarial RTT's > {t} "
+        "(95% band, paired per image)",
         s9_consistent(0),
         0.0,
     ),
@@ -247,8 +248,8 @@ CLAIMS: tuple[ClaimSpec, ...] = (
         "S9.2",
         "sec9",
         "RSTs consistently outperform the transferred adversarial RTTs drawn from the "
-        "adversarially trained network on another task (first-task panel)",
-        "the same on the first task (> {t})",
+        "adversarially trained network on another task",
+        "first-task panel (Fig. 6b): the same on the first task (> {t})",
         s9_consistent(1),
         0.0,
     ),
