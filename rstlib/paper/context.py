@@ -65,6 +65,12 @@ class Context:
         self.planned_evals: list[EvalRequest] = []
         self.pgd = AttackSpec.pgd20(profile.evaluation)
 
+    def at_seed(self, seed: int) -> "Context":
+        """The same context at another seed, recording into the same plan."""
+        other = Context(self.profile, self.store, self.device, seed, self.progress, self.dry_run, self.options.announce)
+        other.planned_runs, other.planned_evals = self.planned_runs, self.planned_evals
+        return other
+
     # -- runs -------------------------------------------------------------------------------
     def _plan(self, config: RunConfig):
         if config.parent is not None:
@@ -211,6 +217,16 @@ def datasets_of(profile: Profile, datasets) -> list[str]:
 
 def panel_label(arch: str, dataset: str) -> str:
     return f"{ARCH_LABELS[arch]} @ {dataset_spec(dataset).label}"
+
+
+def diag_gap(matrix: pd.DataFrame) -> tuple[float, float, float]:
+    """(mean diagonal, mean off-diagonal, off minus diagonal) of a transfer matrix (NaN below 2 x 2)."""
+    a = matrix.to_numpy(dtype=float)
+    if a.shape[0] < 2:
+        return NAN, NAN, NAN
+    diag = float(np.mean(np.diag(a)))
+    off = float(np.mean(a[~np.eye(len(a), dtype=bool)]))
+    return diag, off, off - diag
 
 
 def pct(r: float) -> str:

@@ -7,8 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from rstlib.config.params import parse_ratios
-from rstlib.paper.context import NAN, Context, datasets_of, networks_of, pct
-from rstlib.paper.sections.transfer import diag_gap
+from rstlib.paper.context import NAN, Context, datasets_of, diag_gap, networks_of, pct
 from rstlib.train import variants as ex
 
 HEADLINE_SEEDS = (0, 1, 2)  # the intro's C1-C3 over seeds

@@ -35,9 +35,11 @@ class Facts:
 
 def binomial(a: float, b: float, n: int, points: int = 1) -> noise.Gap:
     """The gap a - b (points) of two accuracies measured on `n` images without per-image results
-    (the paper's own numbers): two independent binomial errors in quadrature; `points`: a and
-    b are means over that many (ratio) points, each on its own `n` images."""
-    return noise.Gap(a - b, se_diff(a, b, n * points), 1, n)
+    (the paper's own numbers): two independent binomial errors in quadrature. `points`: a and b
+    are means over that many (ratio) points scored on the same `n` images, so their errors are
+    correlated and do not shrink as 1 / sqrt(points): the error of one point (an upper bound) is
+    used, never that of points x n independent images."""
+    return noise.one_seed(noise.Gap(a - b, se_diff(a, b, n), 1, n))
 
 
 def band_text(g: noise.Gap) -> str:

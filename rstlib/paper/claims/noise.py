@@ -23,6 +23,9 @@ a verdict toward "holds".
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -30,10 +33,41 @@ import numpy as np
 
 
 @dataclass(frozen=True)
+class Parts:
+    """The variance components of one observation d[s, i] of a gap, in points^2: seed-to-seed
+    (sigma_alpha^2, None where unmeasured: one seed and no seed term borrowed), image-to-image
+    (sigma_beta^2) and residual (sigma_e^2). The variance of a mean over S seeds and N images is
+    seed / S + image / N + residual / (S N) (`variance`), which is what more seeds or more images
+    would buy (`rstlib.paper.claims.verdicts.decision`). With one seed the image and residual parts
+    cannot be told apart and are counted as image (more seeds would not shrink them)."""
+
+    seed: float | None
+    image: float
+    residual: float
+    seed_from: str = ""  # where a borrowed seed term was measured ("" where this gap's own seeds gave it)
+    seed_dof: float = math.inf  # the seed part's degrees of freedom (the seeds it was measured on, less one)
+
+    def variance(self, seeds: int, images: int) -> float:
+        return (self.seed or 0.0) / seeds + self.image / images + self.residual / (seeds * images)
+
+    def dof(self, seeds: int, images: int) -> float:
+        """Satterthwaite's degrees of freedom of the mean at (seeds, images): the seed part with the
+        more of its own seeds' (seeds - 1) and the dof it was measured with, the rest with images - 1."""
+        a = (self.seed or 0.0) / seeds
+        b = self.image / images + self.residual / (seeds * images)
+        if a <= 0:
+            return float(images - 1)
+        dof_a = max(float(seeds - 1), self.seed_dof if math.isfinite(self.seed_dof) else 0.0)
+        return (a + b) ** 2 / (a**2 / dof_a + b**2 / max(images - 1, 1)) if dof_a > 0 else math.nan
+
+
+@dataclass(frozen=True)
 class Gap:
     """A gap (or an accuracy) in points: its value, standard error and effective degrees of
     freedom (Satterthwaite: few seeds with a large seed-to-seed spread give few), and, for the
-    maximum of several candidates, each candidate's own Gap."""
+    maximum of several candidates, each candidate's own Gap. `parts`: its variance components,
+    where the per-image table was there; `interval`: a 95% band of its own (a percentile bootstrap
+    for a rank statistic, which a symmetric band would carry outside its range)."""
 
     value: float
     se: float
@@ -43,24 +77,39 @@ class Gap:
     candidates: tuple["Gap", ...] = ()
     unit: str = "points"  # what value and se are in (a rank correlation is a number in [-1, 1])
     resolution: float = 0.5  # a gap this close to its threshold is not decided by any affordable budget
+    parts: Parts | None = None
+    interval: tuple[float, float] | None = None
+    interval_how: str = "a percentile bootstrap"  # what `interval` is, for the decision statement
 
-    def quantile(self, level: float = 0.95) -> float:
-        """The t quantile of a two-sided `level` band (Bonferroni over the candidates of a maximum)."""
-        from scipy.stats import t
+    def quantile(self, level: float = 0.95, family: int = 1) -> float:
+        """The t quantile at this gap's dof of a two-sided `level` band, Bonferroni over `family`
+        comparisons (a maximum's candidates, or an "every" claim's comparisons)."""
+        return t_quantile(1 - (1 - level) / (2 * max(family, 1)), self.dof)
 
-        k = max(len(self.candidates), 1)
-        p = 1 - (1 - level) / (2 * k)
-        return float(t.ppf(p, self.dof)) if math.isfinite(self.dof) else float(t.ppf(p, 1e9))
-
-    def band(self, level: float = 0.95) -> tuple[float, float]:
-        """(low, high): value -+ quantile x se. For a maximum: the highest low and the highest high
-        over the candidates (the maximum clears a threshold when some candidate clearly does, and
-        misses it when every candidate clearly does)."""
+    def band(self, level: float = 0.95, family: int = 1) -> tuple[float, float]:
+        """(low, high): value -+ quantile x se (Bonferroni over `family`). For a maximum of k
+        candidates, each at its own dof: low is the highest candidate low at the Bonferroni
+        quantile over the k (the maximum clears a threshold when some candidate clearly does,
+        a selection among k), high is the highest candidate high at the plain quantile (the maximum
+        misses it when every candidate clearly does: an intersection, no correction needed)."""
+        if self.interval is not None:
+            if (level, family) != (0.95, 1):
+                raise ValueError("a percentile band is stored at 95% only")
+            return self.interval
         if self.candidates:
-            q = self.quantile(level)
-            return (max(c.value - q * c.se for c in self.candidates), max(c.value + q * c.se for c in self.candidates))
-        q = self.quantile(level)
+            k = len(self.candidates) * max(family, 1)
+            return (
+                max(c.value - c.quantile(level, k) * c.se for c in self.candidates),
+                max(c.value + c.quantile(level, family) * c.se for c in self.candidates),
+            )
+        q = self.quantile(level, family)
         return self.value - q * self.se, self.value + q * self.se
+
+
+def t_quantile(p: float, dof: float) -> float:
+    from scipy.stats import t
+
+    return float(t.ppf(p, dof)) if math.isfinite(dof) else float(t.ppf(p, 1e9))
 
 
 def _as_matrix(x) -> np.ndarray:
@@ -70,6 +119,24 @@ def _as_matrix(x) -> np.ndarray:
     if m.ndim != 2 or m.size == 0:
         raise ValueError("per-image results must be (seeds, images) or (images,)")
     return m
+
+
+def components(d: np.ndarray) -> Parts:
+    """The variance components of a (seeds, images) table of per-image differences, from the
+    two-way mean squares (each clipped at zero): E[MS_seeds] = N sa^2 + se^2, E[MS_images] =
+    S sb^2 + se^2, E[MS_residual] = se^2. One seed: the per-image variance, counted as image."""
+    s, n = d.shape
+    if s == 1:
+        return Parts(None, 1e4 * float(d.var(ddof=1)), 0.0)
+    grand = d.mean()
+    rows, cols = d.mean(axis=1), d.mean(axis=0)
+    ms_seeds = n * float(((rows - grand) ** 2).sum()) / (s - 1)
+    ms_images = s * float(((cols - grand) ** 2).sum()) / (n - 1)
+    resid = d - rows[:, None] - cols[None, :] + grand
+    ms_resid = float((resid**2).sum()) / ((s - 1) * (n - 1))
+    return Parts(
+        1e4 * max(ms_seeds - ms_resid, 0.0) / n, 1e4 * max(ms_images - ms_resid, 0.0) / s, 1e4 * ms_resid, seed_dof=float(s - 1)
+    )
 
 
 def crossed_variance(d: np.ndarray) -> tuple[float, float]:
@@ -104,9 +171,73 @@ def gap(a_correct, b_correct) -> Gap:
     return _gap(a - b)
 
 
+@dataclass(frozen=True)
+class SeedTerm:
+    """The seed-to-seed variance (points^2) of one seed's gap between two kinds of model, measured
+    over `seeds` seeds (`dof` = seeds - 1), and where (`source`, a sentence)."""
+
+    variance: float
+    seeds: int
+    source: str
+
+    @property
+    def dof(self) -> float:
+        return float(self.seeds - 1)
+
+
+_SEED_TERM: contextvars.ContextVar[SeedTerm | None] = contextvars.ContextVar("seed_term", default=None)
+
+
+@contextlib.contextmanager
+def borrowed_seed_term(term: SeedTerm | None):
+    """Within the block, every gap measured on one seed carries `term` (`with_seed_term`): a section
+    that trained one seed per model is judged with the seed-to-seed spread of the nearest
+    comparison of the same kinds that was measured over several seeds."""
+    token = _SEED_TERM.set(term)
+    try:
+        yield
+    finally:
+        _SEED_TERM.reset(token)
+
+
+def one_seed(g: Gap) -> Gap:
+    """`g` with the borrowed seed term where it rests on one seed and a term is in force."""
+    term = _SEED_TERM.get()
+    if term is None or g.seeds != 1:
+        return g
+    return with_seed_term(g, term.variance, term.dof, term.source)
+
+
 def _gap(d: np.ndarray) -> Gap:
     variance, dof = crossed_variance(d)
-    return Gap(100.0 * float(d.mean()), 100.0 * math.sqrt(variance), d.shape[0], d.shape[1], dof)
+    parts = components(d) if d.shape[1] > 1 else None
+    return one_seed(Gap(100.0 * float(d.mean()), 100.0 * math.sqrt(variance), d.shape[0], d.shape[1], dof, parts=parts))
+
+
+def seed_variance(d) -> float:
+    """The seed-to-seed variance (points^2) of one seed's gap from a (seeds, images) table of
+    per-image differences (the seed component of `components`; 0 where the estimate is negative)."""
+    parts = components(_as_matrix(d))
+    if parts.seed is None:
+        raise ValueError("a seed-to-seed variance needs at least two seeds")
+    return parts.seed
+
+
+def with_seed_term(g: Gap, seed_var: float, seed_dof: float, source: str) -> Gap:
+    """A gap measured on fewer seeds than its claim needs, with a seed-to-seed variance (points^2,
+    of one seed's gap) measured elsewhere (`source`: the nearest comparison of the same kinds over
+    several seeds) added to its variance: Var = seed_var / S + its own image variance. Its dof by
+    Satterthwaite over the two parts (the borrowed one with `seed_dof`)."""
+    if g.candidates:
+        return largest(with_seed_term(c, seed_var, seed_dof, source) for c in g.candidates)
+    own = g.se**2
+    borrowed = seed_var / g.seeds
+    total = own + borrowed
+    dof = total**2 / ((own**2 / g.dof if math.isfinite(g.dof) else 0.0) + borrowed**2 / seed_dof) if total > 0 else g.dof
+    parts = g.parts or Parts(None, own * g.images, 0.0)
+    return dataclasses.replace(
+        g, se=math.sqrt(total), dof=dof, parts=dataclasses.replace(parts, seed=seed_var, seed_from=source, seed_dof=seed_dof)
+    )
 
 
 def level(correct) -> Gap:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from rstlib.paper.claims import rules_attacks, rules_natural, rules_r2s, rules_transfer
 from rstlib.paper.claims.facts import Facts
-from rstlib.paper.claims.spec import MARK, VERDICTS, Claim, ClaimSpec, claims_table, threshold_text
+from rstlib.paper.claims.spec import MARK, VERDICTS, Claim, ClaimSpec, basis, claims_table, threshold_text
 from rstlib.paper.claims.verdicts import INCONCLUSIVE, deciding
 
 __all__ = ["MARK", "REGISTRY", "VERDICTS", "Claim", "ClaimSpec", "Facts", "claims_table", "judge", "threshold_text"]
@@ -48,5 +48,5 @@ def judge(section: str, facts: Facts) -> list[Claim]:
         if j.verdict not in VERDICTS:
             raise ValueError(f"claim {spec.id}: its rule returned {j.verdict!r}, not one of {VERDICTS}")
         decide = deciding(j.tested, j.test_images or facts.test_images) if j.verdict == INCONCLUSIVE else ""
-        out.append(Claim(spec.id, section, spec.quote, spec.rule_text, j.measured, j.verdict, decide))
+        out.append(Claim(spec.id, section, spec.quote, spec.rule_text, j.measured, j.verdict, decide, basis(j.tested)))
     return out

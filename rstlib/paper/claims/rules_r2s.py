@@ -3,6 +3,7 @@ one candidate set against the others, R2S over adversarial RTTs against R2S over
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
 import numpy as np
@@ -43,33 +44,74 @@ def r2s_gain(column: str = "pgd20_protocol") -> Callable[[Facts, float], Judged]
                 g = _set_gap(f, label, r.candidate_set, "dense", column, float(r[column]), float(dense[column]), f.n_robust)
                 signs.append(judge_gap(tested, g, threshold))
                 parts.append(f"{label} {{{r.candidate_set}}}: {band_text(g)}")
-        return Judged("R2S minus dense (95% band, paired per image): " + "; ".join(parts), every(signs), tested=tuple(tested))
+        return Judged("R2S minus dense (95% band, paired per image): " + "; ".join(parts), every(tested), tested=tuple(tested))
 
     return judge
 
 
-def s6_up_to(f: Facts, threshold: float) -> Judged:
-    """The largest gain over the candidate sets, judged over every set (Bonferroni)."""
-    tested = []
-    parts, signs = [], []
-    for label, dense, sets in _r2s_groups(f):
-        base = _r2s_bits(f, label, "dense", "pgd20_protocol")
-        cands = [_r2s_bits(f, label, s, "pgd20_protocol") for s in sets.candidate_set]
-        if base is not None and all(c is not None for c in cands):
-            g = noise.max_gap(cands, base)
-        else:  # no per-image results (the paper's own numbers): two binomial errors per set
-            dense_pgd = float(dense["pgd20_protocol"])
-            g = noise.largest(
-                noise.Gap(float(v) - dense_pgd, se_diff(float(v), dense_pgd, f.n_robust), 1, f.n_robust)
-                for v in sets["pgd20_protocol"]
-            )
-        signs.append(judge_gap(tested, g, threshold))
-        parts.append(f"{label}: largest gain {band_text(g)}")
-    return Judged(
-        "; ".join(parts) + " (95% band over every set; paper: up to +13.83 / +15.59 / +13.62 / +13.70)",
-        every(signs),
-        tested=tuple(tested),
+def _largest_gain(f: Facts, label: str, dense, sets) -> noise.Gap:
+    """A group's largest R2S gain over dense (paper protocol), judged over every set (Bonferroni)."""
+    base = _r2s_bits(f, label, "dense", "pgd20_protocol")
+    cands = [_r2s_bits(f, label, s, "pgd20_protocol") for s in sets.candidate_set]
+    if base is not None and all(c is not None for c in cands):
+        return noise.max_gap(cands, base)
+    dense_pgd = float(dense["pgd20_protocol"])  # no per-image results (the paper's own numbers): binomial errors
+    return noise.largest(
+        noise.Gap(float(v) - dense_pgd, se_diff(float(v), dense_pgd, f.n_robust), 1, f.n_robust) for v in sets["pgd20_protocol"]
     )
+
+
+def largest_gain(paper: str) -> Callable[[Facts, float], Judged]:
+    """S8.1 read as written ("it can also aggressively improve [...], e.g., [the two best sets]"):
+    in each (network, dataset), some candidate set's gain clears the threshold, the largest judged
+    over every set so that picking the best does not lean toward "holds"."""
+
+    def judge(f: Facts, threshold: float) -> Judged:
+        tested, parts = [], []
+        for label, dense, sets in _r2s_groups(f):
+            g = _largest_gain(f, label, dense, sets)
+            judge_gap(tested, g, threshold)
+            best = sets.candidate_set.iloc[int(np.argmax([c.value for c in g.candidates]))]
+            parts.append(f"{label}: largest gain {band_text(g)} ({{{best}}})")
+        return Judged("; ".join(parts) + f" (95% band over every set; paper: {paper})", every(tested), tested=tuple(tested))
+
+    return judge
+
+
+# S6.2's figures: the largest gain of each (network, dataset) in Table 3, as the supplement prints them
+S6_2_PAPER = {
+    "ResNet18 @ CIFAR-10": 13.83,
+    "WideResNet32 @ CIFAR-10": 15.59,
+    "ResNet18 @ CIFAR-100": 13.62,
+    "WideResNet32 @ CIFAR-100": 13.70,
+}
+
+
+def s6_up_to(f: Facts, threshold: float) -> Judged:
+    """S6.2 is a size ("up to a 13.83% [...] improvement"): that the gain is positive and large is
+    S6.1's claim, so S6.2 is judged where the size can be compared, on the paper's networks and
+    data: the largest gain of each (network, dataset) minus the paper's figure >= the threshold
+    ("comparable"). At other networks and data the size does not carry over: not testable."""
+    tested, parts = [], []
+    for label, dense, sets in _r2s_groups(f):
+        if label not in S6_2_PAPER:
+            continue
+        g = _largest_gain(f, label, dense, sets)
+        shifted = dataclasses.replace(
+            g,
+            value=g.value - S6_2_PAPER[label],
+            candidates=tuple(dataclasses.replace(c, value=c.value - S6_2_PAPER[label]) for c in g.candidates),
+        )
+        judge_gap(tested, shifted, threshold)
+        parts.append(f"{label}: largest gain {band_text(g)} against the paper's +{S6_2_PAPER[label]:.2f}: {band_text(shifted)}")
+    if not tested:
+        return Judged(
+            "the claim is the size of the largest gain on the paper's networks and data (+13.83 / +15.59 / +13.62 / "
+            "+13.70 on ResNet18 / WideResNet32, CIFAR-10 / CIFAR-100); this profile runs other networks or data, where a "
+            "gain's size does not carry over (that R2S gains at all is S6.1's claim)",
+            NOT_TESTABLE,
+        )
+    return Judged("; ".join(parts) + " (95% band over every set)", every(tested), tested=tuple(tested))
 
 
 def _ratios(candidate_set: str) -> list[float]:
@@ -102,7 +144,7 @@ def _one_set_vs_the_rest(f: Facts, threshold: float, pick, column: str, n: int, 
         signs.append(FAILS if FAILS in verdicts else HOLDS if all(v == HOLDS for v in verdicts) else INCONCLUSIVE)
         closest = min(gaps, key=lambda g: g.value)
         parts.append(f"{label}: {what} {{{mine.candidate_set}}} minus the best other set {band_text(closest)}")
-    return Judged("; ".join(parts), every(signs), tested=tuple(tested))
+    return Judged("; ".join(parts), every(tested), tested=tuple(tested))
 
 
 def _recommended(sets: pd.DataFrame) -> int:
@@ -117,19 +159,18 @@ def s6_wider_more_robust(f: Facts, threshold: float) -> Judged:
     return _one_set_vs_the_rest(f, threshold, _widest, "pgd20_protocol", f.n_robust, "PGD-20 of the widest set")
 
 
-def s6_extremes_cost_natural(f: Facts, threshold: float) -> Judged:
-    """S6.4, both halves: the recommended set's natural accuracy minus that of every set reaching
-    below its range ("too low") and of every set reaching above it ("too high"), paired per image.
-    A half with no such set cannot be tested (the paper's own Table 3 has none above its last row)."""
-    tested, parts, signs = [], [], []
-    for label, _, sets in _r2s_groups(f):
-        mine = sets.iloc[_recommended(sets)]
-        low, high = min(_ratios(mine.candidate_set)), max(_ratios(mine.candidate_set))
-        halves = {
-            "too low": [o for _, o in sets.iterrows() if min(_ratios(o.candidate_set)) < low],
-            "too high": [o for _, o in sets.iterrows() if max(_ratios(o.candidate_set)) > high],
-        }
-        for half, others in halves.items():
+def extremes_cost_natural(half: str) -> Callable[[Facts, float], Judged]:
+    """S6.4, one half: the recommended set's natural accuracy minus that of every set reaching below
+    its range ("too low") or above it ("too high"), paired per image. A half with no such set
+    cannot be tested (the paper's own Table 3 has none above its last row)."""
+
+    def judge(f: Facts, threshold: float) -> Judged:
+        tested, parts = [], []
+        for label, _, sets in _r2s_groups(f):
+            mine = sets.iloc[_recommended(sets)]
+            low, high = min(_ratios(mine.candidate_set)), max(_ratios(mine.candidate_set))
+            reach = (lambda o: min(_ratios(o)) < low) if half == "too low" else (lambda o: max(_ratios(o)) > high)
+            others = [o for _, o in sets.iterrows() if reach(o.candidate_set)]
             if not others:
                 return Judged(
                     f"no candidate set reaches {'below' if half == 'too low' else 'above'} the recommended "
@@ -140,9 +181,11 @@ def s6_extremes_cost_natural(f: Facts, threshold: float) -> Judged:
                 g = _set_gap(
                     f, label, mine.candidate_set, o.candidate_set, "natural", float(mine.natural), float(o.natural), f.n_natural
                 )
-                signs.append(judge_gap(tested, g, threshold))
-                parts.append(f"{label} ({half}): {{{mine.candidate_set}}} minus {{{o.candidate_set}}} {band_text(g)}")
-    return Judged("natural accuracy: " + "; ".join(parts), every(signs), tested=tuple(tested))
+                judge_gap(tested, g, threshold)
+                parts.append(f"{label}: {{{mine.candidate_set}}} minus {{{o.candidate_set}}} {band_text(g)}")
+        return Judged("natural accuracy: " + "; ".join(parts), every(tested), tested=tuple(tested))
+
+    return judge
 
 
 def s8_quoted_set_comparable_natural(f: Facts, threshold: float) -> Judged:
@@ -159,7 +202,7 @@ def s8_quoted_set_comparable_natural(f: Facts, threshold: float) -> Judged:
             f"{float(dense.natural):.2f} = {band_text(g)}"
         )
     return Judged(
-        "; ".join(parts) + f" (comparable: not more than {-threshold:g} points below)", every(signs), tested=tuple(tested)
+        "; ".join(parts) + f" (comparable: not more than {-threshold:g} points below)", every(tested), tested=tuple(tested)
     )
 
 
@@ -194,7 +237,7 @@ def s7_rtt_r2s_better(f: Facts, threshold: float) -> Judged:
             )
     return Judged(
         "R2S over adversarial RTTs minus R2S over RSTs (95% band, paired per image): " + "; ".join(parts),
-        every(signs),
+        every(tested),
         tested=tuple(tested),
     )
 
@@ -219,10 +262,10 @@ CLAIMS: tuple[ClaimSpec, ...] = (
         "sec6",
         "up to a 13.83%/15.59% and 13.62%/13.70% robust accuracy improvement on top of "
         "ResNet18/WideResNet32 on CIFAR-10 and CIFAR-100",
-        "the largest gain of each (network, dataset) >= {t} "
-        "points (95% band, paired per image); the paper's figures printed beside",
+        "the size: the largest gain of each (network, dataset) minus the paper's figure for it >= {t} (comparable; "
+        "95% band over every set, paired per image), on the paper's networks and data only",
         s6_up_to,
-        5.0,
+        C,
     ),
     ClaimSpec(
         "S6.3",
@@ -233,13 +276,20 @@ CLAIMS: tuple[ClaimSpec, ...] = (
         0.0,
     ),
     ClaimSpec(
-        "S6.4",
+        "S6.4a",
         "sec6",
-        "RSTs with weight remaining ratios that are too low or too high will influence the average natural accuracy",
-        "both halves: the recommended set (the paper's last row: without the lowest "
-        "ratios, nor higher ones) minus every set reaching below its range, and minus every set reaching above "
-        "it, natural accuracy >= {t} (95% band, paired per image)",
-        s6_extremes_cost_natural,
+        "RSTs with weight remaining ratios that are too low [...] will influence the average natural accuracy",
+        "the recommended set (the paper's last row: without the lowest ratios, nor higher ones) minus every set "
+        "reaching below its range, natural accuracy >= {t} (95% band, paired per image)",
+        extremes_cost_natural("too low"),
+        0.0,
+    ),
+    ClaimSpec(
+        "S6.4b",
+        "sec6",
+        "RSTs with weight remaining ratios that are [...] too high will influence the average natural accuracy",
+        "the recommended set minus every set reaching above its range, natural accuracy >= {t} (95% band, paired per image)",
+        extremes_cost_natural("too high"),
         0.0,
     ),
     ClaimSpec(
@@ -267,8 +317,9 @@ CLAIMS: tuple[ClaimSpec, ...] = (
         "sec8",
         "it can also aggressively improve the robust accuracy, e.g., a 14.95% and 15.09% robust "
         "accuracy improvement [...] over the adversarially trained dense networks",
-        "every candidate set: R2S over adversarial RTTs (paper protocol) minus dense >= {t} (95% band, paired per image)",
-        r2s_gain(),
+        'read as written ("can [...] e.g." names the best sets): the largest gain of R2S over adversarial RTTs '
+        "(paper protocol) over dense, per (network, dataset), >= {t} (95% band over every set, paired per image)",
+        largest_gain("+14.95 / +15.09"),
         5.0,
     ),
     ClaimSpec(

@@ -3,7 +3,6 @@ RTTs (Secs. 5 and 7), and RSTs against transferred RTTs across tasks (Sec. 9).""
 
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import numpy as np
@@ -12,7 +11,7 @@ import pandas as pd
 from rstlib.paper.claims import noise
 from rstlib.paper.claims.facts import Facts, Judged, band_text, paired_text
 from rstlib.paper.claims.spec import ClaimSpec
-from rstlib.paper.claims.verdicts import COMPARABLE, FAILS, HOLDS, NOT_TESTABLE, band, every, fmt_band, judge_gap, se_diff
+from rstlib.paper.claims.verdicts import COMPARABLE, FAILS, HOLDS, NOT_TESTABLE, every, judge_gap, se_diff
 
 # Sec. 5 / 7: transfer ----------------------------------------------------------------------------
 
@@ -31,9 +30,10 @@ def poor_transfer(figure: str) -> Callable[[Facts, float], Judged]:
             diag, off = float(np.mean(np.diag(a))), float(np.mean(a[~np.eye(len(a), dtype=bool)]))
             cells = f.per_image.get(f"{figure}/{panel}")
             if cells is None:  # a dry run: no per-image results
-                e = se_diff(diag, off, f.n_robust) / math.sqrt(len(a))
-                signs.append(band(off - diag, e, threshold))
-                parts.append(f"{panel}: off-diagonal {off:.2f} minus diagonal {diag:.2f} = {fmt_band(off - diag, e)}")
+                # every cell scores the same images: one cell's error bounds the means' (no 1 / sqrt(cells))
+                g = noise.Gap(off - diag, se_diff(diag, off, f.n_robust), 1, f.n_robust)
+                signs.append(judge_gap(tested, g, threshold))
+                parts.append(f"{panel}: off-diagonal {off:.2f} minus diagonal {diag:.2f} = {band_text(g)}")
                 continue
             labels = list(m.index)
             d = np.mean([cells[(s, t)] for s in labels for t in labels if s != t], axis=0) - np.mean(
@@ -42,7 +42,7 @@ def poor_transfer(figure: str) -> Callable[[Facts, float], Judged]:
             g = noise.level(d)
             signs.append(judge_gap(tested, g, threshold))
             parts.append(f"{panel}: off-diagonal {off:.2f} minus diagonal {diag:.2f} = {paired_text(g)}")
-        return Judged("; ".join(parts), every(signs), tested=tuple(tested))
+        return Judged("; ".join(parts), every(tested), tested=tuple(tested))
 
     return judge
 
@@ -67,10 +67,11 @@ def table2_transfer(row: int) -> Callable[[Facts, float], Judged]:
                 judge_gap(tested, g, threshold),
                 tested=tuple(tested),
             )
-        e = se_diff(float(t.iloc[row][cols].astype(float).mean()), float(white.mean()), f.n_robust) / math.sqrt(len(cols))
+        e = se_diff(float(t.iloc[row][cols].astype(float).mean()), float(white.mean()), f.n_robust)  # same images: no 1/sqrt
+        g = noise.Gap(gap, e, 1, f.n_robust)
         return Judged(
-            f"RST accuracy under the transferred attack minus white-box, mean over {len(cols)} ratios: {fmt_band(gap, e)}",
-            band(gap, e, threshold),
+            f"RST accuracy under the transferred attack minus white-box, mean over {len(cols)} ratios: {band_text(g)}",
+            judge_gap(tested, g, threshold),
             tested=tuple(tested),
         )
 
@@ -100,7 +101,7 @@ def sources_alike(figure: str) -> Callable[[Facts, float], Judged]:
                 f"{max(100 * r.mean() for r in rows.values()):.1f}; the strongest source ({weakest}) minus "
                 f"the average {paired_text(gaps[weakest])}"
             )
-        return Judged("; ".join(parts), every(signs), tested=tuple(tested))
+        return Judged("; ".join(parts), every(tested), tested=tuple(tested))
 
     return judge
 
@@ -151,7 +152,7 @@ def s9_consistent(index: int) -> Callable[[Facts, float], Judged]:
             f"{panel}: RST ahead at {wins} of {len(rst)} ratios, clearly ahead at {signs.count(HOLDS)}, "
             f"clearly behind at {signs.count(FAILS)} (95% band, paired per image); gaps "
             + ", ".join(f"{r:g}%: {band_text(g)}" for r, g in zip(rst.index, gaps)),
-            every(signs),
+            every(tested),
             tested=tuple(tested),
             test_images=_s9_test_images(f, panel),
         )
@@ -224,7 +225,7 @@ CLAIMS: tuple[ClaimSpec, ...] = (
         "source's mean accuracy over the targets minus the mean over every source >= {t} (an adversary gains "
         "at most 3 points by choosing the source; 95% band, paired per image)",
         sources_alike("fig4"),
-        C,
+        -3.0,
     ),
     ClaimSpec(
         "S7.1",

@@ -26,6 +26,7 @@ class Claim:
     measured: str
     verdict: str
     decide: str = ""  # an inconclusive claim: what would decide it, at the observed gap and variance
+    basis: str = ""  # the seeds and images behind the verdict (`basis`)
 
     def record(self) -> dict:
         return {
@@ -36,7 +37,24 @@ class Claim:
             "measured": self.measured,
             "verdict": self.verdict,
             "decide": self.decide,
+            "basis": self.basis,
         }
+
+
+def basis(tested) -> str:
+    """The seeds and images a verdict rests on, from its comparisons [(Gap, threshold), ...]: the
+    fewest of each, and where a one-seed comparison's seed spread was borrowed from."""
+    gaps = [c for g, _ in tested for c in (g.candidates or (g,))]
+    if not gaps:
+        return ""
+    seeds, images = min(g.seeds for g in gaps), min(g.images for g in gaps)
+    text = f"{seeds} seed{'s' if seeds != 1 else ''} x {images:,} images"
+    borrowed = sorted({g.parts.seed_from for g in gaps if g.parts is not None and g.parts.seed_from})
+    if borrowed:
+        text += "; seed spread borrowed from " + "; ".join(borrowed)
+    elif seeds == 1:
+        text += "; no seed-to-seed spread in the band"
+    return text
 
 
 def threshold_text(t: float) -> str:
@@ -83,6 +101,7 @@ def claims_table(claims: list[Claim], paper: dict | None = None) -> pd.DataFrame
                 "claim (the supplement's words)": c.quote,
                 "rule": c.rule,
                 "measured": c.measured,
+                "seeds x images": c.basis or None,
                 "what would decide it": c.decide or None,
             }
             for c in claims

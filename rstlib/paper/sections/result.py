@@ -9,6 +9,7 @@ import pandas as pd
 
 from rstlib.attacks.registry import AttackSpec
 from rstlib.data.specs import dataset_spec
+from rstlib.paper.claims import noise
 from rstlib.paper.claims.registry import Claim, Facts, claims_table
 from rstlib.paper.claims.registry import judge as judge_claims
 from rstlib.paper.context import Context
@@ -38,6 +39,9 @@ def judged(
 ) -> SectionResult:
     """`result` with the registry's claims of `section` judged on it (a dry run measures nothing,
     so it judges nothing: its claims list stays empty)."""
+    from rstlib.paper.seed_terms import NEAREST, seed_terms
+
+    terms = seed_terms(ctx)  # a dry run records the evaluations it rests on
     if ctx.dry_run:
         return result
     p = ctx.profile
@@ -53,5 +57,6 @@ def judged(
         per_image=result.per_image,
         test_images=min(dataset_spec(d).test_size for d in datasets),
     )
-    result.claims = judge_claims(section, facts)
+    with noise.borrowed_seed_term(terms.get(NEAREST[section])):
+        result.claims = judge_claims(section, facts)
     return result

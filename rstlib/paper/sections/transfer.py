@@ -3,24 +3,14 @@ RTTs (Fig. 5), and across tasks (Fig. 6)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from rstlib.config.params import check_number, parse_ratios
 from rstlib.config.profile import ConfigError, RunConfig
 from rstlib.data.specs import dataset_spec
-from rstlib.paper.context import NAN, Context, datasets_of, networks_of, panel_label, pct
+from rstlib.paper.context import NAN, Context, datasets_of, diag_gap, networks_of, panel_label, pct  # noqa: F401 (diag_gap: the pages' API)
 from rstlib.paper.sections.result import SectionResult, judged
 from rstlib.train import variants as ex
-
-
-def diag_gap(matrix: pd.DataFrame) -> tuple[float, float, float]:
-    a = matrix.to_numpy(dtype=float)
-    if a.shape[0] < 2:
-        return NAN, NAN, NAN
-    diag = float(np.mean(np.diag(a)))
-    off = float(np.mean(a[~np.eye(len(a), dtype=bool)]))
-    return diag, off, off - diag
 
 
 def _diagonal_rows(ctx: Context, panel: str, members: dict[str, RunConfig], matrix: pd.DataFrame) -> list[dict]:
