@@ -1,5 +1,5 @@
 """The registry's rules on the paper's own numbers (Tables 1, 3, 4 at 10,000 test images), and the
-R2S rules worded as the supplement words them (S6.4 both halves, S8.2 on the quoted set)."""
+R2S rules worded as the supplement words them (S6.4 per half, S8.2 on the quoted set)."""
 
 import math
 
@@ -10,7 +10,7 @@ from scipy.stats import norm
 from rstlib.paper.claims import calibration
 from rstlib.paper.claims.facts import Facts
 from rstlib.paper.claims.registry import REGISTRY
-from rstlib.paper.claims.rules_r2s import s6_extremes_cost_natural, s8_quoted_set_comparable_natural
+from rstlib.paper.claims.rules_r2s import extremes_cost_natural, s8_quoted_set_comparable_natural
 from rstlib.paper.claims.verdicts import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE
 
 
@@ -26,7 +26,8 @@ def test_every_claim_is_calibrated_or_says_why_not():
         "S6.1",
         "S6.2",
         "S6.3",
-        "S6.4",
+        "S6.4a",
+        "S6.4b",
         "S6.5",
         "S7.2",
         "S8.1",
@@ -52,11 +53,12 @@ def test_the_papers_numbers_give_its_quoted_gaps_with_binomial_bands():
 
 def test_the_papers_own_numbers_leave_a_comparable_natural_accuracy_open():
     """S8.2 on the set behind the quoted +14.95 / +15.09: natural -3.16 / -3.36 points against
-    "comparable" (>= -3): the paper's own numbers do not decide it."""
+    "comparable" (>= -3.5, calibrated on these very numbers): the paper's own numbers do not decide it
+    at 10,000 images with binomial errors."""
     c = calibration.calibrate()["S8.2"]
     assert c.verdict == INCONCLUSIVE
     assert "-3.16" in c.measured and "-3.36" in c.measured and "3%, 5%, 7%, 10%, 15%, 20%, 40%" in c.measured
-    assert calibration.calibrate()["S6.4"].verdict == NOT_TESTABLE  # no row of Table 3 reaches above its last
+    assert calibration.calibrate()["S6.4b"].verdict == NOT_TESTABLE  # no row of Table 3 reaches above its last
     assert "S8.2" in calibration.summary_sentence()
 
 
@@ -84,15 +86,17 @@ def _r2s_facts(natural: dict, n=2000, seed=0):
 LOW, MID, REC, HIGH = "3%, 5%, 7%, 10%", "3%, 5%, 7%, 10%, 15%, 20%, 30%", "7%, 10%, 15%, 20%, 30%", "7%, 10%, 15%, 20%, 30%, 50%"
 
 
-def test_too_low_or_too_high_is_judged_on_both_halves():
+def test_too_low_and_too_high_are_judged_each_on_its_half():
     base = {"dense": 0.80}
-    both = s6_extremes_cost_natural(_r2s_facts({**base, LOW: 0.70, MID: 0.72, REC: 0.80, HIGH: 0.74}), 0.0)
-    assert both.verdict == HOLDS and "(too low)" in both.measured and "(too high)" in both.measured
-    assert len(both.tested) == 3
-    high_better = s6_extremes_cost_natural(_r2s_facts({**base, LOW: 0.70, MID: 0.72, REC: 0.74, HIGH: 0.80}), 0.0)
-    assert high_better.verdict == FAILS  # the too-low half holds, the too-high half clearly does not
-    only_low = s6_extremes_cost_natural(_r2s_facts({**base, LOW: 0.70, MID: 0.72, REC: 0.80}), 0.0)
-    assert only_low.verdict == NOT_TESTABLE and "too high" in only_low.measured
+    low, high = extremes_cost_natural("too low"), extremes_cost_natural("too high")
+    both = _r2s_facts({**base, LOW: 0.70, MID: 0.72, REC: 0.80, HIGH: 0.74})
+    assert low(both, 0.0).verdict == HOLDS and len(low(both, 0.0).tested) == 2
+    assert high(both, 0.0).verdict == HOLDS and len(high(both, 0.0).tested) == 1
+    high_better = _r2s_facts({**base, LOW: 0.70, MID: 0.72, REC: 0.74, HIGH: 0.80})
+    assert low(high_better, 0.0).verdict == HOLDS and high(high_better, 0.0).verdict == FAILS
+    only_low = _r2s_facts({**base, LOW: 0.70, MID: 0.72, REC: 0.80})
+    assert low(only_low, 0.0).verdict == HOLDS  # shown although the other half cannot be tested
+    assert high(only_low, 0.0).verdict == NOT_TESTABLE and "too high" in high(only_low, 0.0).measured
 
 
 def test_comparable_natural_is_judged_on_the_set_behind_the_quoted_gain():

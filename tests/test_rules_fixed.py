@@ -33,26 +33,25 @@ def _r2s_facts(recommended: float, below: float, above: float) -> Facts:
 
 
 @pytest.mark.parametrize(
-    ("recommended", "below", "above", "verdict"),
-    [(80.0, 70.0, 72.0, HOLDS), (70.0, 80.0, 72.0, FAILS), (80.0, 79.9, 72.0, INCONCLUSIVE)],
+    ("recommended", "below", "above", "low_verdict", "high_verdict"),
+    [(80.0, 70.0, 72.0, HOLDS, HOLDS), (70.0, 80.0, 72.0, FAILS, INCONCLUSIVE), (80.0, 79.9, 72.0, INCONCLUSIVE, HOLDS)],
 )
-def test_s6_4_judges_both_halves_against_the_recommended_set(recommended, below, above, verdict):
-    spec = SPEC["S6.4"]
-    j = spec.judge(_r2s_facts(recommended, below, above), spec.threshold)
-    assert j.verdict == verdict
-    assert "(too low)" in j.measured and "(too high)" in j.measured
-    gaps = sorted(round(g.value, 6) for g, _ in j.tested)
-    assert gaps == sorted([round(recommended - below, 6), round(recommended - above, 6)])
-    se = {round(g.value, 6): g.se for g, _ in j.tested}[round(recommended - below, 6)]
+def test_s6_4_judges_each_half_against_the_recommended_set(recommended, below, above, low_verdict, high_verdict):
+    facts = _r2s_facts(recommended, below, above)
+    low, high = SPEC["S6.4a"].judge(facts, 0.0), SPEC["S6.4b"].judge(facts, 0.0)
+    assert (low.verdict, high.verdict) == (low_verdict, high_verdict)
+    assert [round(g.value, 6) for g, _ in low.tested] == [round(recommended - below, 6)]
+    assert [round(g.value, 6) for g, _ in high.tested] == [round(recommended - above, 6)]
+    se = low.tested[0][0].se
     assert se == pytest.approx(math.hypot(_se(recommended), _se(below)))  # two binomial errors, no per-image results
 
 
-def test_s6_4_is_not_testable_without_a_set_above_the_recommended_range():
-    spec = SPEC["S6.4"]
+def test_s6_4_too_high_is_not_testable_without_a_set_above_the_recommended_range():
     facts = _r2s_facts(80.0, 70.0, 72.0)
     facts.tables["r2s"] = facts.tables["r2s"].iloc[:3]
-    j = spec.judge(facts, spec.threshold)
+    j = SPEC["S6.4b"].judge(facts, 0.0)
     assert j.verdict == NOT_TESTABLE and "above the recommended" in j.measured
+    assert SPEC["S6.4a"].judge(facts, 0.0).verdict == HOLDS
 
 
 def _fig2(reinit_minus_rst: float) -> Facts:

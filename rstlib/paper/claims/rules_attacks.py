@@ -222,7 +222,8 @@ CLAIMS: tuple[ClaimSpec, ...] = (
         "sec3",
         "the identified RSTs are generally robust without overfitting to one specific type of attacks",
         "the best RST's gap to the dense network under each other attack minus its gap under "
-        "PGD-20, the attack it was searched with, >= {t} (95% band simultaneous over every pair of RSTs and attacks: both 'best' are selections; paired per image)",
+        "PGD-20, the attack it was searched with, >= {t} (95% band simultaneous over every pair of RSTs and "
+        "attacks: both 'best' are selections; paired per image)",
         s3_not_overfit,
         C,
     ),
