@@ -56,11 +56,11 @@ def _pgd_budget(settings, eps: float) -> dict:
     return {"eps": eps, "step": settings.step, "steps": settings.steps}
 
 
-def _pgd(loss: str) -> Callable:
+def _pgd(loss: str, early_stop: bool = True) -> Callable:
     def build(s, num_classes, device, seed):
         from rstlib.attacks.pgd import PGD
 
-        return PGD(s.eps / 255, s.step / 255, s.steps, random_start=True, early_stop=True, loss=loss)
+        return PGD(s.eps / 255, s.step / 255, s.steps, random_start=True, early_stop=early_stop, loss=loss)
 
     return build
 
@@ -109,6 +109,15 @@ REGISTRY = (
         _pgd_budget,
         lambda s: 2 * s.steps + 1,
         _pgd("ce"),
+    ),
+    Attack(
+        "pgd20-last",
+        "PGD-20 with every step taken on every image and the last iterate kept (no early stop): for transfer, an "
+        "example is not frozen at the first iterate that fools its source (ours, beside the authors' early stop)",
+        ("eps", "step", "steps"),
+        _pgd_budget,
+        lambda s: 2 * s.steps + 1,
+        _pgd("ce", early_stop=False),
     ),
     Attack(
         "pgd20-margin",

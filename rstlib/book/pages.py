@@ -18,6 +18,7 @@ from rstlib.config.params import check_number
 from rstlib.config.profile import Profile, default_profile_name, load_profile
 from rstlib.data.specs import SPECS
 from rstlib.nets.models import LABELS as ARCH_LABELS
+from rstlib.paper.claims import thresholds
 from rstlib.paper.claims.calibration import calibrate
 from rstlib.paper.claims.registry import MARK, REGISTRY, claims_table
 from rstlib.paper.cost import format_hours
@@ -207,6 +208,19 @@ def dataset_lookup() -> dict[str, str]:
     return {s.label: name for name, s in SPECS.items()}
 
 
+CLAIMS_NOTE = (
+    "Each claim of this section of the supplement, in its words, judged by the stated rule: ✓ holds, ✗ does not hold, "
+    "? inconclusive (the threshold lies inside the claim's 95% band: paired per image where two models meet the same "
+    'test images; a best or largest judged over every candidate; "does not hold" under an "every" at the '
+    "family-wise level), – not testable at this profile (with the reason). *seeds x images* says what each verdict rests "
+    "on: where the section trained one seed per model, its bands carry the seed-to-seed spread measured over the "
+    "introduction's seeds on the nearest comparison of the same kinds. Beside an inconclusive claim: the cheapest "
+    "budget of seeds and images that would decide it at the observed gap and variance, or, computed, that none on this "
+    "test set does. The column *on the paper's numbers* runs the same rule on the supplement's own table, where it "
+    "prints one (10,000 test images, binomial errors; see the introduction). " + thresholds.NOTE
+)
+
+
 def claims_check(result: SectionResult) -> pd.DataFrame:
     """The page's claims as a table: the supplement's words, our rule, the numbers, the verdict."""
     return claims_table(result.claims, calibrate())
@@ -232,4 +246,4 @@ def claims_summary(store_root, profiles=("paper", "laptop", "smoke")) -> pd.Data
     return pd.DataFrame(rows).set_index("id")
 
 
-__all__ = ["Page", "records", "page_costs", "arch_lookup", "dataset_lookup", "claims_check", "claims_summary"]
+__all__ = ["CLAIMS_NOTE", "Page", "records", "page_costs", "arch_lookup", "dataset_lookup", "claims_check", "claims_summary"]

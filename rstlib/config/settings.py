@@ -63,6 +63,9 @@ class EvalSettings:
     batch_size: int
     apgd_t_images: int = 0
     aa_rand_images: int = 0
+    # transfer matrices (Secs. 5 and 7, the intro's C2) also on the last PGD-20 iterate, beside the
+    # authors' early-stopped examples (`pgd20-last`)
+    transfer_last_iterate: bool = False
 
     def __post_init__(self):
         check_number(self.eps, "evaluation eps (1/255 units)", minimum=0)
@@ -71,6 +74,8 @@ class EvalSettings:
         check_number(self.batch_size, "evaluation batch_size", minimum=1, whole=True)
         check_number(self.apgd_t_images, "evaluation apgd_t_images", minimum=0, whole=True)
         check_number(self.aa_rand_images, "evaluation aa_rand_images", minimum=0, whole=True)
+        if not isinstance(self.transfer_last_iterate, bool):
+            raise ConfigError(f"evaluation transfer_last_iterate must be true or false, got {self.transfer_last_iterate!r}")
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,12 @@ class Context:
         self.planned_evals: list[EvalRequest] = []
         self.pgd = AttackSpec.pgd20(profile.evaluation)
 
+    @property
+    def last_iterate(self) -> AttackSpec | None:
+        """The transfer attack on the last PGD-20 iterate, where the profile asks for it."""
+        ev = self.profile.evaluation
+        return AttackSpec.of("pgd20-last", ev) if ev.transfer_last_iterate else None
+
     def at_seed(self, seed: int) -> "Context":
         """The same context at another seed, recording into the same plan."""
         other = Context(self.profile, self.store, self.device, seed, self.progress, self.dry_run, self.options.announce)
@@ -176,13 +182,15 @@ class Context:
         r = self.evaluator().strong(run, self.pgd, self.profile.evaluation.apgd_t_images)
         return unpack_bits(r["correct"], r["n"])
 
-    def matrix_correct(self, configs: dict[str, RunConfig]) -> dict[tuple[str, str], np.ndarray] | None:
+    def matrix_correct(
+        self, configs: dict[str, RunConfig], attack: AttackSpec | None = None
+    ) -> dict[tuple[str, str], np.ndarray] | None:
         """Per (source, target) cell of the transfer matrix, per test image, whether the target
-        classifies the source's PGD-20 example correctly; None in a dry run."""
-        self.matrix(configs)
+        classifies the source's PGD-20 example (or `attack`'s) correctly; None in a dry run."""
+        self.matrix(configs, attack)
         if self.dry_run:
             return None
-        cells = self.evaluator().transfer_cells({k: self.run(c) for k, c in configs.items()}, self.pgd)
+        cells = self.evaluator().transfer_cells({k: self.run(c) for k, c in configs.items()}, attack or self.pgd)
         return {k: unpack_bits(r["correct"], r["n"]) for k, r in cells.items()}
 
     def r2s_per_image(self, configs: dict[str, RunConfig]) -> dict[str, np.ndarray] | None:

@@ -30,6 +30,7 @@ def headline(ctx: Context, ratios=None, dataset=None, network=None) -> dict:
     low = [v for r, v in zip(ratios, diag) if 5 <= r <= 30]
     c1 = float(max(low)) - dense_acc if low else NAN
     _, _, c2 = diag_gap(matrix)
+    c2_last = diag_gap(ctx.matrix(members, ctx.last_iterate))[2] if ctx.last_iterate is not None else NAN
     c3 = float(matrix.to_numpy(dtype=float).mean()) - dense_acc
     # the same C1 and C3 under the strong figure (ours): worst attack per example
     dense_strong = ctx.strong(dense)
@@ -42,6 +43,7 @@ def headline(ctx: Context, ratios=None, dataset=None, network=None) -> dict:
         "dense_strong": dense_strong,
         "C1_best_rst_minus_dense": c1,
         "C2_offdiag_minus_diag": c2,
+        "C2_last_iterate": c2_last,
         "C3_r2s_minus_dense": c3,
         "C1_strong": c1_strong,
         "C3_strong": c3_strong,
@@ -68,10 +70,22 @@ def headline_per_image(ctx: Context, ratios=None, dataset=None, network=None) ->
         "rst_strong": {k: ctx.strong_correct(c) for k, c in low.items()},
     }
     cells = ctx.matrix_correct(members)
+    last = ctx.matrix_correct(members, ctx.last_iterate) if ctx.last_iterate is not None else None
     rates = ctx.r2s_per_image(members)
     if cells is None or rates is None:
-        return {**out, "c2": None, "r2s": None, "r2s_strong": None}
-    labels = list(members)
+        return {**out, "c2": None, "c2_last": None, "r2s": None, "r2s_strong": None}
+    return {
+        **out,
+        "c2": _off_minus_diag(cells, list(members)),
+        "c2_last": _off_minus_diag(last, list(members)),
+        "r2s": rates["protocol"],
+        "r2s_strong": rates["strong"],
+    }
+
+
+def _off_minus_diag(cells, labels: list[str]):
+    """Per image, a transfer matrix's mean off-diagonal minus its mean diagonal (None below 2 x 2 or without cells)."""
+    if cells is None or len(labels) < 2:
+        return None
     diag = np.mean([cells[(k, k)] for k in labels], axis=0)
-    off = np.mean([cells[(s, t)] for s in labels for t in labels if s != t], axis=0) if len(labels) > 1 else None
-    return {**out, "c2": None if off is None else off - diag, "r2s": rates["protocol"], "r2s_strong": rates["strong"]}
+    return np.mean([cells[(s, t)] for s in labels for t in labels if s != t], axis=0) - diag

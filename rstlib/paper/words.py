@@ -15,6 +15,7 @@ EXACT = {
     "C1_best_rst_minus_dense": "C1: best RST − dense (PGD-20)",
     "C1_strong": "C1: best RST − dense (strong)",
     "C2_offdiag_minus_diag": "C2: off-diagonal − diagonal",
+    "C2_last_iterate": "C2: off-diagonal − diagonal (last iterate, ours)",
     "C3_r2s_minus_dense": "C3: R2S − dense (PGD-20)",
     "C3_strong": "C3: R2S − dense (strong)",
     "dense_pgd20": "dense, PGD-20",

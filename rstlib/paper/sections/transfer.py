@@ -24,14 +24,19 @@ def _diagonal_rows(ctx: Context, panel: str, members: dict[str, RunConfig], matr
 def _transfer_matrices(ctx: Context, result: SectionResult, fig: str, panels: dict[str, dict]) -> None:
     """Each panel's transfer matrix among its members (`fig`, e.g. fig4), their per-image results
     and the matrix diagonal beside the strong figure (`<fig>_diagonal`)."""
-    matrices = {}
+    matrices, last = {}, {}
     diagonal = []
     for panel, members in panels.items():
         m = ctx.matrix(members)
         matrices[panel] = m
         result.per_image[f"{fig}/{panel}"] = ctx.matrix_correct(members)
         diagonal += _diagonal_rows(ctx, panel, members, m)
+        if ctx.last_iterate is not None:  # the same matrix on the last iterate, beside the authors' early stop
+            last[panel] = ctx.matrix(members, ctx.last_iterate)
+            result.per_image[f"{fig}_last/{panel}"] = ctx.matrix_correct(members, ctx.last_iterate)
     result.figures[fig] = matrices
+    if last:
+        result.figures[f"{fig}_last"] = last
     result.tables[f"{fig}_diagonal"] = pd.DataFrame(diagonal)
 
 
