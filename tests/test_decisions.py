@@ -185,3 +185,33 @@ def test_the_simultaneous_band_of_a_difference_of_two_bests_covers():
         high = max(min(bands[i, j][1] for j in range(3)) for i in range(3))
         covered += low <= 0.0 <= high
     assert covered / trials >= 0.95, covered / trials
+
+
+def test_a_one_seed_band_with_a_borrowed_seed_term_covers_the_seed_averaged_gap():
+    """One seed's paired band misses the gap averaged over seeds far more often than 5% when seeds
+    differ (the issue's 79%); with the seed-to-seed variance measured on 3 other seeds of the same
+    kinds added (at its 2 dof, Satterthwaite), it covers about 95% of the time."""
+    rng = np.random.default_rng(21)
+    images, seed_sd, truth = 500, 0.35, 0.1  # a seed effect of about 3-4 points on the gap
+
+    def one_seed(effect):
+        hard = rng.normal(0, 1.2, images)
+        a = hard + 0.25 + (truth + effect) / 2 + rng.normal(0, 0.6, images) > 0
+        b = hard + 0.25 - (truth + effect) / 2 + rng.normal(0, 0.6, images) > 0
+        return a.astype(float), b.astype(float)
+
+    population = np.mean([np.subtract(*one_seed(rng.normal(0, seed_sd))).mean() for _ in range(2000)]) * 100
+    plain = borrowed = 0
+    trials = 800
+    for _ in range(trials):
+        ref = [one_seed(rng.normal(0, seed_sd)) for _ in range(3)]
+        term = noise.SeedTerm(noise.seed_variance(np.stack([a - b for a, b in ref])), 3, "three other seeds")
+        a, b = one_seed(rng.normal(0, seed_sd))
+        lo, hi = noise.gap(a, b).band()
+        plain += lo <= population <= hi
+        with noise.borrowed_seed_term(term):
+            lo, hi = noise.gap(a, b).band()
+        borrowed += lo <= population <= hi
+    assert plain / trials < 0.85, plain / trials
+    assert borrowed / trials >= 0.93, borrowed / trials
+    print(f"coverage: one seed {plain / trials:.3f}, with the borrowed seed term {borrowed / trials:.3f}")

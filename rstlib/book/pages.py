@@ -91,7 +91,10 @@ class Page:
         return self.profile.name == "paper"
 
     def caveat(self) -> str:
-        return "" if self.is_paper else NOT_COMPARABLE.format(profile=self.profile.name, desc=self.profile.description)
+        from rstlib.paper.confounds import learning_rates
+
+        scale = "" if self.is_paper else NOT_COMPARABLE.format(profile=self.profile.name, desc=self.profile.description)
+        return "\n\n".join(x for x in (scale, learning_rates(self.profile)) if x)
 
     def ahead(self, check) -> str:
         """What this page will load and compute (from its dry run `check`, a Context, or a plan of

@@ -41,6 +41,10 @@ class Profile:
     precision: Precision
     fast: FastPath
     sections: SectionKnobs
+    # where the recipe's learning rates come from: "paper" (the supplement's Sec. 2), "validation"
+    # (chosen on images carved from the training split, benchmarks/lr_sweep.py) or "test" (chosen on
+    # test-set numbers: a confound the pages state) or "untuned" (the smoke profile's)
+    lr_chosen_on: str = "paper"
 
     def lr_for(self, settings: TrainSettings, dataset: str) -> TrainSettings:
         """The recipe with the dataset's learning-rate override applied (SVHN: 0.01)."""
@@ -202,12 +206,22 @@ def _profile_from_dict(name: str, spec: dict[str, Any], path: Path | str = "_con
             precision=_precision(name, spec),
             fast=FastPath(**spec.get("fast", {})),
             sections=section_knobs(name, spec.get("sections"), path),
+            lr_chosen_on=_lr_chosen_on(spec.get("lr_chosen_on", "paper")),
         )
     except (KeyError, TypeError, AttributeError) as e:
         raise ConfigError(f"profile {name!r} in {path} is malformed: {type(e).__name__} {e}") from None
     except ConfigError as e:
         message = str(e)  # the sections' knobs name the profile and file themselves
         raise ConfigError(message if message.startswith("profile ") else f"profile {name!r} in {path}: {message}") from None
+
+
+LR_SOURCES = ("paper", "validation", "test", "untuned")
+
+
+def _lr_chosen_on(value: Any) -> str:
+    if value not in LR_SOURCES:
+        raise ConfigError(f"lr_chosen_on must be one of {LR_SOURCES}, got {value!r}")
+    return value
 
 
 def _optional_count(value: Any, name: str) -> int | None:
