@@ -56,7 +56,7 @@ def main(argv=None):
         base = budgets[0]
         measured = project(with_images(profile, section, base), [section], measure=True, device="cpu", say=lambda m: None)
         eval_per_image = measured.eval_hours * 60 / base
-        print(f"[cost] {section}: {measured.runs} runs, {measured.evaluations} evaluations ({time.time() - t0:.0f} s)", flush=True)
+        print(f"[cost] {section}: {measured.runs} runs, {measured.evaluations} evaluations ({time.time() - t0:.0f} s)")
         for images in budgets:
             for seeds in seed_counts if section != "intro" else [1]:
                 train_min, eval_min = seeds * measured.train_hours * 60, seeds * eval_per_image * images
