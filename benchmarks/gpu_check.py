@@ -54,7 +54,7 @@ def commands(device: str, runs: Path) -> list[tuple[str, list[str], str | None]]
         ("rtt 10%", ["rtt", "--ratio", "10"], None),
     ]
     needs = {"cw-l2": "advertorch", "cw-inf": "advertorch", "autoattack": "pyautoattack", "apgd-t": "pyautoattack"}
-    for attack in ("clean", "pgd20", "pgd20-margin", "cw-l2", "cw-inf", "autoattack", "apgd-t", "bandits"):
+    for attack in ("clean", "pgd20", "pgd20-last", "pgd20-margin", "cw-l2", "cw-inf", "autoattack", "apgd-t", "bandits"):
         extra = ["--queries", "50"] if attack == "bandits" else []
         out.append((f"eval {attack}", ["eval", "--ratio", "10", "--attack", attack, "--n-test", "32", *extra], needs.get(attack)))
     out.append(("r2s --adaptive {10,30}", ["r2s", "--ratios", "10,30", "--adaptive", "--n-test", "32"], None))

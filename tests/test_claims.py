@@ -193,7 +193,7 @@ def test_r2s_gain_is_paired_per_image_and_the_largest_gain_judged_over_every_set
     """R2S rates that beat the dense network by 6 points on every image: no noise left, S6.1
     holds at +5; the largest gain (S8.1's reading) is the best set's, with each set's own band;
     S6.2, a size on the paper's data, is not testable on Fashion-MNIST."""
-    from rstlib.paper.claims.rules_r2s import largest_gain, r2s_gain, s6_up_to
+    from rstlib.paper.claims.r2s_gains import largest_gain, r2s_gain, s6_up_to
 
     rng = np.random.default_rng(2)
     dense = (rng.random(500) < 0.4).astype(float)

@@ -71,6 +71,7 @@ def test_a_finished_run_is_loaded_not_trained_again(runs):
     [
         ("clean", []),
         ("pgd20", []),
+        ("pgd20-last", []),
         ("pgd20-margin", []),
         ("cw-l2", []),
         ("cw-inf", []),

@@ -189,3 +189,25 @@ def test_a_request_derives_the_evaluators_own_cache_key(trained):
     assert Attacked(run.config, pgd, source=run.config).key(ev.digest, 128) == ev.key(run, pgd, run)
     assert Strong(run.config, pgd, 16).key(ev.digest, 128) == ev.strong_key(run, pgd, 16)
     assert Attacked(run.config, pgd).forwards(64, set()) == 41
+
+
+def test_the_last_iterate_attack_takes_every_step_where_the_paper_s_stops_early():
+    """pgd20-last keeps the last of its 20 iterates on every image; pgd20 stops an image at the first
+    iterate that fools the model. On a model every start fools, pgd20 returns the random start and
+    pgd20-last an example 20 steps further along (a different one)."""
+    import torch
+
+    from rstlib.attacks.registry import AttackSpec
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 2))
+    x, y = torch.rand(6, 1, 2, 2), torch.zeros(6, dtype=torch.long)
+    with torch.no_grad():
+        model[1].bias.copy_(torch.tensor([-100.0, 100.0]))  # every image is already misclassified
+    early = AttackSpec("pgd20", eps=24, step=6, steps=20).build(2, torch.device("cpu"), 0)
+    last = AttackSpec("pgd20-last", eps=24, step=6, steps=20).build(2, torch.device("cpu"), 0)
+    g = torch.Generator().manual_seed(1)
+    start = early(model, x, y, g)
+    moved = last(model, x, y, torch.Generator().manual_seed(1))
+    assert torch.equal(start, early(model, x, y, torch.Generator().manual_seed(1)))  # frozen at the first fooling iterate
+    assert not torch.equal(start, moved) and (moved - x).abs().max() <= 24 / 255 + 1e-6

@@ -3,115 +3,16 @@ one candidate set against the others, R2S over adversarial RTTs against R2S over
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from rstlib.paper.claims import noise
-from rstlib.paper.claims.facts import Facts, Judged, band_text, paired_or_binomial
+from rstlib.paper.claims.facts import Facts, Judged, band_text
+from rstlib.paper.claims.r2s_gains import largest_gain, r2s_bits, r2s_gain, r2s_groups, s6_up_to, set_gap
 from rstlib.paper.claims.spec import ClaimSpec
 from rstlib.paper.claims.verdicts import COMPARABLE, FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE, every, judge_gap, se_diff
-
-
-def _r2s_groups(f: Facts):
-    t = f.tables["r2s"]
-    for (d, net), g in t.groupby(["dataset", "network"], sort=False):
-        yield f"{net} @ {d}", g[g.candidate_set == "dense"].iloc[0], g[g.candidate_set != "dense"]
-
-
-def _r2s_bits(f: Facts, label: str, candidate_set: str, column: str):
-    """Per image, the dense row's correctness or a candidate set's expected correctness on
-    `column` (natural, pgd20_protocol), or None where the section has no per-image results."""
-    rec = f.per_image.get(f"r2s/{label}/{candidate_set}")
-    return None if rec is None else rec.get(column)
-
-
-def _set_gap(f: Facts, label: str, a_set: str, b_set: str, column: str, a_value: float, b_value: float, n: int) -> noise.Gap:
-    """Set a minus set b (or "dense") under `column`, on the images both were measured on."""
-    return paired_or_binomial(_r2s_bits(f, label, a_set, column), _r2s_bits(f, label, b_set, column), a_value, b_value, n)
-
-
-def r2s_gain(column: str = "pgd20_protocol") -> Callable[[Facts, float], Judged]:
-    """Every candidate set's R2S accuracy minus dense >= the threshold, paired per image."""
-
-    def judge(f: Facts, threshold: float) -> Judged:
-        tested = []
-        parts, signs = [], []
-        for label, dense, sets in _r2s_groups(f):
-            for _, r in sets.iterrows():
-                g = _set_gap(f, label, r.candidate_set, "dense", column, float(r[column]), float(dense[column]), f.n_robust)
-                signs.append(judge_gap(tested, g, threshold))
-                parts.append(f"{label} {{{r.candidate_set}}}: {band_text(g)}")
-        return Judged("R2S minus dense (95% band, paired per image): " + "; ".join(parts), every(tested), tested=tuple(tested))
-
-    return judge
-
-
-def _largest_gain(f: Facts, label: str, dense, sets) -> noise.Gap:
-    """A group's largest R2S gain over dense (paper protocol), judged over every set (Bonferroni)."""
-    base = _r2s_bits(f, label, "dense", "pgd20_protocol")
-    cands = [_r2s_bits(f, label, s, "pgd20_protocol") for s in sets.candidate_set]
-    if base is not None and all(c is not None for c in cands):
-        return noise.max_gap(cands, base)
-    dense_pgd = float(dense["pgd20_protocol"])  # no per-image results (the paper's own numbers): binomial errors
-    return noise.largest(
-        noise.Gap(float(v) - dense_pgd, se_diff(float(v), dense_pgd, f.n_robust), 1, f.n_robust) for v in sets["pgd20_protocol"]
-    )
-
-
-def largest_gain(paper: str) -> Callable[[Facts, float], Judged]:
-    """S8.1 read as written ("it can also aggressively improve [...], e.g., [the two best sets]"):
-    in each (network, dataset), some candidate set's gain clears the threshold, the largest judged
-    over every set so that picking the best does not lean toward "holds"."""
-
-    def judge(f: Facts, threshold: float) -> Judged:
-        tested, parts = [], []
-        for label, dense, sets in _r2s_groups(f):
-            g = _largest_gain(f, label, dense, sets)
-            judge_gap(tested, g, threshold)
-            best = sets.candidate_set.iloc[int(np.argmax([c.value for c in g.candidates]))]
-            parts.append(f"{label}: largest gain {band_text(g)} ({{{best}}})")
-        return Judged("; ".join(parts) + f" (95% band over every set; paper: {paper})", every(tested), tested=tuple(tested))
-
-    return judge
-
-
-# S6.2's figures: the largest gain of each (network, dataset) in Table 3, as the supplement prints them
-S6_2_PAPER = {
-    "ResNet18 @ CIFAR-10": 13.83,
-    "WideResNet32 @ CIFAR-10": 15.59,
-    "ResNet18 @ CIFAR-100": 13.62,
-    "WideResNet32 @ CIFAR-100": 13.70,
-}
-
-
-def s6_up_to(f: Facts, threshold: float) -> Judged:
-    """S6.2 is a size ("up to a 13.83% [...] improvement"): that the gain is positive and large is
-    S6.1's claim, so S6.2 is judged where the size can be compared, on the paper's networks and
-    data: the largest gain of each (network, dataset) minus the paper's figure >= the threshold
-    ("comparable"). At other networks and data the size does not carry over: not testable."""
-    tested, parts = [], []
-    for label, dense, sets in _r2s_groups(f):
-        if label not in S6_2_PAPER:
-            continue
-        g = _largest_gain(f, label, dense, sets)
-        shifted = dataclasses.replace(
-            g,
-            value=g.value - S6_2_PAPER[label],
-            candidates=tuple(dataclasses.replace(c, value=c.value - S6_2_PAPER[label]) for c in g.candidates),
-        )
-        judge_gap(tested, shifted, threshold)
-        parts.append(f"{label}: largest gain {band_text(g)} against the paper's +{S6_2_PAPER[label]:.2f}: {band_text(shifted)}")
-    if not tested:
-        return Judged(
-            "the claim is the size of the largest gain on the paper's networks and data (+13.83 / +15.59 / +13.62 / "
-            "+13.70 on ResNet18 / WideResNet32, CIFAR-10 / CIFAR-100); this profile runs other networks or data, where a "
-            "gain's size does not carry over (that R2S gains at all is S6.1's claim)",
-            NOT_TESTABLE,
-        )
-    return Judged("; ".join(parts) + " (95% band over every set)", every(tested), tested=tuple(tested))
 
 
 def _ratios(candidate_set: str) -> list[float]:
@@ -130,13 +31,13 @@ def _one_set_vs_the_rest(f: Facts, threshold: float, pick, column: str, n: int, 
     behind one of them, else inconclusive."""
     tested = []
     parts, signs = [], []
-    for label, _, sets in _r2s_groups(f):
+    for label, _, sets in r2s_groups(f):
         if len(sets) < 2:
             return Judged("one candidate set: nothing to compare", NOT_TESTABLE)
         i = pick(sets)
         mine = sets.iloc[i]
         gaps = [
-            _set_gap(f, label, mine.candidate_set, other.candidate_set, column, float(mine[column]), float(other[column]), n)
+            set_gap(f, label, mine.candidate_set, other.candidate_set, column, float(mine[column]), float(other[column]), n)
             for j, (_, other) in enumerate(sets.iterrows())
             if j != i
         ]
@@ -166,7 +67,7 @@ def extremes_cost_natural(half: str) -> Callable[[Facts, float], Judged]:
 
     def judge(f: Facts, threshold: float) -> Judged:
         tested, parts = [], []
-        for label, _, sets in _r2s_groups(f):
+        for label, _, sets in r2s_groups(f):
             mine = sets.iloc[_recommended(sets)]
             low, high = min(_ratios(mine.candidate_set)), max(_ratios(mine.candidate_set))
             reach = (lambda o: min(_ratios(o)) < low) if half == "too low" else (lambda o: max(_ratios(o)) > high)
@@ -178,7 +79,7 @@ def extremes_cost_natural(half: str) -> Callable[[Facts, float], Judged]:
                     NOT_TESTABLE,
                 )
             for o in others:
-                g = _set_gap(
+                g = set_gap(
                     f, label, mine.candidate_set, o.candidate_set, "natural", float(mine.natural), float(o.natural), f.n_natural
                 )
                 judge_gap(tested, g, threshold)
@@ -193,9 +94,9 @@ def s8_quoted_set_comparable_natural(f: Facts, threshold: float) -> Judged:
     paper's second row of Table 4, its widest set) minus the dense network's >= the threshold,
     paired per image (natural accuracies of the attacked images, where the R2S sets are scored)."""
     tested, parts, signs = [], [], []
-    for label, dense, sets in _r2s_groups(f):
+    for label, dense, sets in r2s_groups(f):
         mine = sets.iloc[_widest(sets)]
-        g = _set_gap(f, label, mine.candidate_set, "dense", "natural", float(mine.natural), float(dense.natural), f.n_natural)
+        g = set_gap(f, label, mine.candidate_set, "dense", "natural", float(mine.natural), float(dense.natural), f.n_natural)
         signs.append(judge_gap(tested, g, threshold))
         parts.append(
             f"{label}: {{{mine.candidate_set}}} natural {float(mine.natural):.2f} minus dense "
@@ -213,11 +114,11 @@ def s7_rtt_r2s_better(f: Facts, threshold: float) -> Judged:
         return Judged("no R2S over RSTs beside the RTTs' at these knobs", NOT_TESTABLE)
     tested, parts, signs = [], [], []
     rst = f.tables["r2s_rst"]
-    for label, _, sets in _r2s_groups(f):
+    for label, _, sets in r2s_groups(f):
         net, data = label.split(" @ ")
         theirs = rst[(rst.network == net) & (rst.dataset == data) & (rst.candidate_set != "dense")]
         for (_, a), (_, b) in zip(sets.iterrows(), theirs.iterrows()):
-            x = _r2s_bits(f, label, a.candidate_set, "pgd20_protocol")
+            x = r2s_bits(f, label, a.candidate_set, "pgd20_protocol")
             rec = f.per_image.get(f"rst/r2s/{label}/{b.candidate_set}")
             y = None if rec is None else rec.get("pgd20_protocol")
             g = (
