@@ -121,6 +121,19 @@ def _as_matrix(x) -> np.ndarray:
     return m
 
 
+def mean_squares(d: np.ndarray) -> tuple[float, float, float]:
+    """The two-way mean squares (seeds, images, residual) of a (seeds, images) table, seeds >= 2."""
+    s, n = d.shape
+    grand = d.mean()
+    rows, cols = d.mean(axis=1), d.mean(axis=0)
+    resid = d - rows[:, None] - cols[None, :] + grand
+    return (
+        n * float(((rows - grand) ** 2).sum()) / (s - 1),
+        s * float(((cols - grand) ** 2).sum()) / (n - 1),
+        float((resid**2).sum()) / ((s - 1) * (n - 1)),
+    )
+
+
 def components(d: np.ndarray) -> Parts:
     """The variance components of a (seeds, images) table of per-image differences, from the
     two-way mean squares (each clipped at zero): E[MS_seeds] = N sa^2 + se^2, E[MS_images] =
@@ -128,12 +141,7 @@ def components(d: np.ndarray) -> Parts:
     s, n = d.shape
     if s == 1:
         return Parts(None, 1e4 * float(d.var(ddof=1)), 0.0)
-    grand = d.mean()
-    rows, cols = d.mean(axis=1), d.mean(axis=0)
-    ms_seeds = n * float(((rows - grand) ** 2).sum()) / (s - 1)
-    ms_images = s * float(((cols - grand) ** 2).sum()) / (n - 1)
-    resid = d - rows[:, None] - cols[None, :] + grand
-    ms_resid = float((resid**2).sum()) / ((s - 1) * (n - 1))
+    ms_seeds, ms_images, ms_resid = mean_squares(d)
     return Parts(
         1e4 * max(ms_seeds - ms_resid, 0.0) / n, 1e4 * max(ms_images - ms_resid, 0.0) / s, 1e4 * ms_resid, seed_dof=float(s - 1)
     )
@@ -149,12 +157,7 @@ def crossed_variance(d: np.ndarray) -> tuple[float, float]:
         return math.nan, math.nan
     if s == 1:
         return float(d.var(ddof=1)) / n, float(n - 1)
-    grand = d.mean()
-    rows, cols = d.mean(axis=1), d.mean(axis=0)
-    ms_seeds = n * float(((rows - grand) ** 2).sum()) / (s - 1)
-    ms_images = s * float(((cols - grand) ** 2).sum()) / (n - 1)
-    resid = d - rows[:, None] - cols[None, :] + grand
-    ms_resid = float((resid**2).sum()) / ((s - 1) * (n - 1))
+    ms_seeds, ms_images, ms_resid = mean_squares(d)
     combined = ms_seeds + ms_images - ms_resid
     if combined <= ms_resid:  # the residual term alone is a lower bound
         return ms_resid / (s * n), float((s - 1) * (n - 1))
