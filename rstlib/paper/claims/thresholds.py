@@ -27,7 +27,7 @@ SIMILAR = '"similar" read as: no attack source more than 3 points stronger than 
 
 NOTE = (
     "Every threshold is the book's reading of a word of the supplement, not a number the paper gives; "
-    "the introduction's table [The book's thresholds](intro.ipynb#the-book-s-thresholds) says which word each reads and why."
+    "the table *The book's thresholds* in the [introduction](intro.ipynb) says which word each reads and why."
 )
 
 
