@@ -41,7 +41,9 @@ def test_r2s_module_draws_members_per_batch_or_per_sample(rsts):
     outputs = [m(x) for m in members]
     r2s = R2S(members, mode="sample", generator=torch.Generator().manual_seed(1)).eval()
     out = r2s(x)
-    matches = torch.stack([torch.isclose(out, o).all(1) for o in outputs])  # (members, batch)
+    # (members, batch): a member's rows computed in a sub-batch may differ from the whole batch's in the last
+    # bits (the CPU kernels block by batch size); members differ by far more than this tolerance
+    matches = torch.stack([torch.isclose(out, o, rtol=1e-4, atol=1e-4).all(1) for o in outputs])
     assert matches.any(0).all() and matches.float().sum(1).min() > 0  # every row from some member, all used
     r2s_batch = R2S(members, mode="batch").eval()
     assert any(torch.equal(r2s_batch(x), o) for o in outputs)

@@ -77,7 +77,8 @@ def test_load_r2s_is_one_module_drawing_a_member_per_input(runs):
     logits = r2s(x)
     members = torch.stack([m(x) for m in r2s.members])
     assert logits.shape == (64, 10)
-    assert all(any(torch.equal(logits[i], members[k, i]) for k in range(2)) for i in range(64))
+    # each row is one member's (to the last bits a sub-batch's kernels may change)
+    assert all(any(torch.allclose(logits[i], members[k, i], rtol=1e-4, atol=1e-4) for k in range(2)) for i in range(64))
     summary = rstlib.summary(r2s.members[0], (x[:8], y[:8]), eps=8)
     assert set(summary) == {"clean", "autoattack", "eps", "n"} and summary["autoattack"] <= summary["clean"]
 
