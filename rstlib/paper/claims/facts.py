@@ -33,10 +33,10 @@ class Facts:
     test_images: int | None = None  # as many as the smallest test set holds (a decision cannot ask for more)
 
 
-def binomial(a: float, b: float, n: int, points: int = 1) -> noise.Gap:
+def binomial(a: float, b: float, n: int) -> noise.Gap:
     """The gap a - b (points) of two accuracies measured on `n` images without per-image results
-    (the paper's own numbers): two independent binomial errors in quadrature. `points`: a and b
-    are means over that many (ratio) points scored on the same `n` images, so their errors are
+    (the paper's own numbers): two independent binomial errors in quadrature. Where a and b are
+    means over several (ratio) points scored on the same `n` images, their errors are
     correlated and do not shrink as 1 / sqrt(points): the error of one point (an upper bound) is
     used, never that of points x n independent images."""
     return noise.one_seed(noise.Gap(a - b, se_diff(a, b, n), 1, n))

@@ -141,7 +141,7 @@ def _mean_gap(f: Facts, fig: str, piv: pd.DataFrame, a: str, b: str) -> noise.Ga
     y = [_s4_bits(f, fig, panel, b, ratio) for panel, ratio in piv.index]
     if all(v is not None for v in x + y) and len({len(v) for v in x + y}) == 1:
         return noise.gap(np.mean(np.asarray(x, dtype=float), axis=0), np.mean(np.asarray(y, dtype=float), axis=0))
-    return binomial(float(piv[a].mean()), float(piv[b].mean()), f.n_natural, len(piv))
+    return binomial(float(piv[a].mean()), float(piv[b].mean()), f.n_natural)  # a mean over points on the same images
 
 
 def comparable(f: Facts, threshold: float, table: str, a: str, others: list[str], network: int | None = None) -> Judged:
