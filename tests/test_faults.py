@@ -65,7 +65,7 @@ def snapshot(root: Path) -> dict[str, str]:
 
 
 def model_sha(root: Path, ratio: int = 10) -> str:
-    return (run_dir(root, ratio) / "model.pt.sha256").read_text().strip()
+    return json.loads((run_dir(root, ratio) / "metrics.json").read_text())["model_sha256"]
 
 
 # --- numbers: NaN, infinities, out of range, at every entry point ---------------------------
@@ -283,13 +283,13 @@ def test_repair_removes_temporaries_of_dead_writers_only_and_verifies_weights(ru
     alive = run / f".metrics.json.tmp{os.getpid()}"  # this process: a writer at work
     dead.write_bytes(b"half")
     alive.write_bytes(b"half")
-    model = run_dir(runs, 30) / "model.pt"
+    model = run_dir(runs, 30) / "model.safetensors"
     model.write_bytes(model.read_bytes()[:1000])  # truncated weights: only a checksum tells
     code, out, _ = rst_in_process(capsys, "runs", "--repair", "--runs", str(runs))
     assert code == 0
     assert not dead.exists() and alive.exists()
-    assert "model.pt" in out and "does not match its sha256" in out
-    assert not model.exists() and not model.with_name("model.pt.sha256").exists()
+    assert "model.safetensors" in out and "does not match the sha256 its metrics.json records" in out
+    assert not model.exists() and run_dir(runs, 30).joinpath("metrics.json").exists()
 
 
 def test_repair_leaves_a_temporary_whose_writer_holds_its_lock_until_it_is_stale(runs, capsys):
@@ -488,7 +488,9 @@ def test_repair_never_follows_a_link_out_of_the_store(runs, tmp_path, capsys):
     assert not (runs / "_quarantine").exists()
 
 
-def test_a_model_file_with_python_objects_is_refused_with_the_right_advice(runs, capsys):
+def test_a_model_file_with_python_objects_is_refused_and_none_of_its_code_runs(runs, capsys):
+    """A pickle put where the weights belong, its sha256 recorded as if it were them: the weights
+    are read as safetensors only, so it is refused in one line and its code never runs."""
     import io
 
     import torch
@@ -496,13 +498,30 @@ def test_a_model_file_with_python_objects_is_refused_with_the_right_advice(runs,
     run = run_dir(runs, 10)
     buffer = io.BytesIO()
     torch.save({"model": _Touch(run / "ran")}, buffer)
-    (run / "model.pt").write_bytes(buffer.getvalue())
-    (run / "model.pt.sha256").write_text(hashlib.sha256(buffer.getvalue()).hexdigest())
+    (run / "model.safetensors").write_bytes(buffer.getvalue())
+    metrics = json.loads((run / "metrics.json").read_text())
+    metrics["model_sha256"] = hashlib.sha256(buffer.getvalue()).hexdigest()
+    (run / "metrics.json").write_text(json.dumps(metrics))
     before = snapshot(runs)
     code, _, err = rst_in_process(capsys, "eval", "--ratio", "10", "--attack", "pgd20-margin", *SMOKE, "--runs", str(runs))
-    one_line_error(code, err, "model.pt: refused: it holds Python objects besides tensors")
-    assert "weights_only=False" not in err and not (run / "ran").exists()
+    one_line_error(code, err, "model.safetensors: not a weights file of this package")
+    assert not (run / "ran").exists()
     assert snapshot(runs) == before
+
+
+def test_tampered_weights_are_refused_in_one_line_and_never_used(runs, capsys):
+    """One weight changed in place (the file still parses): its sha256 no longer matches the one
+    metrics.json records, so loading refuses it, in one line, before reading a tensor."""
+    import rstlib
+
+    model = run_dir(runs, 30) / "model.safetensors"
+    data = bytearray(model.read_bytes())
+    data[-3] ^= 0x01  # a low bit of the last stored weight
+    model.write_bytes(bytes(data))
+    code, _, err = rst_in_process(capsys, "eval", "--ratio", "30", "--attack", "pgd20-margin", *SMOKE, "--runs", str(runs))
+    one_line_error(code, err, "model.safetensors: its content does not match the sha256 its run records")
+    with pytest.raises(Exception, match="does not match the sha256 its run records"):
+        rstlib.load_model(profile="smoke", ratio=30, store=runs)
 
 
 # --- processes killed at random points resume to the same bytes ---------------------------
@@ -595,7 +614,7 @@ find {mount}/runs -name '.*.tmp*' | sed 's/^/left: /'
 mount -o remount,size=8m {mount}
 {sys.executable} -m rstlib.cli.main search --ratio 10 {" ".join(SMOKE)} --runs {mount}/runs > /dev/null
 echo "resumed=$?"
-cat {mount}/runs/*/model.pt.sha256; echo
+sha256sum {mount}/runs/*/model.safetensors | cut -d' ' -f1
 """
     out = subprocess.run(
         ["unshare", "-m", "bash", "-c", script],

@@ -102,8 +102,7 @@ def test_committed_results_without_weights_are_loaded_not_retrained(smoke, store
     ctx = Context(p, store, device="cpu", progress=False, announce=False)
     natural, robust = ctx.natural(config), ctx.accuracy(config)
     run = store.dir(config)
-    for weights in run.path.glob("*.pt*"):
-        weights.unlink()
+    run.model_path.unlink()
     import rstlib.train.loop
 
     monkeypatch.setattr(rstlib.train.loop, "_train", lambda *a, **k: pytest.fail("trained again"))
@@ -125,8 +124,7 @@ def test_retraining_committed_results_keeps_the_recorded_metrics_byte_for_byte(s
     config = ex.search_config(tiny_profile(smoke, epochs=1), "fashion_mnist", "cnn_small", 10)
     run = model_run(store, config, CPU)
     before = run.metrics_path.read_bytes()
-    for weights in run.path.glob("*.pt*"):
-        weights.unlink()
+    run.model_path.unlink()
     model_run(store, config, CPU)
     assert run.is_done() and run.metrics_path.read_bytes() == before
 
@@ -150,7 +148,8 @@ def test_page_records_are_deterministic_and_volatile_state_is_ignored_by_git(smo
     for path in (
         "runs/some-run/status.json",
         "runs/book/sec6_r2s-laptop.timing.json",
-        "runs/some-run/model.pt",
+        "runs/some-run/ckpt-0001.pt",
+        "runs/some-run/ckpt-0001.pt.sha256",
         "runs/book/sec6_r2s-laptop.local.json",
         "runs/some-run/log.txt",
         "book/_build/src/intro.ipynb",
@@ -196,8 +195,7 @@ def test_a_committed_run_that_retrains_to_other_weights_says_so_and_records_its_
     metrics["model_sha256"] = "0" * 64  # as if another machine had trained it
     metrics["cpu_numerics"] = {"aten_capability": "AVX512"}
     (run / "metrics.json").write_text(json.dumps(metrics))
-    (run / "model.pt").unlink()
-    (run / "model.pt.sha256").unlink()
+    (run / "model.safetensors").unlink()
     rstlib.load_model(run.name, store=runs)
     err = capsys.readouterr().err
     assert "retrained to a different model than its recorded results" in err and "recorded 000000000000" in err

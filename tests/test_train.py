@@ -48,13 +48,12 @@ def test_finished_run_is_loaded_not_retrained(smoke, store, monkeypatch):
 
 
 def test_committed_results_without_weights_retrain_to_the_same_model(smoke, store):
-    """A fresh clone holds metrics.json but no model.pt: the run is retrained, bit-identically, so the
+    """A fresh clone holds metrics.json but no model.safetensors: the run is retrained, bit-identically, so the
     committed evaluations (keyed by the model's sha256) are found again."""
     config = ex.search_config(tiny_profile(smoke, epochs=1), "fashion_mnist", "cnn_small", 10)
     run = model_run(store, config, CPU)
     digest, metrics = run.model_digest(), run.metrics()
-    for weights in run.path.glob("*.pt*"):
-        weights.unlink()
+    run.model_path.unlink()
     assert run.status() == "results-only" and not run.is_done()
     again = model_run(store, config, CPU)
     assert again.status() == "done" and again.model_digest() == digest
@@ -69,17 +68,20 @@ def test_finetune_trains_weights_under_the_fixed_mask(smoke, store):
     for name, mask in rst_state["masks"].items():
         assert torch.equal(ft_state["masks"][name], mask)  # mask unchanged
         assert not torch.equal(ft_state["model"][f"{name}.weight"], rst_state["model"][f"{name}.weight"])
-        assert torch.equal(ft_state["model"][f"{name}.scores"], rst_state["model"][f"{name}.scores"])
+        dropped = ft_state["model"][f"{name}.weight"][mask == 0]
+        assert torch.all(dropped == 0) and f"{name}.scores" not in ft_state["model"]  # stored: weight * mask only
 
 
 def test_rtt_searches_a_mask_over_trained_dense_weights(smoke, store):
     p = tiny_profile(smoke, epochs=1)
     rtt = model_run(store, ex.rtt_config(p, "fashion_mnist", "cnn_small", 20, "natural"), CPU)
     dense = store.dir(rtt.config.parent).load_model_state()["model"]
-    state = rtt.load_model_state()["model"]
+    stored = rtt.load_model_state()
+    state, masks = stored["model"], stored["masks"]
     for k, v in dense.items():
         if k.endswith("weight"):
-            assert torch.equal(state[k], v)  # weights frozen during the RTT's search
+            kept = masks[k.removesuffix(".weight")] == 1
+            assert torch.equal(state[k][kept], v[kept])  # weights frozen during the RTT's search
 
 
 WORKER = (
@@ -127,7 +129,7 @@ def test_killed_run_resumes_to_the_same_result(smoke, store, tmp_path):
 
     reference = model_run(RunStore(tmp_path / "reference"), config, CPU)
     assert _comparable(run.metrics()) == _comparable(reference.metrics())
-    assert torch.equal(run.load_model_state()["model"]["net.fc.scores"], reference.load_model_state()["model"]["net.fc.scores"])
+    assert run.model_digest() == reference.model_digest()  # the same weights, bit for bit
 
 
 def test_corrupted_last_checkpoint_is_detected_and_the_previous_one_used(smoke, store, tmp_path):
@@ -155,4 +157,38 @@ def test_two_processes_racing_for_one_config_produce_one_intact_run(smoke, store
     run = store.dir(config)
     assert run.is_done() and len(list(store.root.iterdir())) == 1
     assert run.log_path.read_text().count("start search") == 1  # trained once
-    load_tensor_file(run.model_path)  # verifies the hash
+    run.load_model_state()  # verifies the sha256 metrics.json records
+
+
+def test_a_stored_rst_is_its_mask_bits_and_kept_weights_and_reloads_to_the_same_outputs(tmp_path):
+    """The weights file of a masked network (rstlib.store.model_file): safetensors holding packed
+    mask bits and the kept weights, about 0.525 bytes per weight at 10% instead of 8 (weights
+    and scores); reloaded, the network answers bit for bit as before; a flipped bit is refused."""
+    import hashlib
+
+    from rstlib.nets.inits import initialise
+    from rstlib.nets.masking import export_mask, set_remaining_ratio
+    from rstlib.nets.models import build_model
+    from rstlib.store.model_file import model_bytes, read_model
+    from rstlib.train.run_model import load_state
+
+    def rst():
+        model = build_model("cnn_small", "fashion_mnist", masked=True)
+        set_remaining_ratio(model, 10)
+        return model
+
+    model = rst()
+    initialise(model, "signed_kaiming_constant", seed=3)
+    model.eval()
+    data = model_bytes({"model": model.state_dict(), "masks": export_mask(model)})
+    weights = sum(p.numel() for n, p in model.named_parameters() if n.endswith("weight"))
+    assert len(data) < 0.6 * weights + 8_000  # bits + 10% of fp32 + header and batch-norm buffers
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(data)
+    again = rst()
+    load_state(again, read_model(path, hashlib.sha256(data).hexdigest()))
+    x = torch.rand(16, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.equal(again.eval()(x), model(x))
+    with pytest.raises(CorruptCheckpoint, match="does not match the sha256"):
+        read_model(path, "0" * 64)

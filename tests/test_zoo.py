@@ -43,13 +43,12 @@ def test_load_model_retrains_committed_results_bit_identically_and_says_so(runs,
     import rstlib
 
     run = run_dir(runs, 30)
-    recorded = (run / "model.pt.sha256").read_text().strip()
-    (run / "model.pt").unlink()
-    (run / "model.pt.sha256").unlink()
+    recorded = json.loads((run / "metrics.json").read_text())["model_sha256"]
+    (run / "model.safetensors").unlink()
     rstlib.load_model(profile="smoke", ratio=30, store=runs)
     err = capsys.readouterr().err
     assert "its results are in the store but not its weights; training it now" in err
-    assert hashlib.sha256((run / "model.pt").read_bytes()).hexdigest() == recorded
+    assert hashlib.sha256((run / "model.safetensors").read_bytes()).hexdigest() == recorded
 
 
 def test_evaluate_runs_our_attacks_on_any_classifier():

@@ -71,7 +71,7 @@ def _train_command(args) -> int:
     m = run.metrics()
     print(f"natural accuracy {m['natural_acc']:.2f}% on {m['n_test']} test images ({m['seconds_per_epoch']:.2f} s/epoch)")
     if run.is_done():
-        print(f"results in {run.path} (metrics.json, model.pt, log.txt)")
+        print(f"results in {run.path} (metrics.json, model.safetensors, log.txt)")
     else:
         print(
             f"results in {run.path} (metrics.json; its weights are not in the store and are retrained "

@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--yes", action="store_true", help="start even when the new work exceeds one device-hour")
     p.add_argument("--wait", action="store_true", help="(slurm) wait until every job has finished")
+    p.add_argument(
+        "--train-only", action="store_true", help="train the runs and stop: no evaluations (a later sweep computes them)"
+    )
     p.add_argument("--device", default="auto", help="auto | cpu | cuda (local executor)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sections' runs (default 0)")
     p.add_argument("--runs", default=None, help="run store folder (default: $RST_RUNS or ./runs)")

@@ -50,6 +50,7 @@ def sweep_command(args) -> int:
         seed=args.seed,
         confirmed=args.yes,
         measure=args.measure,
+        train_only=args.train_only,
     )
     if args.dry_run:
         for rid, c in report.runs.items():

@@ -73,16 +73,18 @@ class R2S(nn.Module):
 
 
 def shared_random_weights(members: Sequence[nn.Module]):
-    """Raise unless every member is masked and all share the same weights (one random init)."""
+    """Raise unless every member is masked and all share the same weights (one random init): where
+    two members both keep a weight, it is the same (a stored member holds only the weights its
+    mask keeps, `rstlib.store.model_file`)."""
     ref = None
     for m in members:
         layers = masked_layers(m)
         if not layers:
             raise ValueError("R2S candidates must be masked networks (RSTs or RTTs)")
-        weights = [layer.weight for layer in layers.values()]
+        kept = [(layer.weight, layer.mask().bool()) for layer in layers.values()]
         if ref is None:
-            ref = weights
-        elif len(ref) != len(weights) or any(not torch.equal(a, b) for a, b in zip(ref, weights)):
+            ref = kept
+        elif len(ref) != len(kept) or any(not torch.equal(a[ma & mb], b[ma & mb]) for (a, ma), (b, mb) in zip(ref, kept)):
             raise ValueError("R2S candidates must share one set of weights (drawn from the same network)")
 
 

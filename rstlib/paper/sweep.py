@@ -138,9 +138,10 @@ def sweep(
     confirmed: bool = False,
     say=print,
     measure: bool = False,
+    train_only: bool = False,
 ) -> SweepReport:
     """List the sections' runs (or the given `runs`), skip finished ones, run or submit the
-    rest, then the sections' evaluations; see the module doc. More than `CONFIRM_HOURS` of new
+    rest, then the sections' evaluations (not with `train_only`); see the module doc. More than `CONFIRM_HOURS` of new
     work is refused (ConfigError) unless `confirmed`. A dry run times nothing unless `measure`
     (FLOP-based figures, at once); a local sweep that starts work times its steps (bounded, see
     `rstlib.paper.plan.project`) to price it here."""
@@ -183,11 +184,12 @@ def sweep(
     log_dir.mkdir(parents=True, exist_ok=True)
     report.log_dir = log_dir
     train_waves = waves(todo)
+    evaluated = [] if train_only else sections
     if executor == "local":
-        _run_local(train_waves, sections, profile, store, max_parallel, device, seed, report, say)
+        _run_local(train_waves, evaluated, profile, store, max_parallel, device, seed, report, say)
     else:
         _submit_slurm(
-            train_waves, sections, profile, store, max_parallel, partition, gpus_per_job, minutes, log_dir, wait, seed, report
+            train_waves, evaluated, profile, store, max_parallel, partition, gpus_per_job, minutes, log_dir, wait, seed, report
         )
     return report
 

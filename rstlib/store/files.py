@@ -1,7 +1,7 @@
 """Every file name of the run store, in one place.
 
 A run directory `<readable>-<hash12>/` holds CONFIG, LOG, STATUS, rolling checkpoints
-(`ckpt-EEEE.pt`), once finished MODEL and METRICS (written last: its presence means done),
+(`ckpt-EEEE.pt`, each with a sha256 SIDECAR), once finished MODEL and METRICS (written last: its presence means done),
 SPARSITY, and its cached evaluations under EVALS; evaluations of several runs (an R2S set) live in
 SHARED_EVALS at the store's root. Damaged entries are moved to QUARANTINE by `rst runs --repair`.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 CONFIG = "config.json"
 METRICS = "metrics.json"
-MODEL = "model.pt"
+MODEL = "model.safetensors"  # the finished weights (rstlib.store.model_file), verified against METRICS
 LOG = "log.txt"
 STATUS = "status.json"
 SPARSITY = "sparsity.json"
@@ -34,7 +34,7 @@ def checkpoint_name(epoch: int) -> str:
 
 
 def sidecar(path: Path) -> Path:
-    """The sha256 file beside a weight file."""
+    """The sha256 file beside a checkpoint."""
     return path.with_name(path.name + SIDECAR)
 
 

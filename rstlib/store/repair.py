@@ -24,7 +24,7 @@ from rstlib.store.files import (
 )
 from rstlib.store.locks import lock_probe, remove_stale_temporaries
 from rstlib.store.records import read_json, record_problem
-from rstlib.store.weights import checksum_problem
+from rstlib.store.weights import checksum_problem, file_sha256
 
 
 def problems(run_path: Path, verify_weights: bool = False) -> list[tuple[Path, str]]:
@@ -49,9 +49,22 @@ def problems(run_path: Path, verify_weights: bool = False) -> list[tuple[Path, s
         if path.is_file():
             note(path, record_problem(path, kind))
     if verify_weights:
-        for path in sorted([*run_path.glob(CHECKPOINTS), *run_path.glob(MODEL)]):
+        for path in sorted(run_path.glob(CHECKPOINTS)):
             note(path, checksum_problem(path))
+        note(run_path / MODEL, model_problem(run_path))
     return found
+
+
+def model_problem(run_path: Path) -> str | None:
+    """Why a run's finished weights fail the sha256 its metrics.json records (None: they verify, or
+    there are no finished weights with readable metrics to check)."""
+    model, metrics = run_path / MODEL, run_path / METRICS
+    if not model.is_file() or record_problem(metrics, "metrics"):
+        return None
+    recorded = read_json(metrics).get("model_sha256")
+    if recorded and file_sha256(model) != recorded:
+        return "content does not match the sha256 its metrics.json records (truncated, damaged or altered)"
+    return None
 
 
 def repair(root: Path, verify_weights: bool = True) -> list[str]:
@@ -97,7 +110,7 @@ def repair(root: Path, verify_weights: bool = True) -> list[str]:
             continue
         for path, reason in damaged:
             set_aside(path, reason)
-            if path.suffix == ".pt" and sidecar(path).is_file():
+            if sidecar(path).is_file():
                 set_aside(sidecar(path), "the sidecar of a damaged file")
         for path in sorted(d.rglob(f"*{CORRUPT}")):
             set_aside(path, "set aside earlier")

@@ -3,6 +3,7 @@ state (done, results-only, running, interrupted, ...), told from its files and i
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import time
@@ -12,21 +13,10 @@ from typing import Callable
 from filelock import FileLock
 
 from rstlib.config.profile import RunConfig
-from rstlib.store.files import (
-    CHECKPOINTS,
-    CONFIG,
-    LOCK,
-    LOG,
-    METRICS,
-    MODEL,
-    SPARSITY,
-    STATUS,
-    checkpoint_name,
-    set_aside_name,
-    sidecar,
-)
+from rstlib.store.files import CHECKPOINTS, CONFIG, LOCK, LOG, METRICS, MODEL, SPARSITY, STATUS, checkpoint_name, set_aside_name
 from rstlib.store.locks import lock_held, remove_stale_temporaries
-from rstlib.store.records import atomic_write_json, read_record
+from rstlib.store.model_file import model_bytes, read_model
+from rstlib.store.records import atomic_write_bytes, atomic_write_json, read_record
 from rstlib.store.weights import CorruptCheckpoint, load_tensor_file, remove_with_sidecar, save_tensor_file
 
 KEEP_CHECKPOINTS = 2
@@ -70,9 +60,11 @@ class RunDir:
         atomic_write_json(self.path / SPARSITY, report)
 
     def save_model(self, state: dict) -> str:
-        """The finished model; returns its sha256 (recorded in metrics.json, so evaluations stay
-        addressable when the weights are not at hand)."""
-        return save_tensor_file(self.model_path, state)
+        """The finished model (`rstlib.store.model_file`); returns its sha256, which metrics.json
+        records: the file is verified against it, and evaluations are keyed on it."""
+        data = model_bytes(state)
+        atomic_write_bytes(self.model_path, data)
+        return hashlib.sha256(data).hexdigest()
 
     def clear_checkpoints(self):
         for old in self.checkpoints():
@@ -119,19 +111,18 @@ class RunDir:
         return read_record(self.metrics_path, "metrics")
 
     def model_digest(self) -> str:
-        """sha256 of the finished model's file: evaluations are keyed on it, so a retrained model
-        that is not bit-identical is evaluated afresh instead of matching stale results. Read from
-        the weights' sidecar when they are here, else from metrics.json (committed results)."""
-        recorded = sidecar(self.model_path)
-        if self.model_path.is_file() and recorded.is_file():
-            return recorded.read_text().strip()
+        """sha256 of the finished model's file, as metrics.json records it: evaluations are keyed on
+        it, so a retrained model that is not bit-identical is evaluated afresh instead of matching
+        stale results (the weights need not be at hand)."""
         digest = self.metrics().get("model_sha256") if self.has_results() else None
         if not digest:
-            raise FileNotFoundError(f"{self.path.name}: no model and no recorded model sha256; train it first")
+            raise FileNotFoundError(f"{self.path.name}: no recorded model sha256; train it first")
         return digest
 
     def load_model_state(self) -> dict:
-        return load_tensor_file(self.model_path)
+        """The finished model's state, verified against the sha256 metrics.json records (a
+        damaged, truncated or altered file raises CorruptCheckpoint, in one line)."""
+        return read_model(self.model_path, self.model_digest())
 
 
 def run_state(run_path: Path) -> str:

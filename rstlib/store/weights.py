@@ -1,5 +1,6 @@
-"""Weight files of the run store: `torch.save` written atomically with a sha256 sidecar, loaded
-weights-only (no pickled code runs) and verified against the sidecar."""
+"""Checkpoints of a run in progress: `torch.save` written atomically with a sha256 sidecar, loaded
+weights-only (no pickled code runs) and verified against the sidecar. A finished run's weights are
+`rstlib.store.model_file`'s (safetensors, verified against its metrics.json)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from rstlib.store.records import atomic_write_bytes
 
 
 class CorruptCheckpoint(RuntimeError):
-    """A checkpoint whose bytes do not match its recorded hash or that does not load."""
+    """A weights file (checkpoint or finished model) whose bytes do not match its recorded sha256,
+    or that does not load."""
 
 
 def save_tensor_file(path: Path, obj: dict) -> str:

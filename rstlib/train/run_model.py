@@ -34,8 +34,12 @@ def load_run_model(run: RunDir, device="cpu") -> Classifier:
 
 
 def load_state(model: nn.Module, state: dict):
+    """Load a finished run's state (`RunDir.load_model_state`): a masked network's scores are not
+    stored (its masks are, and fix the network), so only scores may be absent."""
     masks = state.get("masks")
-    model.load_state_dict(state["model"])
+    missing, unexpected = model.load_state_dict(state["model"], strict=False)
+    if unexpected or any(not (masks and k.endswith("scores")) for k in missing):
+        raise RuntimeError(f"the stored weights do not fit the network: missing {missing}, unexpected {unexpected}")
     if masks:
         import_mask(model, masks)
 
