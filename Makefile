@@ -8,7 +8,7 @@ export RST_CONFIG ?= $(CURDIR)/_config.yml
 # Jobs: the test suite and the laptop book are sized for 2 CPU cores.
 export OMP_NUM_THREADS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: setup deps data test book book-render clean-book
+.PHONY: setup deps data test book book-render clean-book regenerate regenerate-status
 
 # the core packages (they never import rstlib.paper, .book or .cli; tests/test_structure.py): type-checked in make test
 CORE := rstlib/errors.py rstlib/config rstlib/nets rstlib/runtime rstlib/data rstlib/attacks rstlib/train rstlib/evaluation rstlib/store rstlib/results_table
@@ -52,3 +52,15 @@ book-render: deps
 
 clean-book:
 	rm -rf book/_build
+
+# The staged regeneration of the laptop book (profile laptop-next, README "Regenerating the laptop
+# book"): one resumable command, two single-threaded workers on 2 cores, its log in
+# runs/_sweep_logs/. Stop it at any time (Ctrl-C, or kill its PID): the next call resumes every run
+# from its last epoch and skips what is done. `make regenerate-status` says what is done and left.
+REGEN := $(VENV)/bin/rst sweep --profile laptop-next --device cpu --max-parallel 2
+regenerate: setup
+	@mkdir -p runs/_sweep_logs
+	OMP_NUM_THREADS=1 $(REGEN) --yes 2>&1 | tee -a runs/_sweep_logs/regenerate.log
+
+regenerate-status: setup
+	OMP_NUM_THREADS=1 $(REGEN) --dry-run --measure

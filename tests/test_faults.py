@@ -215,7 +215,40 @@ DAMAGE = {
         "natural_acc 'x' is not an accuracy",
     ),
     "status with a number state": ("status.json", lambda p: p.write_text('{"state": 3}'), "state is not a string"),
+    # records that contradict their own outcomes, or stand for another evaluation than their name's
+    "evaluation whose image count was edited": (
+        "evals/pgd20-*.json",
+        lambda p: _edit_result(p, n=1000),
+        "its per-image outcomes do not hold its 1000 images",
+    ),
+    "evaluation whose accuracy was edited": (
+        "evals/pgd20-*.json",
+        lambda p: _edit_result(p, acc=99.9),
+        "accuracy 99.9 is not the mean of its per-image outcomes",
+    ),
+    "evaluation whose outcomes were edited": (
+        "evals/pgd20-*.json",
+        lambda p: _edit_result(p, correct="ff" * (len(json.loads(p.read_text())["result"]["correct"]) // 2)),
+        "is not the mean of its per-image outcomes",
+    ),
+    "evaluation copied under another's name": (
+        "evals/pgd20-*.json",
+        lambda p: _edit_key(p, eps=12.0),
+        "it records another evaluation than the one its name stands for",
+    ),
 }
+
+
+def _edit_result(path: Path, **fields):
+    record = json.loads(path.read_text())
+    record["result"].update(fields)
+    path.write_text(json.dumps(record))
+
+
+def _edit_key(path: Path, **fields):
+    record = json.loads(path.read_text())
+    record["key"]["attack"].update(fields)
+    path.write_text(json.dumps(record))
 
 
 def _set_result(path: Path, text: str):
@@ -507,6 +540,18 @@ def test_a_model_file_with_python_objects_is_refused_and_none_of_its_code_runs(r
     one_line_error(code, err, "model.safetensors: not a weights file of this package")
     assert not (run / "ran").exists()
     assert snapshot(runs) == before
+
+
+def test_swapped_weights_are_refused_in_one_line(runs, capsys):
+    """RST@30%'s weights copied into RST@10%'s folder: they parse, but they are not the weights
+    RST@10%'s metrics.json records, so nothing is evaluated or cached as RST@10%."""
+    shutil.copy(run_dir(runs, 30) / "model.safetensors", run_dir(runs, 10) / "model.safetensors")
+    before = snapshot(runs)
+    code, _, err = rst_in_process(capsys, "eval", "--ratio", "10", "--attack", "pgd20-margin", *SMOKE, "--runs", str(runs))
+    one_line_error(code, err, "model.safetensors: its content does not match the sha256 its run records")
+    assert snapshot(runs) == before
+    code, out, _ = rst_in_process(capsys, "runs", "--runs", str(runs), "--repair")
+    assert code == 0 and f"moved {run_dir(runs, 10).name}/model.safetensors" in out
 
 
 def test_tampered_weights_are_refused_in_one_line_and_never_used(runs, capsys):

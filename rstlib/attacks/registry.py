@@ -163,6 +163,14 @@ REGISTRY = (
         _autoattack(["apgd-t"]),
     ),
     Attack(
+        "apgd-ce",
+        "AutoAttack's APGD on the cross-entropy alone (100 iterations, 1 restart)",
+        ("eps",),
+        lambda settings, eps: {"eps": eps},
+        lambda s: 300,
+        _autoattack(["apgd-ce"]),
+    ),
+    Attack(
         "bandits",
         f"Bandits-TD L-inf, {BANDITS_QUERIES:,} queries per image (Sec. 2)",
         ("eps", "step", "steps", "queries"),

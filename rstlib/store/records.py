@@ -95,6 +95,24 @@ def _eval_shape(obj: dict) -> str | None:
     n = result.get("n", 0)
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
         return f"image count {n!r} is not a whole number"
+    if "correct" in result:
+        return _outcomes_problem(result, n)
+    return None
+
+
+def _outcomes_problem(result: dict, n: int) -> str | None:
+    """An evaluation's per-image outcomes (`correct`: packed bits, evaluator.pack_bits) must hold
+    `n` images and their mean must be its accuracy: a record edited in one place contradicts itself."""
+    bits = result["correct"]
+    if not isinstance(bits, str) or len(bits) != 2 * ((n + 7) // 8):
+        return f"its per-image outcomes do not hold its {n} images"
+    try:
+        flags = bytes.fromhex(bits)
+    except ValueError:
+        return "its per-image outcomes are not hex"
+    right = sum(bin(b).count("1") for b in flags)  # the padding bits of pack_bits are zero
+    if "acc" in result and n and abs(100.0 * right / n - result["acc"]) > 1e-6:
+        return f"accuracy {result['acc']!r} is not the mean of its per-image outcomes ({100.0 * right / n:.2f})"
     return None
 
 

@@ -47,12 +47,21 @@ def problems(run_path: Path, verify_weights: bool = False) -> list[tuple[Path, s
     records += [(path, "evaluation") for path in sorted((run_path / EVALS).glob("*.json"))]
     for path, kind in records:
         if path.is_file():
-            note(path, record_problem(path, kind))
+            note(path, record_problem(path, kind) or (eval_name_problem(path) if kind == "evaluation" else None))
     if verify_weights:
         for path in sorted(run_path.glob(CHECKPOINTS)):
             note(path, checksum_problem(path))
         note(run_path / MODEL, model_problem(run_path))
     return found
+
+
+def eval_name_problem(path: Path) -> str | None:
+    """An evaluation's file is named by its key's hash (`RunStore`): one whose stored key hashes to
+    another name was copied or renamed from another evaluation."""
+    key = read_json(path)["key"]
+    if path.name != f"{key.get('name', 'eval')}-{config_hash(key)}.json":
+        return "it records another evaluation than the one its name stands for"
+    return None
 
 
 def model_problem(run_path: Path) -> str | None:
@@ -117,7 +126,7 @@ def repair(root: Path, verify_weights: bool = True) -> list[str]:
         done += _removed(root, remove_stale_temporaries(d))
     evals = root / SHARED_EVALS
     for path in sorted(evals.glob("*.json")):
-        why = record_problem(path, "evaluation")
+        why = record_problem(path, "evaluation") or eval_name_problem(path)
         if why:
             set_aside(path, why)
     for path in sorted(evals.glob(f"*{CORRUPT}")):

@@ -7,6 +7,7 @@ rename); file names are `rstlib.store.files`'s, checks and repair `rstlib.store.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -46,7 +47,7 @@ class RunStore:
         """The cached result, or None when it is not there (or is damaged: then it is recomputed)."""
         path = self._eval_path(run, key)
         try:
-            return read_record(path, "evaluation")["result"] if path.is_file() else None
+            return _read_eval(path, key) if path.is_file() else None
         except DamagedFile:
             return None
 
@@ -63,7 +64,7 @@ class RunStore:
         with FileLock(str(eval_lock(path))):
             if path.is_file():
                 try:
-                    return read_record(path, "evaluation")["result"]
+                    return _read_eval(path, key)
                 except DamagedFile as e:
                     log.warning("%s; computing it again", e.args[0].split(";")[0])
                     path.rename(set_aside_name(path))
@@ -105,3 +106,12 @@ class RunStore:
         """`rst runs --repair` (`rstlib.store.repair.repair`): damaged entries set aside, temporaries
         of writers that are gone removed; one line per action."""
         return repair(self.root, verify_weights)
+
+
+def _read_eval(path: Path, key: dict) -> dict:
+    """A cached evaluation's result, once its record is whole (`read_record`) and the key it stores
+    is the one asked for (a record copied under another evaluation's name is damaged, not served)."""
+    record = read_record(path, "evaluation")
+    if record["key"] != json.loads(json.dumps(key, sort_keys=True, default=str)):
+        raise DamagedFile(path, "it records another evaluation than the one its name stands for")
+    return record["result"]
