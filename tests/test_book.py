@@ -134,18 +134,24 @@ def test_section_pages_have_a_contents_panel_and_no_code_but_their_parameters(bo
         assert "Show code cell" not in html, page
 
 
-PHONE = """<script>window.addEventListener("load", () => {
+PHONE = r"""<script>window.addEventListener("load", () => {
   const view = document.documentElement.clientWidth;
-  const verdicts = [...document.querySelectorAll(".cell_output table.rst-table thead th")]
-    .filter(h => /^(verdict|laptop|smoke|paper|gpu-night)$/.test(h.textContent.trim()));
-  const off = verdicts.map(h => {
+  const verdicts = [...document.querySelectorAll(".cell_output table.rst-table .rst-verdict")];
+  const off = verdicts.map(v => {
     let edge = view;  // what is on screen without scrolling: the viewport and every scrolling box
-    for (let a = h.parentElement; a && a !== document.body; a = a.parentElement) {
+    for (let a = v.parentElement; a && a !== document.body; a = a.parentElement) {
       if (getComputedStyle(a).overflowX !== "visible") edge = Math.min(edge, a.getBoundingClientRect().right);
     }
-    return Math.round(h.getBoundingClientRect().right - edge);
+    return Math.round(v.getBoundingClientRect().right - edge);
   }).filter(d => d > 1);
-  document.body.setAttribute("data-off", JSON.stringify(verdicts.length ? off : ["no verdict column"]));
+  // no cell squeezed until a word or a number breaks across lines ("55 / .0", "S / 3 / . / 1")
+  const lines = c => { const r = document.createRange(); r.selectNodeContents(c);
+    return new Set([...r.getClientRects()].filter(q => q.width > 0).map(q => Math.round(q.top))).size; };
+  const narrow = [...document.querySelectorAll(".cell_output table td, .cell_output table th")]
+    .filter(c => !/\s/.test(c.textContent.trim()) && c.textContent.trim().length > 1 && lines(c) > 1)
+    .map(c => c.textContent.trim()).slice(0, 5);
+  document.body.setAttribute("data-off", JSON.stringify(verdicts.length ? off : ["no verdict"]));
+  document.body.setAttribute("data-narrow", JSON.stringify(narrow));
 });</script>"""
 
 
@@ -185,8 +191,9 @@ def _chromium_dom(html_dir, page, script, width, tmp_path) -> str:
 
 
 def test_claims_verdicts_stay_on_screen_on_a_420_px_phone(book, tmp_path):
-    """Headless Chromium at 420 px: every verdict column of a claims table (and of the intro's
-    summary) is inside the viewport without scrolling its table."""
+    """Headless Chromium at 420 px: every verdict of a claims table (and of the intro's summary) is
+    inside the viewport without scrolling its table (a claims table is a stack of cards there), and
+    no word or number in a table cell breaks across lines (wide tables scroll)."""
     book_dir, html_dir = _rendered(book)
     for page in pages(book_dir):
         if not (page.startswith("sec") and page != "sec2_settings") and page != "intro":
@@ -195,6 +202,8 @@ def test_claims_verdicts_stay_on_screen_on_a_420_px_phone(book, tmp_path):
         found = re.search(r'data-off="([^"]*)"', dom)
         assert found, f"{page}: the measurement did not run ({dom[-300:]})"
         assert found.group(1).replace("&quot;", "") == "[]", f"{page}: verdicts off-screen by {found.group(1)} px"
+        narrow = re.search(r'data-narrow="([^"]*)"', dom)
+        assert narrow and narrow.group(1) == "[]", f"{page}: words or numbers broken across lines: {narrow and narrow.group(1)}"
 
 
 HEADER_IDENTIFIERS = re.compile(r"_eps|_minus_|rst_\d|dense_adv|dense_nat|pgd20_|_ratio_|remaining_ratio|^n_test$")

@@ -105,7 +105,7 @@ def test_search_and_evaluation_on_fake_cifar10_through_the_paper_code_path(on_fa
         n_test=None,
         eval_n_test=8,
         search=dataclasses.replace(paper.search, epochs=1, batch_size=16),
-        evaluation=dataclasses.replace(paper.evaluation, steps=2, batch_size=8, apgd_t_images=4),
+        evaluation=dataclasses.replace(paper.evaluation, steps=2, batch_size=8, strong_images=4),
     )
     ctx = Context(p, RunStore(tmp_path / "runs"), device="cpu", progress=False, announce=False)
     rst = ex.search_config(p, "cifar10", "resnet18", 10)

@@ -136,12 +136,22 @@ def test_the_python_api_and_notebook_parameters_refuse_the_same_numbers(smoke, r
     ):
         with pytest.raises(ConfigError, match=message):
             sections.sec3(ctx, **knobs)
+    # a boolean is not a ratio (True would be 1%), a flat list is not a list of candidate sets
+    with pytest.raises(ConfigError, match="remaining ratio must be a number in .0, 100., got True"):
+        sections.sec4(ctx, ratios=[True, 10])
+    with pytest.raises(ConfigError, match="is a list of candidate sets"):
+        sections.sec6(ctx, candidate_sets=[10, 30])
 
 
 PROFILE_DAMAGE = [  # (what is changed in the smoke profile, what the message says)
     ("eps: 24, step: 8, steps: 2}", "eps: .nan, step: 8, steps: 2}", "training eps (1/255 units) must be a finite"),
-    ("epochs: 3,", "epochs: 0,", "training epochs must be a whole number >= 1"),
-    ("lr: 0.1,", "lr: .inf,", "learning rate lr must be a finite number > 0"),
+    ("epochs: 3,", "epochs: 0,", "training epochs must be a whole number from 1 to 10,000"),
+    ("epochs: 3,", "epochs: 1.0e+21,", "training epochs must be a whole number from 1 to 10,000"),
+    ("lr: 0.1,", "lr: 1.0e+30,", "learning rate lr must be a finite number > 0 and <= 1,000"),
+    ("n_train: 2048", "n_trian: 2048", "unknown key(s) n_trian"),
+    ("sec5: {ratios: [10, 30],", "sec5: {ratioz: [10, 30],", "unknown key(s) sections.sec5.ratioz"),
+    ("strong_attack: autoattack,", "strong_attack: fab,", "evaluation strong_attack must be one of autoattack, apgd-t"),
+    ("lr: 0.1,", "lr: .inf,", "learning rate lr must be a finite number > 0 and <= 1,000"),
     ("n_test: 256", "n_test: -4", "n_test must be a whole number >= 1"),
     ("batch_size: 64,", "batch_size: 6.5,", "training batch_size must be a whole number"),
 ]

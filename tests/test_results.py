@@ -41,7 +41,8 @@ def test_columns_say_what_distinguishes_a_number(committed):
     assert white.attack_source_run.isna().all()
     r2s = df[df.kind == "r2s"]
     assert len(r2s) and all(isinstance(s, tuple) and all(isinstance(r, float) for r in s) for s in r2s.candidate_set)
-    assert set(df.profile.dropna()) == {"laptop"}
+    # the committed book's runs, and the staged regeneration's beside them (until the switch renames them)
+    assert "laptop" in set(df.profile) and set(df.profile.dropna()) <= {"laptop", "laptop-next"}
 
 
 def test_the_obvious_query_gives_one_row_per_run(committed):
@@ -61,6 +62,7 @@ def test_sec3_table1_from_results_alone(committed):
     knobs_n = 100  # laptop sec3.n_test
     rows = df[
         (df.evaluation == "white-box")
+        & (df.profile == "laptop")
         & (df.n_images == knobs_n)
         & (df.dataset == "fashion_mnist")
         & (df.seed == 0)
@@ -117,7 +119,7 @@ def test_runs_table_sorts_ratios_as_numbers_and_names_the_profile():
     t = rstlib.runs_table(rstlib.RunStore(COMMITTED))
     rst = t[(t.kind == "search") & (t.dataset == "fashion_mnist") & (t.init == "signed_kaiming_constant") & (t.seed == 0)]
     assert list(rst.ratio) == sorted(rst.ratio)
-    assert set(t.profile.dropna()) == {"laptop"}
+    assert "laptop" in set(t.profile) and set(t.profile.dropna()) <= {"laptop", "laptop-next"}
     results_only = t[t.state == "results-only"]
     assert len(results_only) and results_only.age_h.isna().all()
 

@@ -44,7 +44,7 @@ def test_strong_is_the_per_example_minimum_not_the_minimum_of_the_figures(traine
         path = store._eval_path(run, key)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"key": key, "result": {"acc": 50.0, "n": 16, "correct": pack_bits(flags)}}))
-    strong = ev.strong(run, pgd, apgd_images=0)
+    strong = ev.strong(run, pgd, images=0)
     assert strong["pgd20"] == 50.0 and strong["pgd20_margin"] == 50.0 and strong["acc"] == 0.0
 
 
@@ -53,7 +53,7 @@ def test_strong_is_never_above_any_single_attack_on_a_smoke_model(trained):
     ev = Evaluator(store, n_test=32, batch_size=32, device="cpu")
     pgd = AttackSpec.pgd20(p.evaluation)
     for run in runs.values():
-        s = ev.strong(run, pgd, apgd_images=8)
+        s = ev.strong(run, pgd, images=8)
         assert s["acc"] <= ev.evaluate(run, pgd)["acc"]
         assert s["acc"] <= ev.evaluate(run, AttackSpec.pgd20(p.evaluation, "margin"))["acc"]
         first = unpack_bits(s["correct"], s["n"])[:8]
@@ -67,3 +67,62 @@ def test_r2s_strong_is_below_the_protocol_and_every_adaptive_attack(trained):
     for figure in (result.protocol, result.eot_loss, result.eot_logits, result.eot_loss_margin, result.eot_logits_margin):
         assert result.strong <= figure + 1e-9, result.row()
     assert result.autoattack_rand is not None and result.strong_images == 4
+    # with AutoAttack examples crafted on each member and transferred to every member (the strong
+    # figure is then over the first 8 images): never above them, nor above any attack on those images
+    deeper = evaluate_r2s(ev, runs, AttackSpec.pgd20(p.evaluation), adaptive=True, strong_images=4, transfer_images=8)
+    assert deeper.strong_images == 8 and len(deeper.strong_per_image) == 8
+    assert deeper.strong <= deeper.autoattack_transfer + 1e-9
+    assert np.all(deeper.strong_per_image <= result.strong_per_image[:8] + 1e-9)
+
+
+def test_no_image_survives_the_strong_figure_and_falls_to_the_official_autoattack(runs, smoke):
+    """On the smoke RSTs (10%, 30%) and the smoke dense network: every image the strong figure (the
+    smoke profile's design, over its first images) counts as robust also survives the official
+    AutoAttack standard, run directly on `rstlib.load_model` on the same images."""
+    import torch
+    from pyautoattack import AutoAttack
+
+    import rstlib
+
+    n = smoke.eval_n_test
+    ev_settings = smoke.evaluation
+    store = RunStore(runs)
+    ev = Evaluator(store, n_test=n, batch_size=smoke.evaluation.batch_size, device="cpu", run_options=CPU)
+    pgd = AttackSpec.pgd20(smoke.evaluation)
+    x, y = rstlib.test_images("fashion_mnist", n=n).tensors()
+    configs = [ex.search_config(smoke, "fashion_mnist", "cnn_small", r) for r in (10, 30)]
+    configs.append(ex.dense_config(smoke, "fashion_mnist", "cnn_small", True, 0))
+    for config in configs:
+        strong = ev.strong(model_run(store, config, CPU), pgd, ev_settings.strong_images, ev_settings.strong_attack)
+        assert strong["n"] == min(n, ev_settings.strong_images)
+        n_strong = strong["n"]
+        robust = unpack_bits(strong["correct"], n_strong)
+        model = rstlib.load_model(config, store=store, progress=False)
+        aa = AutoAttack(model, norm="Linf", eps=smoke.evaluation.eps / 255, version="standard", device="cpu")
+        aa.verbose = False
+        x_adv, _ = aa.run_standard_evaluation(x[:n_strong], y[:n_strong])
+        with torch.no_grad():
+            survives_aa = (model(x_adv).argmax(1) == y[:n_strong]).numpy()
+        weaker = int((robust & ~survives_aa).sum())
+        assert weaker == 0, f"{config.run_id()}: {weaker} images robust under the strong figure fall to AutoAttack"
+
+
+def test_a_sources_examples_are_crafted_once_for_every_candidate_set_that_meets_them(trained, monkeypatch):
+    """R2S candidate sets share members: a second set asks a member's examples for a target the first
+    set did not have. They are scored again, never crafted again (within one process)."""
+    import rstlib.evaluation.evaluator as evaluator_module
+
+    store, p, runs = trained
+    crafted_on = []
+    real = evaluator_module.craft
+
+    def counting(source, *args, **kwargs):
+        crafted_on.append(source)
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(evaluator_module, "craft", counting)
+    ev = Evaluator(store, n_test=16, batch_size=16, device="cpu")
+    spec = AttackSpec("pgd20", eps=20, step=5, steps=3)  # not cached by any other test
+    ev.transfer_cells({"10%": runs["10%"]}, spec)
+    ev.transfer_cells({"10%": runs["10%"], "30%": runs["30%"]}, spec)
+    assert len(crafted_on) == 2  # once on the 10% RST (its row's new target scored on the same examples), once on the 30%

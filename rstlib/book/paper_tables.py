@@ -19,6 +19,7 @@ R2S_OURS = {
     "pgd20_eot_loss_margin": "EOT loss, margin",
     "pgd20_eot_logits_margin": "EOT logits, margin",
     "autoattack_rand": "AutoAttack rand",
+    "autoattack_transfer": "AutoAttack from members",
     "strong": "strong",
 }
 

@@ -83,7 +83,7 @@ def profile_tables() -> dict[str, pd.DataFrame]:
             "test images": written(p.n_test),
             "attacked test images": written(p.eval_n_test),
             "PGD evaluation": f"eps {e.eps:g}/255, step {e.step:g}/255, {e.steps} steps",
-            "APGD-T images (strong figure)": written(e.apgd_t_images),
+            "strong figure (ours)": e.strong_text(),
             "AutoAttack rand images (R2S)": written(e.aa_rand_images) if e.aa_rand_images else "–",
             "evaluation precision": "fp32",
             "fast path": f"channels_last {written(p.fast.channels_last)}, compile {written(p.fast.compile)}",
@@ -128,9 +128,14 @@ def attack_table(profiles) -> pd.DataFrame:
             },
             {
                 "profile": name,
-                "attack": "APGD-T (ours, strong figure)",
-                "settings": f"AutoAttack's targeted APGD, "
-                f"9 target classes, 100 iterations, eps {e.eps:g}, on the first {e.apgd_t_images} attacked images",
+                "attack": "APGD-T (ours, strong figure)" if e.strong_attack == "apgd-t" else "AutoAttack (ours, strong figure)",
+                "settings": (
+                    f"AutoAttack's targeted APGD, 9 target classes, 100 iterations, eps {e.eps:g}, on the first "
+                    f"{e.strong_images} attacked images"
+                    if e.strong_attack == "apgd-t"
+                    else f"the official AutoAttack standard (APGD-CE, APGD-T, FAB-T, Square), eps {e.eps:g}, on the first "
+                    f"{e.strong_images} attacked images"
+                ),
                 "source": "pyautoattack (official AutoAttack)",
             },
             {

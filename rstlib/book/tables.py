@@ -101,7 +101,22 @@ def html(df: pd.DataFrame) -> str:
     styler = cells.style.set_uuid(hashlib.sha1(df.to_csv().encode()).hexdigest()[:8])  # the same page, the same ids
     if default_index:
         styler = styler.hide(axis="index")
-    return styler.set_table_attributes('class="rst-table"').to_html()
+    return _labelled(styler.set_table_attributes('class="rst-table"').to_html(), cells.columns)
+
+
+DATA_CELL = re.compile(r'<td (id="[^"]*" )?class="data row\d+ col(\d+)" ?>')
+
+
+def _labelled(table: str, columns: pd.Index) -> str:
+    """Each data cell carries its column's header (`data-label`): on a phone a claims table is shown
+    as one card per row (book/_static/custom.css), each value under its header."""
+
+    def header(i: int) -> str:
+        c = columns[i]
+        text = " · ".join(str(x) for x in c if str(x)) if isinstance(c, tuple) else str(c)
+        return re.sub(r"<[^>]+>", "", text).replace('"', "&quot;")
+
+    return DATA_CELL.sub(lambda m: m.group(0)[:-1].rstrip() + f' data-label="{header(int(m.group(2)))}">', table)
 
 
 def install():

@@ -27,8 +27,8 @@ def check_number(
         bounds = [f"from {_shown(minimum)} to {_shown(maximum)}"]
     else:
         bounds = [f">= {_shown(minimum)}" if minimum is not None else "", f"<= {_shown(maximum)}" if maximum is not None else ""]
-    bounds.append(f"> {_shown(above)}" if above is not None else "")
-    wanted = " ".join([kind, *[b for b in bounds if b]])
+    bounds.insert(0, f"> {_shown(above)}" if above is not None else "")
+    wanted = " ".join([kind, " and ".join(b for b in bounds if b)]).strip()
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
     if ok and whole:
         ok = float(value).is_integer()
@@ -45,8 +45,11 @@ def _shown(bound: float) -> str:
 
 
 def check_ratio(ratio_pct: float) -> float:
-    """A remaining ratio in percent must lie in (0, 100]."""
+    """A remaining ratio in percent must lie in (0, 100] (a boolean is not a ratio, though Python
+    counts True as 1)."""
     try:
+        if isinstance(ratio_pct, bool):
+            raise TypeError
         r = float(ratio_pct)
         if not math.isfinite(r):
             raise ValueError
@@ -97,4 +100,6 @@ def parse_candidate_sets(value, name: str = "candidate_sets") -> list[list[float
         else:
             groups = text.split(";")
         return [cast(list[float], parse_ratios(g, name)) for g in groups if g.strip()]  # a non-empty group: a list
+    if any(not isinstance(g, (list, tuple, str)) for g in value):  # [10, 30] is one set, not two sets of one
+        raise ConfigError(f"parameter {name!r} is a list of candidate sets, e.g. [[3, 5, 7, 10], [7, 10, 15]]; got {value!r}")
     return [cast(list[float], parse_ratios(g, name)) for g in value]

@@ -188,6 +188,10 @@ def _precision(name: str, spec: dict[str, Any]) -> Precision:
 
 
 def _profile_from_dict(name: str, spec: dict[str, Any], path: Path | str = "_config.yml") -> Profile:
+    known = {f.name for f in dataclasses.fields(Profile)} - {"name"}
+    unknown = sorted(str(k) for k in spec if k not in known) if isinstance(spec, dict) else []
+    if unknown:  # a typo (n_trian) would otherwise fall back to a default (the whole training set)
+        raise ConfigError(f"profile {name!r} in {path}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
     try:
         return Profile(
             name=name,

@@ -88,8 +88,23 @@ def _listed(values: list | None, name: str) -> list:
     return values
 
 
+KNOBS = {
+    "sec3": ("ratios", "eps", "n_test", "bandits_queries"),
+    "sec4": ("ratios", "inits", "natural_images"),
+    "sec5": ("ratios", "table2_ratios"),
+    "sec6": ("candidate_sets",),
+    "sec7": ("ratios",),
+    "sec8": ("candidate_sets",),
+    "sec9": ("ratios", "n_test"),
+}
+
+
 def section_knobs(profile: str, spec: Any, path) -> SectionKnobs:
     spec = spec or {}
+    unknown = [f"{s}" for s in spec if s not in KNOBS]
+    unknown += [f"{s}.{k}" for s, knobs in spec.items() if s in KNOBS for k in (knobs or {}) if k not in KNOBS[s]]
+    if unknown:  # a typo (ratioz) is named, never read as a missing knob or ignored
+        raise ConfigError(f"profile {profile!r} in {path}: unknown key(s) sections.{', sections.'.join(unknown)}")
 
     def get(section: str, name: str):
         if name not in (spec.get(section) or {}):

@@ -41,28 +41,40 @@ class TrainSettings:
             raise ConfigError(f"unknown schedule {self.schedule!r}; choose one of {SCHEDULES}")
         if self.attack not in ATTACKS:
             raise ConfigError(f"unknown training attack {self.attack!r}; choose one of {ATTACKS}")
-        for name in ("epochs", "batch_size"):
-            check_number(getattr(self, name), f"training {name}", minimum=1, whole=True)
-        check_number(self.steps, "training attack steps", minimum=0, whole=True)
-        check_number(self.lr, "learning rate lr", above=0)
+        # stated maxima: beyond them a value is a typo that would run for years or overflow
+        check_number(self.epochs, "training epochs", minimum=1, maximum=10_000, whole=True)
+        check_number(self.batch_size, "training batch_size", minimum=1, maximum=1_000_000, whole=True)
+        check_number(self.steps, "training attack steps", minimum=0, maximum=10_000, whole=True)
+        check_number(self.lr, "learning rate lr", above=0, maximum=1_000)
         check_number(self.momentum, "momentum", minimum=0, maximum=1)
-        check_number(self.weight_decay, "weight_decay", minimum=0)
-        check_number(self.eps, "training eps (1/255 units)", minimum=0)
-        check_number(self.step, "training attack step (1/255 units)", minimum=0)
+        check_number(self.weight_decay, "weight_decay", minimum=0, maximum=1)
+        check_number(self.eps, "training eps (1/255 units)", minimum=0, maximum=255)
+        check_number(self.step, "training attack step (1/255 units)", minimum=0, maximum=255)
+
+
+STRONG_ATTACKS = ("autoattack", "apgd-t")
 
 
 @dataclass(frozen=True)
 class EvalSettings:
-    """PGD-20 evaluation budget (1/255 units), and the subsets of the strong figure: APGD-T on the
-    first `apgd_t_images` attacked images of a model, AutoAttack rand on the first
-    `aa_rand_images` of an R2S set (0: left out)."""
+    """PGD-20 evaluation budget (1/255 units), and the strong figure (ours, beside the paper's PGD-20):
+    per example the worst of PGD-20 on the cross-entropy, PGD-20 on the CW margin loss and
+    `strong_attack` on the first `strong_images` attacked images (`strong_text` says it in words):
+    - `autoattack`: the official AutoAttack standard; the figure is over those images only, so that
+      every image it counts as robust survives AutoAttack too; with `strong_transfer` an R2S set's
+      strong figure also meets each member's AutoAttack examples transferred to every member;
+    - `apgd-t`: the committed laptop book's design (until the staged regeneration replaces it):
+      APGD-T on the first images, the two PGD-20 attacks alone on the rest.
+    AutoAttack rand on the first `aa_rand_images` of an R2S set (0: left out)."""
 
     eps: float
     step: float
     steps: int
     batch_size: int
-    apgd_t_images: int = 0
+    strong_images: int = 0
     aa_rand_images: int = 0
+    strong_attack: str = "apgd-t"
+    strong_transfer: bool = False
     # transfer matrices (Secs. 5 and 7, the intro's C2) also on the last PGD-20 iterate, beside the
     # authors' early-stopped examples (`pgd20-last`)
     transfer_last_iterate: bool = False
@@ -72,10 +84,29 @@ class EvalSettings:
         check_number(self.step, "evaluation step (1/255 units)", minimum=0)
         check_number(self.steps, "evaluation steps", minimum=1, whole=True)
         check_number(self.batch_size, "evaluation batch_size", minimum=1, whole=True)
-        check_number(self.apgd_t_images, "evaluation apgd_t_images", minimum=0, whole=True)
+        check_number(self.strong_images, "evaluation strong_images", minimum=0, whole=True)
+        if self.strong_attack not in STRONG_ATTACKS:
+            raise ConfigError(f"evaluation strong_attack must be one of {', '.join(STRONG_ATTACKS)}, got {self.strong_attack!r}")
+        if self.strong_transfer and self.strong_attack != "autoattack":
+            raise ConfigError("evaluation strong_transfer needs strong_attack: autoattack")
         check_number(self.aa_rand_images, "evaluation aa_rand_images", minimum=0, whole=True)
+        if not isinstance(self.strong_transfer, bool):
+            raise ConfigError(f"evaluation strong_transfer must be true or false, got {self.strong_transfer!r}")
         if not isinstance(self.transfer_last_iterate, bool):
             raise ConfigError(f"evaluation transfer_last_iterate must be true or false, got {self.transfer_last_iterate!r}")
+
+    def strong_text(self) -> str:
+        """The strong figure's design in words (the pages and Sec. 2 say it)."""
+        if self.strong_attack == "apgd-t":
+            return (
+                "per example, the worst of PGD-20 on the cross-entropy, PGD-20 on the CW margin loss and "
+                f"APGD-T on the first {self.strong_images:,} attacked images (the two PGD-20 attacks alone on the rest)"
+            )
+        text = (
+            "per example, the worst of PGD-20 on the cross-entropy, PGD-20 on the CW margin loss and the official "
+            f"AutoAttack standard, on the first {self.strong_images:,} attacked images (the figure is over those images)"
+        )
+        return text + ("; an R2S set's also meets AutoAttack examples crafted on each member" if self.strong_transfer else "")
 
 
 @dataclass(frozen=True)

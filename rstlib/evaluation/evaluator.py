@@ -4,7 +4,9 @@ the attack and its budget, the test subset and the seed."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 import time
 from dataclasses import dataclass
 from typing import Mapping, cast
@@ -88,6 +90,13 @@ def score(target: nn.Module, batches) -> dict:
     }
 
 
+# Examples crafted in this process, by source model, attack, images and seed: R2S candidate sets
+# share members, and a set's matrix asks a member's examples for other targets than an earlier set
+# did; they are scored again, never crafted again (a few MB each, the oldest dropped first).
+_CRAFTED: dict[str, list] = {}
+CRAFTED_KEPT = 48
+
+
 @dataclass(frozen=True)
 class Evaluator:
     """Evaluates runs of one store on one test subset, caching every number."""
@@ -140,11 +149,13 @@ class Evaluator:
         """A progress line on stderr (when the run options announce)."""
         announce(self.run_options or RunOptions(announce=False), message)
 
-    def strong(self, run: RunDir, pgd: AttackSpec, apgd_images: int = 0) -> dict:
+    def strong(self, run: RunDir, pgd: AttackSpec, images: int = 0, attack: str = "apgd-t") -> dict:
         """The strong figure: an example counts as robust only if it survives PGD-20 on the
-        cross-entropy (the paper's), PGD-20 on the CW margin loss, and, on the first
-        `apgd_images` examples of this subset, APGD-T. Never above any single attack's figure."""
-        request = Strong(run.config, pgd, apgd_images)
+        cross-entropy (the paper's), PGD-20 on the CW margin loss, and `attack` on the first
+        `images` examples of this subset (`autoattack`: the figure is over those images only;
+        `apgd-t`, the committed laptop design: the two PGD-20s alone on the rest). Never above any
+        single attack's figure."""
+        request = Strong(run.config, pgd, images, attack=attack)
         margin = request.margin
         key = request.key(self.digest, self.n_test, self.seed)
         cached = self.store.lookup_eval(run, key)
@@ -155,10 +166,25 @@ class Evaluator:
         def compute():
             n = ce_r["n"]
             robust = unpack_bits(ce_r["correct"], n) & unpack_bits(margin_r["correct"], n)
+            if attack != "apgd-t":
+                k = min(images, n) if images else n
+                # white-box on the first k images, cached as its own evaluation: an R2S set's strong
+                # figure transfers the same examples to its other members (evaluate_r2s)
+                extra = dataclasses.replace(self, n_test=k).evaluate(run, request.extra)
+                robust = robust[:k] & unpack_bits(extra["correct"], k)
+                return {
+                    "pgd20": ce_r["acc"],
+                    "pgd20_margin": margin_r["acc"],
+                    attack: extra["acc"],
+                    "pgd20_first": 100.0 * float(unpack_bits(ce_r["correct"], k).mean()),
+                    "n": k,
+                    "acc": 100.0 * float(robust.mean()),
+                    "correct": pack_bits(robust),
+                }
             out = {"pgd20": ce_r["acc"], "pgd20_margin": margin_r["acc"], "n": n, "apgd_images": 0}
-            if apgd_images:
-                k = min(apgd_images, n)
-                apgd = self._first(run, AttackSpec("apgd-t", eps=pgd.eps), k)
+            if images:
+                k = min(images, n)
+                apgd = dataclasses.replace(self, n_test=k).evaluate(run, request.extra)
                 robust[:k] &= unpack_bits(apgd["correct"], k)
                 out.update(
                     apgd_images=k,
@@ -171,29 +197,24 @@ class Evaluator:
 
         return self.store.cached_eval(run, key, compute)
 
-    def strong_key(self, run: RunDir, pgd: AttackSpec, apgd_images: int = 0) -> dict:
-        return Strong(run.config, pgd, apgd_images).key(self.digest, self.n_test, self.seed)
-
-    def _first(self, run: RunDir, spec: AttackSpec, k: int) -> dict:
-        """`spec` on the first k examples of this subset (in loader order), white-box."""
-        device = resolve_device(self.device)
-        num_classes = datasets.dataset_spec(run.config.dataset).num_classes
-        test = datasets.load(run.config.dataset, train=False, n=self.n_test)
-        test = datasets.TensorData(test.images[:k], test.labels[:k])
-        loader = datasets.BatchLoader(test, self.batch_size, device, shuffle=False)
-        model = self.model(run)
-        self.announce(f"evaluate {spec.label()} on the first {k} images of {run.path.name}")
-        return score(model, craft(model, loader, spec.build(num_classes, device, self.seed), self.seed, self.progress))
+    def strong_key(self, run: RunDir, pgd: AttackSpec, images: int = 0, attack: str = "apgd-t") -> dict:
+        return Strong(run.config, pgd, images, attack=attack).key(self.digest, self.n_test, self.seed)
 
     def _matrix_row(self, source: RunDir, targets: list[RunDir], spec: AttackSpec) -> list[dict]:
         device = resolve_device(self.device)
         num_classes = datasets.dataset_spec(source.config.dataset).num_classes
         t0 = time.time()
-        model = self.model(source)
-        self.announce(f"evaluate {spec.label()} crafted on {source.path.name} ({len(targets)} target(s))")
-        batches = craft(
-            model, self.loader(source.config.dataset), spec.build(num_classes, device, self.seed), self.seed, self.progress
-        )
+        crafted = json.dumps([source.path.name, self.digest(source.config), spec.key(), self.n_test, self.seed, str(device)])
+        batches = _CRAFTED.get(crafted)
+        if batches is None:
+            model = self.model(source)
+            self.announce(f"evaluate {spec.label()} crafted on {source.path.name} ({len(targets)} target(s))")
+            batches = craft(
+                model, self.loader(source.config.dataset), spec.build(num_classes, device, self.seed), self.seed, self.progress
+            )
+            _CRAFTED[crafted] = batches
+            while len(_CRAFTED) > CRAFTED_KEPT:
+                _CRAFTED.pop(next(iter(_CRAFTED)))
         seconds = time.time() - t0
         self.announce(f"  done in {seconds:.1f} s")
         results = []

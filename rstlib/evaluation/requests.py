@@ -91,12 +91,19 @@ class Attacked:
 @dataclass(frozen=True)
 class Strong:
     """The strong figure of `target`: PGD-20 on the cross-entropy and on the CW margin loss, and
-    APGD-T on the first `apgd_images` images; an image is robust only if it survives all of them."""
+    `attack` on the first `images` images; an image is robust only if it survives all of them
+    (`rstlib.config.settings.EvalSettings` says the two designs)."""
 
     target: RunConfig
     pgd: AttackSpec
-    apgd_images: int = 0
+    images: int = 0
     n_test: int | None = None
+    attack: str = "apgd-t"
+
+    @property
+    def extra(self) -> AttackSpec:
+        """The attack beside the two PGD-20s, white-box on the first `images` images."""
+        return AttackSpec(self.attack, eps=self.pgd.eps)
 
     @property
     def margin(self) -> AttackSpec:
@@ -113,17 +120,19 @@ class Strong:
             **Attacked(self.target, self.pgd).key(digest, n_test, seed),
             "name": "strong",
             "attacks": [self.pgd.key(), self.margin.key()],
-            "apgd_images": self.apgd_images,
+            # the committed laptop book's design keeps its key; the others name their attack
+            **(
+                {"apgd_images": self.images} if self.attack == "apgd-t" else {"strong_attack": self.attack, "images": self.images}
+            ),
         }
 
     def attacked_images(self, n: int) -> int:
         return n
 
     def forwards(self, n: int, crafted: set) -> float:
-        """The margin PGD-20 on every image and APGD-T on the first `apgd_images` of `n` (the
+        """The margin PGD-20 on every image and the extra attack on the first `images` of `n` (the
         cross-entropy PGD-20 is its own request)."""
-        apgd = AttackSpec("apgd-t", eps=self.pgd.eps).forwards()
-        return self.margin.forwards() + apgd * 0.5 * min(self.apgd_images, n) / max(n, 1)
+        return self.margin.forwards() + self.extra.forwards() * 0.5 * min(self.images, n) / max(n, 1)
 
 
 class _OnASet:

@@ -31,6 +31,7 @@ R2S_COLUMNS = (
     "pgd20_eot_loss_margin",
     "pgd20_eot_logits_margin",
     "autoattack_rand",
+    "autoattack_transfer",
     "strong",
 )
 
@@ -119,15 +120,17 @@ class Context:
         return self.evaluator(n_test).evaluate(run, attack, src)["acc"]
 
     def strong(self, config: RunConfig, n_test: int | None = None) -> float:
-        """The strong robust accuracy (%) of `config`'s run: per example, the worst of PGD-20 on the
-        cross-entropy, PGD-20 on the CW margin loss and (on the profile's first `apgd_t_images`
-        images) APGD-T. Ours, beside the paper's PGD-20; never above any of them."""
-        k = self.profile.evaluation.apgd_t_images
-        self.planned_evals.append(Strong(config, self.pgd, k, n_test))
+        """The strong robust accuracy (%) of `config`'s run (the profile's design,
+        `EvalSettings.strong_text`). Ours, beside the paper's PGD-20; never above any attack of it."""
+        return self._strong(config, n_test)["acc"]
+
+    def _strong(self, config: RunConfig, n_test: int | None = None) -> dict:
+        ev = self.profile.evaluation
+        self.planned_evals.append(Strong(config, self.pgd, ev.strong_images, n_test, ev.strong_attack))
         run = self.run(config)
         if run is None:
-            return NAN
-        return self.evaluator(n_test).strong(run, self.pgd, k)["acc"]
+            return {"acc": NAN}
+        return self.evaluator(n_test).strong(run, self.pgd, ev.strong_images, ev.strong_attack)
 
     def matrix(self, configs: dict[str, RunConfig], attack: AttackSpec | None = None) -> pd.DataFrame:
         """Transfer matrix (rows: source, columns: target) of PGD-20 examples."""
@@ -154,11 +157,34 @@ class Context:
                 self.planned_evals.append(EOT(members, self.pgd, over, loss))
             if strong and k:
                 self.planned_evals.append(AutoAttackRand(members, self.pgd.eps, k))
+            if strong and self.transfer_images:  # the strong attack crafted on each member, scored on every member
+                extra = AttackSpec(self.profile.evaluation.strong_attack, eps=self.pgd.eps)
+                for s in configs.values():
+                    for t in configs.values():
+                        self.planned_evals.append(Attacked(t, extra, s if s is not t else None, self.transfer_images))
         if self.dry_run:
             return {**{c: NAN for c in R2S_COLUMNS}, "matrix": matrix}
-        runs = {label: self.run(c) for label, c in configs.items()}
-        result = evaluate_r2s(self.evaluator(), runs, self.pgd, adaptive=adaptive, strong_images=k if strong else None)
+        result = self._r2s_result(configs, adaptive, strong)
         return {**result.row(), "matrix": result.matrix}
+
+    @property
+    def transfer_images(self) -> int:
+        """Images of an R2S set's strong figure on which each member's AutoAttack examples are
+        transferred to every member (0: not part of this profile's strong figure)."""
+        ev = self.profile.evaluation
+        return ev.strong_images if ev.strong_transfer else 0
+
+    def _r2s_result(self, configs: dict[str, RunConfig], adaptive: bool = True, strong: bool = True):
+        runs = {label: self.run(c) for label, c in configs.items()}
+        k = self.profile.evaluation.aa_rand_images
+        return evaluate_r2s(
+            self.evaluator(),
+            runs,
+            self.pgd,
+            adaptive=adaptive,
+            strong_images=k if strong else None,
+            transfer_images=self.transfer_images if adaptive and strong else 0,
+        )
 
     # -- per image: which test images each model got right (for the paired noise model) ------
     def correct(
@@ -175,12 +201,8 @@ class Context:
 
     def strong_correct(self, config: RunConfig) -> np.ndarray | None:
         """Per test image, whether the example survives every attack of the strong figure."""
-        self.strong(config)
-        run = self.run(config)
-        if run is None:
-            return None
-        r = self.evaluator().strong(run, self.pgd, self.profile.evaluation.apgd_t_images)
-        return unpack_bits(r["correct"], r["n"])
+        r = self._strong(config)
+        return None if self.dry_run else unpack_bits(r["correct"], r["n"])
 
     def matrix_correct(
         self, configs: dict[str, RunConfig], attack: AttackSpec | None = None
@@ -199,8 +221,7 @@ class Context:
         self.r2s(configs)
         if self.dry_run:
             return None
-        runs = {label: self.run(c) for label, c in configs.items()}
-        result = evaluate_r2s(self.evaluator(), runs, self.pgd, strong_images=self.profile.evaluation.aa_rand_images)
+        result = self._r2s_result(configs)
         return {"protocol": result.protocol_per_image, "strong": result.strong_per_image}
 
 

@@ -26,6 +26,7 @@ EXACT = {
     "pgd20_eot_loss_margin": "EOT loss, margin (ours)",
     "pgd20_eot_logits_margin": "EOT logits, margin (ours)",
     "autoattack_rand": "AutoAttack rand (ours)",
+    "autoattack_transfer": "AutoAttack from members (ours)",
     "remaining_ratio_pct": "ratio (%)",
     "n_test": "test images",
     "n_images": "images",
