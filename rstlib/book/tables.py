@@ -78,9 +78,10 @@ def _plain(v) -> str:
 
 def html(df: pd.DataFrame) -> str:
     """`df` as the book's table (see the module doc)."""
-    columns = [tuple(label(x) for x in c) if isinstance(c, tuple) else label(c) for c in df.columns]
+    columns = [tuple(_header(x) for x in c) if isinstance(c, tuple) else _header(c) for c in df.columns]
+    plain = [tuple(label(x) for x in c) if isinstance(c, tuple) else label(c) for c in df.columns]  # what a format reads
     cells = pd.DataFrame(
-        {i: [_column_format(columns[i], df.iloc[:, i])(v) for v in df.iloc[:, i]] for i in range(df.shape[1])}, index=df.index
+        {i: [_column_format(plain[i], df.iloc[:, i])(v) for v in df.iloc[:, i]] for i in range(df.shape[1])}, index=df.index
     )
     cells.columns = (
         pd.MultiIndex.from_tuples(columns, names=df.columns.names)
@@ -102,6 +103,16 @@ def html(df: pd.DataFrame) -> str:
     if default_index:
         styler = styler.hide(axis="index")
     return _labelled(styler.set_table_attributes('class="rst-table"').to_html(), cells.columns)
+
+
+HYPHENATED = re.compile(r"(\S*[-‑]\S*)")
+
+
+def _header(name) -> str:
+    """A column header in the paper's words, a hyphenated word kept on one line ("PGD-20", not
+    "PGD-" over "20", when a narrow screen wraps the header)."""
+    text = label(name)
+    return HYPHENATED.sub(r'<span class="rst-word">\1</span>', text) if isinstance(text, str) else text
 
 
 DATA_CELL = re.compile(r'<td (id="[^"]*" )?class="data row\d+ col(\d+)" ?>')
