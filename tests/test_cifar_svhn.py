@@ -110,8 +110,11 @@ def test_search_and_evaluation_on_fake_cifar10_through_the_paper_code_path(on_fa
     ctx = Context(p, RunStore(tmp_path / "runs"), device="cpu", progress=False, announce=False)
     rst = ex.search_config(p, "cifar10", "resnet18", 10)
     assert rst.train.eps == 8 and rst.train.steps == 7  # the supplement's PGD-7 search at eps 8/255
-    natural, robust, strong = ctx.natural(rst), ctx.accuracy(rst), ctx.strong(rst)
+    natural, robust = ctx.natural(rst), ctx.accuracy(rst)
+    ctx.strong(rst)
+    strong = ctx.evaluator().strong(ctx.run(rst), ctx.pgd, 4, p.evaluation.strong_attack)  # cached by ctx.strong
     metrics = ctx.store.dir(rst).metrics()
-    assert metrics["n_train"] == 40 and metrics["n_test"] == 16 and 0 <= natural <= 100
-    assert 0 <= strong <= robust <= 100
+    assert metrics["n_train"] == 40 and metrics["n_test"] == 16 and 0 <= natural <= 100 and 0 <= robust <= 100
+    # over the first 4 attacked images, where AutoAttack ran: never above PGD-20 on those images
+    assert strong["n"] == 4 and 0 <= strong["acc"] <= strong["pgd20_first"] <= 100
     assert abs(metrics["kept_fraction"] - 0.10) < 0.01
