@@ -77,6 +77,7 @@ def test_a_finished_run_is_loaded_not_trained_again(runs):
         ("cw-inf", []),
         ("autoattack", []),
         ("apgd-t", []),
+        ("apgd-ce", []),
         ("bandits", ["--queries", "20"]),
     ],
 )
