@@ -27,11 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import search_throughput as bench  # noqa: E402
+from rstlib.attacks.registry import ATTACKS  # noqa: E402
 from rstlib.runtime.device import resolve_device  # noqa: E402
 
 OPTIONAL = {
     "advertorch": "cw-l2, cw-inf and the AdverTorch PGD-20 comparison",
-    "pyautoattack": "autoattack, apgd-t and the strong figure",
+    "pyautoattack": "autoattack, apgd-t, apgd-ce and the strong figure",
     "submitit": "SLURM sweeps (not run here)",
     "papermill": "the book's pages (not run here)",
 }
@@ -53,8 +54,14 @@ def commands(device: str, runs: Path) -> list[tuple[str, list[str], str | None]]
         ("finetune 10% reinit", ["finetune", "--ratio", "10", "--weights", "reinit"], None),
         ("rtt 10%", ["rtt", "--ratio", "10"], None),
     ]
-    needs = {"cw-l2": "advertorch", "cw-inf": "advertorch", "autoattack": "pyautoattack", "apgd-t": "pyautoattack"}
-    for attack in ("clean", "pgd20", "pgd20-last", "pgd20-margin", "cw-l2", "cw-inf", "autoattack", "apgd-t", "bandits"):
+    needs = {
+        "cw-l2": "advertorch",
+        "cw-inf": "advertorch",
+        "autoattack": "pyautoattack",
+        "apgd-t": "pyautoattack",
+        "apgd-ce": "pyautoattack",
+    }
+    for attack in ATTACKS:  # every attack the registry has, so this check cannot fall behind it
         extra = ["--queries", "50"] if attack == "bandits" else []
         out.append((f"eval {attack}", ["eval", "--ratio", "10", "--attack", attack, "--n-test", "32", *extra], needs.get(attack)))
     out.append(("r2s --adaptive {10,30}", ["r2s", "--ratios", "10,30", "--adaptive", "--n-test", "32"], None))

@@ -47,7 +47,7 @@ _EXPORTS = {
     "finetune_config": "rstlib.train.variants",
     "rtt_config": "rstlib.train.variants",
     "search_config": "rstlib.train.variants",
-    "R2S": "rstlib.evaluation.r2s",
+    "R2S": "rstlib.nets.switch",
     "evaluate_r2s": "rstlib.evaluation.r2s",
     "results": "rstlib.results_table",
     "runs_table": "rstlib.results_table",
@@ -66,8 +66,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazi
     from rstlib.config.profile import Profile, RunConfig, load_profile, load_profiles  # noqa: F401
     from rstlib.errors import ConfigError  # noqa: F401
     from rstlib.evaluation.evaluator import Evaluator  # noqa: F401
-    from rstlib.evaluation.r2s import R2S, evaluate_r2s  # noqa: F401
+    from rstlib.evaluation.r2s import evaluate_r2s  # noqa: F401
     from rstlib.evaluation.zoo import evaluate, load_model, load_r2s, summary, test_images  # noqa: F401
+    from rstlib.nets.switch import R2S  # noqa: F401
     from rstlib.paper.context import Context  # noqa: F401
     from rstlib.results_table import results, runs_table  # noqa: F401
     from rstlib.store.runstore import RunStore  # noqa: F401

@@ -4,7 +4,8 @@ from conftest import tiny_profile
 
 from rstlib.attacks.registry import AttackSpec
 from rstlib.evaluation.evaluator import Evaluator
-from rstlib.evaluation.r2s import R2S, evaluate_r2s, shared_random_weights
+from rstlib.evaluation.r2s import evaluate_r2s
+from rstlib.nets.switch import R2S, shared_random_weights
 from rstlib.train import variants as ex
 from rstlib.train.loop import RunOptions
 from rstlib.train.runner import model_run

@@ -42,6 +42,11 @@ def craft(
     out = []
     for x, y in bar(loader, progress, desc="crafting"):
         x_adv = attack(source, x, y, generator) if attack is not None else x
+        if not torch.isfinite(x_adv).all():  # refused before anything keeps it, in memory or on disk
+            raise AttackError(
+                "the attack produced non-finite adversarial images (NaN or inf): its budget or "
+                "step is out of range for this model; nothing was cached"
+            )
         out.append((x, x_adv.detach(), y))
     return out
 
@@ -66,11 +71,6 @@ def score(target: nn.Module, batches) -> dict:
     linf = l2 = 0.0
     lo, hi = float("inf"), float("-inf")
     for x, x_adv, y in batches:
-        if not torch.isfinite(x_adv).all():
-            raise AttackError(
-                "the attack produced non-finite adversarial images (NaN or inf): its budget or "
-                "step is out of range for this model; nothing was cached"
-            )
         right = target(x_adv).argmax(1) == y
         flags.append(right.cpu())
         correct += int(right.sum())

@@ -26,7 +26,7 @@ from rstlib.attacks.adapters import AttackFn, autoattack_fn
 from rstlib.attacks.registry import CW_ITERATIONS, AttackSpec
 from rstlib.config.profile import ConfigError, RunConfig, default_profile_name, load_profile
 from rstlib.evaluation.evaluator import craft, score
-from rstlib.evaluation.r2s import R2S
+from rstlib.nets.switch import R2S
 from rstlib.runtime.device import resolve_device
 from rstlib.store.records import read_record
 from rstlib.store.runstore import RunStore
