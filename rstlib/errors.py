@@ -7,3 +7,7 @@ class ConfigError(ValueError):
 
 class AttackError(RuntimeError):
     """An attack's output cannot be scored (e.g. non-finite adversarial images); nothing is cached."""
+
+
+class TrainingDiverged(RuntimeError):
+    """A training whose loss or weights became non-finite: the run is failed, never stored as done."""

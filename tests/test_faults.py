@@ -536,6 +536,68 @@ def test_repair_never_follows_a_link_out_of_the_store(runs, tmp_path, capsys):
     assert not (runs / "_quarantine").exists()
 
 
+def _link_out(target: Path, outside: Path):
+    """`target` replaced by a link to a copy of it outside the store (a folder: copied whole)."""
+    copy = outside / target.name
+    if target.is_dir():
+        shutil.copytree(target, copy)
+        shutil.rmtree(target)
+    else:
+        shutil.copy(target, copy)
+        target.unlink()
+    target.symlink_to(copy, target_is_directory=copy.is_dir())
+
+
+def _fifo(target: Path):
+    target.unlink()
+    os.mkfifo(target)
+
+
+def _folder(target: Path):
+    target.unlink()
+    target.mkdir()
+
+
+# entries of a run folder that are not the store's own regular files (issue 36): each is named as
+# damaged in one line, never read (nor waited on), and `--repair` moves the entry itself
+NOT_THE_STORES = {
+    "an evaluation linked out of the store": ("evals/pgd20-*.json", _link_out, "a link, not a file of the store"),
+    "metrics.json linked out of the store": ("metrics.json", _link_out, "a link, not a file of the store"),
+    "the evals folder linked out of the store": ("evals", _link_out, "not the store's own evaluations folder"),
+    "config.json linked to /dev/zero": ("config.json", lambda p, _: (p.unlink(), p.symlink_to("/dev/zero")), "a link"),
+    "a FIFO in place of metrics.json": ("metrics.json", lambda p, _: _fifo(p), "not a regular file"),
+    "a folder in place of the weights": ("model.safetensors", lambda p, _: _folder(p), "a folder where a file belongs"),
+}
+
+
+@pytest.mark.parametrize("case", NOT_THE_STORES)
+def test_an_entry_that_is_not_the_stores_own_file_is_named_never_read_and_set_aside(runs, tmp_path, capsys, case):
+    import rstlib
+
+    pattern, damage, reason = NOT_THE_STORES[case]
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    run = run_dir(runs, 10)
+    target = next(run.glob(pattern))
+    damage(target, outside)
+    outside_before = {p.relative_to(outside).as_posix(): p.read_bytes() for p in outside.rglob("*") if p.is_file()}
+    code, out, err = rst_in_process(capsys, "runs", "--runs", str(runs))
+    assert code == 0 and "Traceback" not in err, err
+    damaged = [line for line in out.splitlines() if line.startswith("damaged ")]
+    assert len(damaged) == 1 and run.name in damaged[0] and reason in damaged[0], out
+    assert any("done" in line and run_dir(runs, 30).name[-12:] in line for line in out.splitlines()), out
+    unseen = {"evals/pgd20-*.json": "white-box", "evals": "white-box", "metrics.json": "training"}.get(pattern)
+    if unseen:  # the numbers behind the link (here the run's own, copied) are not read as the run's
+        listed = rstlib.results(runs)
+        assert listed[(listed["run_id"] == run.name) & (listed["evaluation"] == unseen)].empty
+    code, out, err = rst_in_process(capsys, "runs", "--runs", str(runs), "--repair")
+    assert code == 0 and "moved" in out and "Traceback" not in err, err
+    assert not os.path.lexists(target)
+    code, out, _ = rst_in_process(capsys, "runs", "--runs", str(runs))
+    assert "damaged" not in out, out
+    assert {p.relative_to(outside).as_posix(): p.read_bytes() for p in outside.rglob("*") if p.is_file()} == outside_before
+
+
 def test_a_model_file_with_python_objects_is_refused_and_none_of_its_code_runs(runs, capsys):
     """A pickle put where the weights belong, its sha256 recorded as if it were them: the weights
     are read as safetensors only, so it is refused in one line and its code never runs."""
@@ -797,3 +859,29 @@ def test_ctrl_c_stops_a_papermill_page_and_keeps_its_outputs(tmp_path):
         "the outputs of the cells run before Ctrl-C were not kept"
     )
     assert "interrupted" in rst("runs", "--runs", str(root)).stdout
+
+
+def test_a_training_that_diverges_is_failed_never_stored_as_finished(smoke, tmp_path, capsys):
+    """A dense training at the largest learning rate and weight decay the configuration allows
+    (1,000 and 1): its weights are non-finite within the first epoch, so the run is failed with one
+    line naming the knob, and nothing of it is a finished run."""
+    import dataclasses
+
+    from conftest import tiny_profile
+
+    from rstlib.errors import TrainingDiverged
+    from rstlib.store.runstore import RunStore
+    from rstlib.train import variants as ex
+    from rstlib.train.loop import RunOptions
+    from rstlib.train.runner import model_run
+
+    p = tiny_profile(smoke, epochs=2)
+    p = dataclasses.replace(p, dense=dataclasses.replace(p.dense, lr=1000.0, weight_decay=1.0))
+    store = RunStore(tmp_path / "runs")
+    config = ex.dense_config(p, "fashion_mnist", "cnn_small", True, 0)
+    with pytest.raises(TrainingDiverged, match=r"training diverged at epoch 1 \(.*\); .* lower the learning rate \(lr 1000\)"):
+        model_run(store, config, RunOptions(device="cpu", progress=False, announce=False))
+    run = store.dir(config)
+    assert run.status() == "failed" and not run.has_results() and not run.checkpoints()
+    code, out, _ = rst_in_process(capsys, "runs", "--runs", str(tmp_path / "runs"))
+    assert code == 0 and "failed" in out and "done" not in out

@@ -23,6 +23,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as safetensors_load
 from safetensors.torch import save as safetensors_save
 
+from rstlib.store.reading import WEIGHTS_BYTES, UnreadableEntry, read_store_file
 from rstlib.store.weights import CorruptCheckpoint
 
 FORMAT = "rstlib-weights-1"
@@ -64,7 +65,10 @@ def read_model(path: Path, sha256: str) -> dict:
     """The state written by `model_bytes`, back from `path`: {"model": state dict without the
     masked layers' scores, their dropped weights zero; "masks": {layer: float mask}}. A file whose
     bytes do not match `sha256` or that does not parse raises CorruptCheckpoint in one line."""
-    data = path.read_bytes()
+    try:
+        data = read_store_file(path, WEIGHTS_BYTES)
+    except UnreadableEntry as e:
+        raise CorruptCheckpoint(f"{path.name}: refused: {e}; `rst runs --repair` sets it aside") from None
     if hashlib.sha256(data).hexdigest() != sha256:
         raise CorruptCheckpoint(
             f"{path.name}: its content does not match the sha256 its run records (truncated, damaged or "

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from rstlib.config.profile import RunConfig
 from rstlib.store.files import TEMPORARY
+from rstlib.store.reading import RECORD_BYTES, UnreadableEntry, read_store_file
 
 METRICS_FIELDS = ("natural_acc", "history")  # what every finished run's metrics.json holds
 
@@ -48,9 +49,12 @@ class DamagedFile(ValueError):
 
 
 def read_json(path: Path) -> Any:
-    """The JSON content of a store file; a truncated or garbage file raises DamagedFile naming it."""
+    """The JSON content of a store file; a truncated or garbage file, or one that is not a regular
+    file of the store (`rstlib.store.reading`), raises DamagedFile naming it."""
     try:
-        return json.loads(path.read_bytes().decode())
+        return json.loads(read_store_file(path, RECORD_BYTES).decode())
+    except UnreadableEntry as e:
+        raise DamagedFile(path, str(e)) from None
     except UnicodeDecodeError:
         raise DamagedFile(path, "not text") from None
     except json.JSONDecodeError as e:

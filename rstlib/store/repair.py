@@ -23,6 +23,7 @@ from rstlib.store.files import (
     sidecar,
 )
 from rstlib.store.locks import lock_probe, remove_stale_temporaries
+from rstlib.store.reading import entry_problem
 from rstlib.store.records import read_json, record_problem
 from rstlib.store.weights import checksum_problem, file_sha256
 
@@ -44,14 +45,21 @@ def problems(run_path: Path, verify_weights: bool = False) -> list[tuple[Path, s
         written = config_hash(read_json(config))
         note(config, None if run_path.name.endswith(written) else f"describes run {written}, not this folder")
     records = [(run_path / STATUS, "status"), (run_path / METRICS, "metrics")]
-    records += [(path, "evaluation") for path in sorted((run_path / EVALS).glob("*.json"))]
+    evals = run_path / EVALS
+    if evals.is_symlink():  # the link itself is set aside; nothing it leads to is read or moved
+        note(evals, "a link, not the store's own evaluations folder (links are never followed)")
+    else:
+        records += [(path, "evaluation") for path in sorted(evals.glob("*.json"))]
     for path, kind in records:
-        if path.is_file():
-            note(path, record_problem(path, kind) or (eval_name_problem(path) if kind == "evaluation" else None))
-    if verify_weights:
-        for path in sorted(run_path.glob(CHECKPOINTS)):
-            note(path, checksum_problem(path))
-        note(run_path / MODEL, model_problem(run_path))
+        if os.path.lexists(path):  # each check only once the one before it passed
+            why = entry_problem(path) or record_problem(path, kind)
+            note(path, why or (eval_name_problem(path) if kind == "evaluation" else None))
+    model, checkpoints = run_path / MODEL, sorted(run_path.glob(CHECKPOINTS))
+    for path in (model, *checkpoints):
+        why = entry_problem(path)
+        note(path, why)
+        if verify_weights and not why:  # a link or device is named, never read
+            note(path, model_problem(run_path) if path == model else checksum_problem(path))
     return found
 
 

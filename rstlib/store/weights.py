@@ -13,6 +13,7 @@ from typing import Callable
 import torch
 
 from rstlib.store.files import sidecar
+from rstlib.store.reading import WEIGHTS_BYTES, UnreadableEntry, read_store_file
 from rstlib.store.records import atomic_write_bytes
 
 
@@ -41,7 +42,10 @@ def remove_with_sidecar(path: Path):
 def load_tensor_file(path: Path, map_location="cpu") -> dict:
     """Load a file written by `save_tensor_file`, verifying its hash; weights_only (no pickled
     code runs). Raises CorruptCheckpoint when the bytes are damaged or truncated."""
-    data = path.read_bytes()
+    try:
+        data = read_store_file(path, WEIGHTS_BYTES)
+    except UnreadableEntry as e:
+        raise CorruptCheckpoint(f"{path.name}: refused: {e}") from None
     problem = checksum_problem(path, lambda: hashlib.sha256(data).hexdigest())
     if problem:
         raise CorruptCheckpoint(f"{path.name}: {problem}")

@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from typing import Callable
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
 from rstlib import data as datasets
 from rstlib.attacks.pgd import accuracy, training_attack
 from rstlib.config.profile import Profile, RunConfig
 from rstlib.config.settings import TrainSettings
+from rstlib.errors import TrainingDiverged
 from rstlib.nets.masking import masked_layers, sparsity_report
 from rstlib.runtime import numerics
 from rstlib.runtime.device import require_precision, resolve_device
@@ -141,6 +143,18 @@ def execute(config: RunConfig, run: RunDir, store, options: RunOptions = RunOpti
     return metrics
 
 
+def _check_finite(model: nn.Module, loss: float, epoch: int, lr: float):
+    """Raise TrainingDiverged when the epoch's loss or any weight is NaN or infinite: such a run is
+    failed, never checkpointed nor stored as finished."""
+    bad = [name for name, t in model.state_dict().items() if t.is_floating_point() and not torch.isfinite(t).all()]
+    if math.isfinite(loss) and not bad:
+        return
+    what = f"loss {loss}" if not math.isfinite(loss) else f"non-finite weights in {bad[0]}"
+    raise TrainingDiverged(
+        f"training diverged at epoch {epoch} ({what}); nothing was stored as finished: lower the learning rate (lr {lr:g})"
+    )
+
+
 def _train(config, run, store, device, options: RunOptions, log) -> dict:
     s = config.train
     channels_last, progress = options.channels_last, options.progress
@@ -193,6 +207,7 @@ def _train(config, run, store, device, options: RunOptions, log) -> dict:
             if hasattr(batches, "set_postfix"):  # a bar on a terminal
                 batches.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{100 * correct / seen:.1f}")
         epoch_time = time.time() - t0
+        _check_finite(model, loss_sum / seen, epoch + 1, s.lr)
         test_acc = accuracy(model, test_loader)
         history.append(
             {
