@@ -11,3 +11,8 @@ class AttackError(RuntimeError):
 
 class TrainingDiverged(RuntimeError):
     """A training whose loss or weights became non-finite: the run is failed, never stored as done."""
+
+
+class RetrainedElsewhere(RuntimeError):
+    """Committed results whose weights, retrained here, are other ones (another CPU's arithmetic):
+    the committed numbers stay, the new weights are kept apart, and nothing is evaluated on them."""

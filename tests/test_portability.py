@@ -15,6 +15,7 @@ from rstlib.config.settings import Precision
 from rstlib.paper.plan import plan
 from rstlib.paper.sections import Context
 from rstlib.runtime import device as runtime_device
+from rstlib.store.rundir import run_state
 from rstlib.train import variants as ex
 from rstlib.train.loop import RunOptions
 from rstlib.train.runner import model_run
@@ -182,12 +183,16 @@ def test_importing_rstlib_pins_the_cpu_code_paths_and_leaves_a_users_choice():
     assert mine[0] == "COMPATIBLE"
 
 
-def test_a_committed_run_that_retrains_to_other_weights_says_so_and_records_its_arithmetic(runs, capsys):
+def test_a_committed_run_that_retrains_to_other_weights_keeps_its_numbers_and_says_so(runs, capsys, monkeypatch):
     """Weights name every cached evaluation: a retrain that does not reproduce the recorded sha256
-    (another CPU's arithmetic) is said in one line, with both arithmetics, never silently."""
+    (another CPU's arithmetic) is refused in one line with both arithmetics; the committed numbers
+    and evaluations stay byte for byte, the new weights are kept apart, and asking again on the same
+    arithmetic says so at once instead of training again."""
     import json
 
     import rstlib
+    from rstlib.errors import RetrainedElsewhere
+    from rstlib.train import loop
 
     run = run_dir(runs, 30)
     metrics = json.loads((run / "metrics.json").read_text())
@@ -196,8 +201,20 @@ def test_a_committed_run_that_retrains_to_other_weights_says_so_and_records_its_
     metrics["cpu_numerics"] = {"aten_capability": "AVX512"}
     (run / "metrics.json").write_text(json.dumps(metrics))
     (run / "model.safetensors").unlink()
-    rstlib.load_model(run.name, store=runs)
-    err = capsys.readouterr().err
-    assert "retrained to a different model than its recorded results" in err and "recorded 000000000000" in err
-    assert "AVX512" in err and "cached evaluations" in err
-    assert json.loads((run / "metrics.json").read_text())["model_sha256"] != "0" * 64
+
+    def records():
+        return {p.relative_to(runs).as_posix(): p.read_bytes() for p in runs.rglob("*.json") if p.name != "status.json"}
+
+    before = records()
+    with pytest.raises(RetrainedElsewhere, match="retrained to a different model than its recorded results") as refused:
+        rstlib.load_model(run.name, store=runs)
+    message = str(refused.value)
+    assert "\n" not in message and "recorded 000000000000" in message and "AVX512" in message
+    assert "recorded results and their cached evaluations are kept" in message
+    assert records() == before  # metrics.json and every evaluation, byte for byte
+    aside = list(run.glob("model.retrained-*.safetensors"))
+    assert len(aside) == 1 and not (run / "model.safetensors").exists() and not list(run.glob("ckpt-*"))
+    assert run_state(run) == "results-only"
+    monkeypatch.setattr(loop, "_train", lambda *a, **k: pytest.fail("trained again"))
+    with pytest.raises(RetrainedElsewhere, match="retrained to a different model"):
+        rstlib.load_model(run.name, store=runs)

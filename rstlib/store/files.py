@@ -13,6 +13,7 @@ from pathlib import Path
 CONFIG = "config.json"
 METRICS = "metrics.json"
 MODEL = "model.safetensors"  # the finished weights (rstlib.store.model_file), verified against METRICS
+RETRAINED = "model.retrained-{sha12}.safetensors"  # a retrain that missed the recorded sha256, kept apart
 LOG = "log.txt"
 STATUS = "status.json"
 SPARSITY = "sparsity.json"

@@ -13,7 +13,19 @@ from typing import Callable
 from filelock import FileLock
 
 from rstlib.config.profile import RunConfig
-from rstlib.store.files import CHECKPOINTS, CONFIG, LOCK, LOG, METRICS, MODEL, SPARSITY, STATUS, checkpoint_name, set_aside_name
+from rstlib.store.files import (
+    CHECKPOINTS,
+    CONFIG,
+    LOCK,
+    LOG,
+    METRICS,
+    MODEL,
+    RETRAINED,
+    SPARSITY,
+    STATUS,
+    checkpoint_name,
+    set_aside_name,
+)
 from rstlib.store.locks import lock_held, remove_stale_temporaries
 from rstlib.store.model_file import model_bytes, read_model
 from rstlib.store.records import atomic_write_bytes, atomic_write_json, read_record
@@ -59,12 +71,16 @@ class RunDir:
     def write_sparsity(self, report: dict):
         atomic_write_json(self.path / SPARSITY, report)
 
-    def save_model(self, state: dict) -> str:
+    def save_model(self, state: dict, recorded: str | None = None) -> str:
         """The finished model (`rstlib.store.model_file`); returns its sha256, which metrics.json
-        records: the file is verified against it, and evaluations are keyed on it."""
+        records: the file is verified against it, and evaluations are keyed on it. Where the run
+        has recorded results (`recorded`, their sha256) and these weights are other ones, they are
+        written apart (`RETRAINED`), never as the run's model: the recorded numbers stay its own."""
         data = model_bytes(state)
-        atomic_write_bytes(self.model_path, data)
-        return hashlib.sha256(data).hexdigest()
+        digest = hashlib.sha256(data).hexdigest()
+        path = self.model_path if recorded in (None, digest) else self.path / RETRAINED.format(sha12=digest[:12])
+        atomic_write_bytes(path, data)
+        return digest
 
     def clear_checkpoints(self):
         for old in self.checkpoints():
@@ -81,6 +97,13 @@ class RunDir:
 
     def status(self) -> str:
         return run_state(self.path)
+
+    def status_record(self) -> dict:
+        """The run's status.json ({} where it is absent or damaged)."""
+        try:
+            return read_record(self.path / STATUS, "status")
+        except (OSError, ValueError):
+            return {}
 
     def checkpoints(self) -> list[Path]:
         return sorted(self.path.glob(CHECKPOINTS))

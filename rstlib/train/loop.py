@@ -25,11 +25,12 @@ from rstlib import data as datasets
 from rstlib.attacks.pgd import accuracy, training_attack
 from rstlib.config.profile import Profile, RunConfig
 from rstlib.config.settings import TrainSettings
-from rstlib.errors import TrainingDiverged
+from rstlib.errors import RetrainedElsewhere, TrainingDiverged
 from rstlib.nets.masking import masked_layers, sparsity_report
 from rstlib.runtime import numerics
 from rstlib.runtime.device import require_precision, resolve_device
 from rstlib.runtime.progress import bar
+from rstlib.store.files import RETRAINED
 from rstlib.store.rundir import RunDir
 from rstlib.train.run_model import MASKED_KINDS, initial_model, trainable_parameters
 
@@ -131,6 +132,9 @@ def execute(config: RunConfig, run: RunDir, store, options: RunOptions = RunOpti
         run.set_status("interrupted")
         log.info("interrupted (resumes from its last checkpoint when asked again)")
         announce(options, f"interrupted {run.path.name}; it resumes from its last checkpoint")
+        raise
+    except RetrainedElsewhere as e:  # the run keeps its recorded results (its state: results-only)
+        log.info(str(e))
         raise
     except BaseException as e:
         run.set_status("failed", error=f"{type(e).__name__}: {e}")
@@ -260,21 +264,26 @@ def _train(config, run, store, device, options: RunOptions, log) -> dict:
         metrics["kept_fraction"] = sum(r["kept"] for r in report.values()) / sum(r["numel"] for r in report.values())
         run.write_sparsity(report)
     recorded = run.metrics().get("model_sha256") if run.has_results() else None
-    metrics["model_sha256"] = run.save_model(final)
-    if recorded == metrics["model_sha256"]:
+    digest = run.save_model(final, recorded)
+    if recorded == digest:
         # weights of committed results, retrained bit-identically: the recorded metrics stay as they are
         announce(options, f"done {run.path.name}: the same model (sha256) as its recorded results")
+    elif recorded is not None:
+        # other weights than the recorded results': those numbers stay the run's; these are kept apart
+        was = run.metrics().get("cpu_numerics") or "not recorded"
+        here = metrics.get("cpu_numerics")
+        log.info(f"retrained to sha256 {digest} (recorded {recorded}); CPU arithmetic there {was}, here {here}")
+        message = (
+            f"{run.path.name} retrained to a different model than its recorded results (sha256 {digest[:12]}, recorded "
+            f"{recorded[:12]}): other hardware or library version (CPU arithmetic recorded: {was}; here: {here}). "
+            "The recorded results and their cached evaluations are kept; the new weights are set aside as "
+            f"{RETRAINED.format(sha12=digest[:12])} (train into a store of your own, --runs DIR, to evaluate them)"
+        )
+        run.set_status("done", retrained_here=here, note=message)
+        run.clear_checkpoints()
+        raise RetrainedElsewhere(message)
     else:
-        if recorded is not None:
-            was = run.metrics().get("cpu_numerics") or "not recorded"
-            announce(
-                options,
-                f"note: {run.path.name} retrained to a different model than its recorded results "
-                f"(sha256 {metrics['model_sha256'][:12]}, recorded {recorded[:12]}): other hardware or "
-                f"library version (CPU arithmetic recorded: {was}; here: {metrics.get('cpu_numerics')}); "
-                "its results are replaced and its cached evaluations, which name the old weights, "
-                "are recomputed where asked",
-            )
+        metrics["model_sha256"] = digest
         run.write_metrics(metrics)
         announce(options, f"done {run.path.name}: natural accuracy {metrics['natural_acc']:.2f}%")
     run.set_status("done")

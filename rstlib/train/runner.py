@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from rstlib import data as datasets
 from rstlib.config.profile import RunConfig
+from rstlib.errors import RetrainedElsewhere
 from rstlib.store.rundir import RunDir
 from rstlib.store.runstore import RunStore
 from rstlib.train.loop import RunOptions, announce, execute
@@ -40,8 +41,19 @@ def model_run(store: RunStore, config: RunConfig, options: RunOptions = RunOptio
         if run.is_done():  # another process finished it while we waited
             return run
         if run.has_results():
+            _refuse_a_known_mismatch(run)
             announce(
                 options, f"{run.path.name}: results are in the store but not its weights; retraining them for a new evaluation"
             )
         execute(config, run, store, options)
     return run
+
+
+def _refuse_a_known_mismatch(run: RunDir):
+    """A run that was retrained on this machine's arithmetic to other weights than its recorded
+    results (`RetrainedElsewhere`) would again: said at once, without training it again."""
+    from rstlib.runtime import numerics
+
+    status = run.status_record()
+    if status.get("note") and status.get("retrained_here") == numerics.fingerprint():
+        raise RetrainedElsewhere(status["note"])
