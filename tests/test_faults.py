@@ -885,3 +885,25 @@ def test_a_training_that_diverges_is_failed_never_stored_as_finished(smoke, tmp_
     assert run.status() == "failed" and not run.has_results() and not run.checkpoints()
     code, out, _ = rst_in_process(capsys, "runs", "--runs", str(tmp_path / "runs"))
     assert code == 0 and "failed" in out and "done" not in out
+
+
+def test_a_page_run_on_its_own_stops_before_more_than_a_device_hour_unless_confirmed(tmp_path, monkeypatch, capsys):
+    """papermill or Jupyter get `make book`'s guard: a page whose new work is over one device-hour
+    (here the threshold is lowered so that a smoke page's few minutes exceed it) stops in one line
+    naming the way on, before anything is trained; RST_CONFIRM=1 lets it start."""
+    from rstlib.book import pages
+    from rstlib.errors import ConfigError
+    from rstlib.paper import plan, sections
+
+    monkeypatch.setenv("RST_RUNS", str(tmp_path / "runs"))
+    monkeypatch.delenv("RST_BOOK_BUILD", raising=False)
+    monkeypatch.delenv("RST_CONFIRM", raising=False)
+    monkeypatch.setattr(plan, "CONFIRM_HOURS", 0.0)
+    page = pages.Page("smoke", "cpu")
+    check = sections.Context(page.profile, store=page.ctx.store, dry_run=True)
+    sections.sec6(check, ratios=[10, 30])
+    with pytest.raises(ConfigError, match=r"over one device-hour\), so it stopped before starting: .*RST_CONFIRM=1") as stop:
+        page.ahead(check)
+    assert "\n" not in str(stop.value) and not (tmp_path / "runs").exists()
+    monkeypatch.setenv("RST_CONFIRM", "1")
+    assert "This page computes what the run store does not hold" in page.ahead(check)

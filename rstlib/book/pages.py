@@ -17,6 +17,7 @@ from rstlib.book import tables
 from rstlib.config.params import check_number
 from rstlib.config.profile import Profile, default_profile_name, load_profile
 from rstlib.data.specs import SPECS
+from rstlib.errors import ConfigError
 from rstlib.nets.models import LABELS as ARCH_LABELS
 from rstlib.paper.claims import thresholds
 from rstlib.paper.claims.calibration import calibrate
@@ -103,6 +104,16 @@ class Page:
         planned = (check.planned_runs, check.planned_evals) if isinstance(check, Context) else check
         ahead = work_ahead(self.profile, self.ctx.store, device=self.device, planned=planned)
         print(ahead.report(), file=sys.stderr, flush=True)
+        # the guard of `make book` (which confirms for the whole book before its pages run), for a
+        # page run on its own: papermill with new parameters, or Jupyter
+        confirmed = os.environ.get("RST_CONFIRM") == "1" or os.environ.get("RST_BOOK_BUILD") == "1"
+        if ahead.needs_confirmation() and not confirmed:
+            raise ConfigError(
+                f"this page would compute about {format_hours(ahead.hours)} of new work on {self.device} (over one "
+                f"device-hour), so it stopped before starting: run it as a sweep first (`rst sweep --profile "
+                f"{self.profile.name} --dry-run` says what), or confirm with RST_CONFIRM=1 in the environment "
+                "(e.g. `RST_CONFIRM=1 papermill ...`)"
+            )
         if ahead.nothing_to_compute:
             return (
                 f"All {ahead.runs} training runs and {ahead.evals} evaluations of this page are in the run store: "
