@@ -907,3 +907,36 @@ def test_a_page_run_on_its_own_stops_before_more_than_a_device_hour_unless_confi
     assert "\n" not in str(stop.value) and not (tmp_path / "runs").exists()
     monkeypatch.setenv("RST_CONFIRM", "1")
     assert "This page computes what the run store does not hold" in page.ahead(check)
+
+
+def test_a_command_waiting_on_a_runs_lock_says_who_holds_it(smoke, tmp_path, capsys):
+    """A second command asking for a run that another process is training waits for its lock, and
+    says so at once (who holds it) instead of sitting silent for minutes; it goes on once released."""
+    import threading
+
+    from conftest import tiny_profile
+
+    from rstlib.store.runstore import RunStore
+    from rstlib.train import variants as ex
+    from rstlib.train.loop import RunOptions
+    from rstlib.train.runner import model_run
+
+    store = RunStore(tmp_path / "runs")
+    config = ex.search_config(tiny_profile(smoke, epochs=1, n_train=256), "fashion_mnist", "cnn_small", 10)
+    run = store.dir(config)
+    holder = run.lock()
+    holder.acquire()
+    run.set_status("running")  # as the process holding the lock records itself
+    waiter = threading.Thread(target=model_run, args=(store, config, RunOptions(device="cpu", progress=False)), daemon=True)
+    waiter.start()
+    said, deadline = "", time.time() + 60
+    try:
+        while "waiting for" not in said and time.time() < deadline:
+            time.sleep(0.2)
+            said += capsys.readouterr().err
+        assert f"waiting for {run.path.name}: pid {os.getpid()} on " in said and "holds its lock (it is running)" in said
+        assert waiter.is_alive() and not run.is_done()
+    finally:
+        holder.release()
+    waiter.join(timeout=300)
+    assert not waiter.is_alive() and run.is_done()

@@ -13,6 +13,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
+from filelock import Timeout
+
 from rstlib import data as datasets
 from rstlib.config.profile import RunConfig
 from rstlib.errors import RetrainedElsewhere
@@ -37,7 +41,7 @@ def model_run(store: RunStore, config: RunConfig, options: RunOptions = RunOptio
     if config.parent is not None:  # a fine-tune or an RTT starts from its parent's weights
         model_run(store, config.parent, options)
     datasets.load(config.dataset, train=True)  # a missing dataset is said before the store is touched (cached)
-    with run.lock():
+    with _locked(run, options):
         if run.is_done():  # another process finished it while we waited
             return run
         if run.has_results():
@@ -57,3 +61,25 @@ def _refuse_a_known_mismatch(run: RunDir):
     status = run.status_record()
     if status.get("note") and status.get("retrained_here") == numerics.fingerprint():
         raise RetrainedElsewhere(status["note"])
+
+
+@contextlib.contextmanager
+def _locked(run: RunDir, options: RunOptions):
+    """The run's lock; where another process holds it (the same run trained by a second command, a
+    sweep's worker, a SLURM task), say so and who before waiting for it."""
+    lock = run.lock()
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        holder = run.status_record()
+        who = f"pid {holder.get('pid')} on {holder.get('host')}" if holder.get("pid") else "another process"
+        announce(
+            options,
+            f"waiting for {run.path.name}: {who} holds its lock (it is {holder.get('state', 'being written')}); "
+            "this command goes on when that one finishes (Ctrl-C stops waiting)",
+        )
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
