@@ -940,3 +940,19 @@ def test_a_command_waiting_on_a_runs_lock_says_who_holds_it(smoke, tmp_path, cap
         holder.release()
     waiter.join(timeout=300)
     assert not waiter.is_alive() and run.is_done()
+
+
+def test_the_runs_listing_shows_pgd20_at_the_profiles_own_budget(runs, capsys):
+    """An evaluation at another budget (eps 0: the clean accuracy, evaluated on more images) never
+    stands in the PGD-20 column of `rst runs`."""
+    from rstlib.results_table import runs_table
+    from rstlib.store.runstore import RunStore
+
+    def pgd20():
+        t = runs_table(RunStore(runs))
+        return t.loc[t["run_id"] == run_dir(runs, 10).name, "pgd20"].item()
+
+    before = pgd20()
+    code, _, err = rst_in_process(capsys, "eval", "--ratio", "10", "--eps", "0", "--n-test", "256", *SMOKE, "--runs", str(runs))
+    assert code == 0, err
+    assert before is not None and pgd20() == before

@@ -163,9 +163,18 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _pgd20_budget(profile) -> dict | None:
+    """The attack key of the profile's white-box PGD-20 (its eps, step and steps); None without a
+    profile (a run of no profile shows no PGD-20 column: `results()` lists every budget it has)."""
+    from rstlib.attacks.registry import AttackSpec
+
+    return AttackSpec.pgd20(profile.evaluation).key() if profile is not None else None
+
+
 def runs_table(store: RunStore | None = None) -> pd.DataFrame:
     """One row per run, sorted by kind, dataset, network, ratio (as a number) and seed: its
-    configuration and profile, state, epochs done, natural and PGD-20 accuracy where known, the
+    configuration and profile, state, epochs done, natural and PGD-20 accuracy (at its profile's
+    budget, on the most images evaluated) where known, the
     age of its newest file (`age_h`; None for results-only runs, whose files came from elsewhere,
     e.g. a clone of committed results), and for a `damaged` run what is damaged (`problem`)."""
     store = store or RunStore()
@@ -181,7 +190,8 @@ def runs_table(store: RunStore | None = None) -> pd.DataFrame:
             if metrics and "history" in metrics
             else (int(ckpts[-1].stem.split("-")[1]) + 1 if ckpts else 0)
         )
-        pgd = [r for r in evaluations(path) if r["key"].get("name") == "pgd20" and r["key"].get("source") is None]
+        budget = _pgd20_budget(profiles.get(row["profile"]))  # the profile's own PGD-20, never another eps
+        pgd = [r for r in evaluations(path) if r["key"].get("source") is None and r["key"].get("attack") == budget]
         row["pgd20"] = max(pgd, key=lambda r: r["result"].get("n", 0))["result"]["acc"] if pgd else None
         if state == "results-only":
             row["age_h"] = None
