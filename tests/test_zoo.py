@@ -8,21 +8,27 @@ import re
 
 import pytest
 import torch
-from conftest import ROOT, run_dir
+from conftest import run_dir
 
 SMOKE = ["--profile", "smoke", "--device", "cpu", "--no-progress"]
 
 
-def test_the_readme_autoattack_example_runs_at_smoke(runs, monkeypatch, capsys):
-    text = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- readme-example: autoattack -->\n```python\n(.*?)```", text, re.S).group(1)
-    assert "load_model" in block and "AutoAttack(" in block and len(block.strip().splitlines()) <= 6
-    code = block.replace('profile="laptop"', 'profile="smoke"').replace("n=500", "n=16").replace("24 / 255", "8 / 255")
+@pytest.mark.parametrize("name", ["first-attack", "autoattack"])
+def test_the_readmes_autoattack_examples_run_at_smoke(runs, monkeypatch, capsys, name):
+    """The README's first attack (APGD-CE + APGD-T) and its AutoAttack-standard example, as written,
+    on the smoke store: a model loaded (nothing trained), attacked by the official package."""
+    from benchmarks.readme_examples import examples
+
+    block = examples()[name]
+    assert "load_model" in block and "AutoAttack(" in block and len(block.strip().splitlines()) <= 7
+    assert 'profile="laptop-next"' in block
+    code = block.replace('profile="laptop-next"', 'profile="smoke"').replace("24 / 255", "8 / 255")
+    code = re.sub(r"n=\d+", "n=16", code)
     monkeypatch.setenv("RST_RUNS", str(runs))
     before = sorted(p.name for p in runs.rglob("*"))
     exec(compile(code, "README.md", "exec"), {})
     out = capsys.readouterr().out
-    acc = float(re.search(r"AutoAttack accuracy ([\d.]+)%", out).group(1))
+    acc = float(re.search(r"accuracy ([\d.]+)%", out).group(1))
     assert 0 <= acc <= 100
     assert sorted(p.name for p in runs.rglob("*")) == before  # the weights were there: nothing trained
 
