@@ -127,7 +127,7 @@ def test_runs_table_sorts_ratios_as_numbers_and_names_the_profile():
 def test_profile_of_a_changed_config_is_none(smoke):
     import dataclasses
 
-    from rstlib.results_table import profile_of
+    from rstlib.results_table.run_rows import profile_of
     from rstlib.train import variants as ex
 
     c = ex.search_config(smoke, "fashion_mnist", "cnn_small", 10)

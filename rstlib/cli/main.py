@@ -121,7 +121,7 @@ def _train_or_load(store, config, args, profile, weights: bool = True):
 
 def _run_profile(args, config):
     """The profile whose settings give an evaluation's defaults: --profile, else the run's own."""
-    from rstlib.results_table import profile_of
+    from rstlib.results_table.run_rows import profile_of
     from rstlib.runtime.device import resolve_device
 
     resolve_device(args.device)

@@ -28,26 +28,10 @@ import pandas as pd
 
 from rstlib.results_table.r2s_rows import r2s_rows, spec_id
 from rstlib.results_table.reading import evaluations, read_or_none
+from rstlib.results_table.run_rows import RUN_COLUMNS, profiles_here, run_row
 from rstlib.store.files import METRICS
 from rstlib.store.runstore import RunStore
 
-RUN_COLUMNS = [
-    "run_id",
-    "profile",
-    "kind",
-    "variant",
-    "dataset",
-    "arch",
-    "width",
-    "ratio",
-    "init",
-    "seed",
-    "precision",
-    "finetune_weights",
-    "train_attack",
-    "epochs",
-    "state",
-]
 MEASURE_COLUMNS = [
     "evaluation",
     "attack",
@@ -80,81 +64,6 @@ IDENTITY = [
 ]
 
 
-def _variant(config: dict) -> str:
-    """What tells runs of one kind apart: adv/nat (dense), inherit/reinit (fine-tune), the trained
-    network an RTT is drawn from (and its task when it is another)."""
-    kind, train, parent = config.get("kind"), config.get("train") or {}, config.get("parent") or {}
-    if kind == "dense":
-        return "nat" if train.get("attack") == "none" else "adv"
-    if kind == "finetune":
-        return config.get("finetune_weights") or "-"
-    if kind == "rtt" and parent:
-        src = "from nat" if (parent.get("train") or {}).get("attack") == "none" else "from adv"
-        return src + (f" on {parent.get('dataset')}" if parent.get("dataset") != config.get("dataset") else "")
-    return "-"
-
-
-def profile_of(config: dict, profiles: dict | None = None) -> str | None:
-    """The profile of `_config.yml` whose settings build this run config (None: no profile does,
-    e.g. a run made in Python with changed settings, or a profile file that changed since)."""
-    from rstlib.config.profile import ConfigError, RunConfig, load_profiles
-    from rstlib.train import variants as ex
-
-    try:
-        run = RunConfig.from_dict(config)
-        profiles = profiles if profiles is not None else load_profiles()
-    except (ConfigError, TypeError, KeyError, ValueError):
-        return None
-    for name, p in profiles.items():
-        try:
-            if run.kind == "search":
-                again = ex.search_config(p, run.dataset, run.arch, run.ratio, run.seed, run.init)
-            elif run.kind == "dense":
-                again = ex.dense_config(p, run.dataset, run.arch, run.train.attack != "none", run.seed, run.init)
-            elif run.kind == "finetune":
-                assert run.parent is not None and run.finetune_weights is not None  # checked by RunConfig
-                again = ex.finetune_config(p, run.dataset, run.arch, run.ratio, run.finetune_weights, run.seed, run.parent.init)
-            else:
-                assert run.parent is not None  # checked by RunConfig
-                source = "natural" if run.parent.train.attack == "none" else "adversarial"
-                again = ex.rtt_config(p, run.dataset, run.arch, run.ratio, source, run.seed, run.parent.dataset)
-        except ConfigError:
-            continue
-        if again.run_id() == run.run_id():
-            return name
-    return None
-
-
-def _run_row(path: Path, config: dict, state: str, profiles: dict | None) -> dict:
-    train = config.get("train") or {}
-    return {
-        "run_id": path.name,
-        "profile": profile_of(config, profiles) if config else None,
-        "kind": config.get("kind"),
-        "variant": _variant(config) if config else "-",
-        "dataset": config.get("dataset"),
-        "arch": config.get("arch"),
-        "width": config.get("width"),
-        "ratio": config.get("ratio"),
-        "init": config.get("init"),
-        "seed": config.get("seed"),
-        "precision": config.get("precision"),
-        "finetune_weights": config.get("finetune_weights"),
-        "train_attack": train.get("attack"),
-        "epochs": train.get("epochs"),
-        "state": state,
-    }
-
-
-def _profiles() -> dict:
-    from rstlib.config.profile import ConfigError, load_profiles
-
-    try:
-        return load_profiles()
-    except ConfigError:  # no profile file here: the profile column stays empty
-        return {}
-
-
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
     for col in INTEGER_COLUMNS:
         df[col] = pd.array([None if v is None or v != v else int(v) for v in df[col]], dtype="Int64")
@@ -178,10 +87,10 @@ def runs_table(store: RunStore | None = None) -> pd.DataFrame:
     age of its newest file (`age_h`; None for results-only runs, whose files came from elsewhere,
     e.g. a clone of committed results), and for a `damaged` run what is damaged (`problem`)."""
     store = store or RunStore()
-    profiles = _profiles()
+    profiles = profiles_here()
     rows = []
     for path, config, state in store.all_runs():
-        row = _run_row(path, config, state, profiles)
+        row = run_row(path, config, state, profiles)
         metrics = read_or_none(path / METRICS)
         row["natural"] = metrics.get("natural_acc") if metrics else None
         ckpts = sorted(path.glob("ckpt-*.pt"))
@@ -229,7 +138,7 @@ def results(
     e.g. `results(kind="search", attack="pgd20", white_box=True)` is the PGD-20 figure of every
     RST, one row each."""
     store = store if isinstance(store, RunStore) else RunStore(store)
-    profiles = _profiles()
+    profiles = profiles_here()
     rows: list[dict] = []
     configs: dict[str, dict] = {}
     profile_by_run: dict[str, str | None] = {}
@@ -237,7 +146,7 @@ def results(
     clean: dict[tuple, dict] = {}
     for path, config, state in store.all_runs():
         configs[path.name] = config
-        base = _run_row(path, config, state, profiles)
+        base = run_row(path, config, state, profiles)
         profile_by_run[path.name] = base["profile"]
         metrics = read_or_none(path / METRICS)
         if metrics:
