@@ -272,7 +272,6 @@ def _train(config, run, store, device, options: RunOptions, log) -> dict:
         # other weights than the recorded results': those numbers stay the run's; these are kept apart
         was = run.metrics().get("cpu_numerics") or "not recorded"
         here = metrics.get("cpu_numerics")
-        log.info(f"retrained to sha256 {digest} (recorded {recorded}); CPU arithmetic there {was}, here {here}")
         message = (
             f"{run.path.name} retrained to a different model than its recorded results (sha256 {digest[:12]}, recorded "
             f"{recorded[:12]}): other hardware or library version (CPU arithmetic recorded: {was}; here: {here}). "
